@@ -1,7 +1,17 @@
 //! The Android agent's side of mobile device management.
-//!
-//! This crate will own rendering a device's effective policy into the agent's
-//! configuration, the sync protocol, QR provisioning payloads, managed
-//! configuration schemas and the agent's package manifest (requirements
-//! R-AN-1, R-PO-1, R-SY-1, R-IN-4).
 #![forbid(unsafe_code)]
+
+mod digest;
+mod error;
+mod properties;
+mod provisioning;
+mod server_address;
+
+pub use digest::Sha256Digest;
+pub use error::AndroidError;
+pub use provisioning::{
+    AdminExtras, AgentConnection, BundleValue, ComponentName, EnrollmentToken, PackageChecksum,
+    PackageDownload, ProvisioningPayload, WifiNetwork, WifiSecurity, extras as provisioning_extras,
+    keys as provisioning_keys,
+};
+pub use server_address::{ServerAddress, ServerHost};
