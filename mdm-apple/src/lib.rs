@@ -1,7 +1,14 @@
-//! Apple MDM for iOS and iPadOS.
-//!
-//! This crate will own `.mobileconfig` enrollment and configuration profiles,
-//! their CMS signatures, the MDM command payloads, parsing of device check-in
-//! messages and command reports, per-device command queues, and APNs push
-//! requests (requirements R-IO-1, R-IO-2).
+//! Apple MDM for iOS and iPadOS (R-IO-1, R-IO-2).
 #![forbid(unsafe_code)]
+
+mod cms;
+mod error;
+mod fields;
+mod ids;
+mod profile;
+
+pub use cms::{ProfileSigner, VerifiedProfile, verify_signed_profile};
+pub use error::{AppleError, Result};
+pub use ids::{ApnsTopic, CommandUuid, HttpsUrl, PayloadUuid};
+pub use profile::*;
+pub use plist;
