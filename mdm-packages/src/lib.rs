@@ -1,7 +1,23 @@
 //! Installation packages and their distribution.
-//!
-//! This crate will own product descriptions, standalone installation packages
-//! with the server address embedded, invitation links and their QR images,
-//! localised instruction messages, and the routing of an opened link by the
-//! device's operating system (requirements R-IN-1…5, R-AN-1, R-AN-2).
 #![forbid(unsafe_code)]
+
+mod ca;
+mod error;
+mod package;
+mod product;
+mod server;
+mod token;
+#[cfg(test)]
+mod tools;
+
+pub use ca::CaCertificate;
+pub use error::{PackagesError, Result};
+pub use package::{
+    ConnectionSettings, Freshness, ManifestEntry, PACKAGE_FORMAT, PackageManifest, StaleReason,
+    StandalonePackage,
+};
+pub use product::{
+    PRODUCT_FORMAT, ProductDescription, ProductFile, ProductPath, ProductPlatform, Sha256Digest,
+};
+pub use server::{ServerAddress, ServerHost};
+pub use token::{InvitationToken, TOKEN_MAX_LEN, TOKEN_MIN_LEN};
