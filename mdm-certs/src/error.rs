@@ -1,0 +1,258 @@
+//! The one error type of this crate.
+
+use time::OffsetDateTime;
+
+/// Everything that can go wrong in `mdm-certs`.
+///
+/// Variants fall in two groups, as in rustls: *bad input* (a file, a CSR, a
+/// password or a one-time password that a person or a device supplied) is a
+/// result to report to that person; *misuse* (an invalid validity window, an
+/// unsupported key size) is a bug in the caller.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertError {
+    // ----- APNs CSR form (R-AP-1) -----
+    /// A required field of the APNs CSR form was missing or blank.
+    #[error("the APNs request field `{field}` is required and was empty")]
+    MissingField {
+        /// The form field, as the console labels it (e.g. `"City"`).
+        field: &'static str,
+    },
+    /// The Country/Region field is not an ISO 3166-1 alpha-2 code.
+    #[error("country `{value}` is not an ISO 3166-1 two-letter code")]
+    InvalidCountry {
+        /// What was entered.
+        value: String,
+    },
+    /// A field of a subject name holds characters that cannot go into a certificate.
+    #[error("the {field} `{value}` cannot be used in a certificate name")]
+    InvalidNameValue {
+        /// Which attribute.
+        field: &'static str,
+        /// What was given.
+        value: String,
+    },
+
+    // ----- Addresses (R-SV-2) -----
+    /// The server connection address is neither an IP address nor a valid FQDN.
+    #[error("`{address}` is neither an IP address nor a valid host name")]
+    InvalidAddress {
+        /// What was given.
+        address: String,
+    },
+
+    // ----- Validity and keys (caller misuse) -----
+    /// A validity window that ends before it starts.
+    #[error("validity ends ({not_after}) before it starts ({not_before})")]
+    InvalidValidity {
+        /// Requested start.
+        not_before: OffsetDateTime,
+        /// Requested end.
+        not_after: OffsetDateTime,
+    },
+    /// A certificate would outlive its issuing CA.
+    #[error("requested validity ends {requested} after the CA's own end {ca_not_after}")]
+    OutlivesIssuer {
+        /// Requested end.
+        requested: OffsetDateTime,
+        /// The CA's end.
+        ca_not_after: OffsetDateTime,
+    },
+    /// Key generation failed (the RNG failed, or the key size is unsupported).
+    #[error("could not generate a {algorithm} key: {reason}")]
+    KeyGeneration {
+        /// The requested algorithm.
+        algorithm: &'static str,
+        /// What failed.
+        reason: String,
+    },
+    /// A private key could not be read (bad PKCS#8, unsupported algorithm).
+    #[error("could not read the private key: {reason}")]
+    InvalidPrivateKey {
+        /// What was wrong.
+        reason: String,
+    },
+    /// The private key file is encrypted and no password was given.
+    #[error("the private key is encrypted: a password is required")]
+    KeyPasswordRequired,
+    /// The password for an encrypted private key is wrong.
+    #[error("wrong password for the encrypted private key")]
+    KeyPasswordWrong,
+    /// The private key does not belong to the certificate it was loaded with.
+    #[error("the private key does not match the certificate `{subject}`")]
+    KeyDoesNotMatchCertificate {
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// Signing or encoding a certificate, CSR or signature failed.
+    #[error("could not produce the {artifact}: {reason}")]
+    Signing {
+        /// What was being produced.
+        artifact: &'static str,
+        /// What failed.
+        reason: String,
+    },
+    /// A certificate that is not a CA was offered as the issuer.
+    #[error("the certificate `{subject}` is not a CA certificate")]
+    NotACertificateAuthority {
+        /// Its subject.
+        subject: String,
+    },
+
+    // ----- Parsing input -----
+    /// Bytes that are not a certificate (nor a PKCS#12 file holding one).
+    #[error("`{source_name}` is not a certificate: {reason}")]
+    NotACertificate {
+        /// The file name or a description of the input.
+        source_name: String,
+        /// What the parser said.
+        reason: String,
+    },
+    /// Bytes that are not a (valid, correctly self-signed) certificate signing request.
+    #[error("invalid certificate signing request: {reason}")]
+    InvalidCsr {
+        /// What was wrong.
+        reason: String,
+    },
+    /// A PKCS#12 file needs a password and none was given.
+    #[error("`{source_name}` is password-protected: a password is required")]
+    Pkcs12PasswordRequired {
+        /// The file name.
+        source_name: String,
+    },
+    /// The password given for a PKCS#12 file is wrong.
+    #[error("wrong password for `{source_name}`")]
+    Pkcs12PasswordWrong {
+        /// The file name.
+        source_name: String,
+    },
+    /// A PKCS#12 file opened but held no certificate, or was malformed inside.
+    #[error("`{source_name}` is not a usable PKCS#12 file: {reason}")]
+    InvalidPkcs12 {
+        /// The file name.
+        source_name: String,
+        /// What was wrong.
+        reason: String,
+    },
+
+    // ----- APNs certificate intake (R-AP-2, R-AP-4) -----
+    /// The push certificate's subject has no UID attribute: no push topic.
+    #[error("the certificate `{subject}` has no UID attribute (no push topic)")]
+    MissingPushTopic {
+        /// Its subject.
+        subject: String,
+    },
+    /// The UID attribute does not start with `com.apple.mgmt.`.
+    #[error("push topic `{topic}` does not start with `com.apple.mgmt.`")]
+    InvalidPushTopic {
+        /// The UID found.
+        topic: String,
+    },
+    /// The certificate's validity has ended.
+    #[error("the certificate `{subject}` expired on {not_after}")]
+    CertificateExpired {
+        /// Its subject.
+        subject: String,
+        /// When it expired.
+        not_after: OffsetDateTime,
+    },
+    /// The certificate's validity has not started yet.
+    #[error("the certificate `{subject}` is not valid before {not_before}")]
+    CertificateNotYetValid {
+        /// Its subject.
+        subject: String,
+        /// When it starts.
+        not_before: OffsetDateTime,
+    },
+    /// The certificate's public key is not the one from this workspace's CSR.
+    #[error("the certificate `{subject}` was not issued for this workspace's key")]
+    PublicKeyMismatch {
+        /// Its subject.
+        subject: String,
+    },
+    /// A renewal certificate carries a different push topic (R-AP-4).
+    #[error("the renewed certificate's topic `{found}` differs from the current `{expected}`")]
+    TopicChanged {
+        /// The current topic.
+        expected: String,
+        /// The uploaded certificate's topic.
+        found: String,
+    },
+
+    // ----- Vendor signing / push certificate request (R-AP-1, R-AP-4) -----
+    /// The signed push certificate request is older than the allowed age.
+    #[error("the push certificate request signed at {signed_at} has expired (limit {max_age})")]
+    RequestExpired {
+        /// When it was signed.
+        signed_at: OffsetDateTime,
+        /// The allowed age.
+        max_age: time::Duration,
+    },
+    /// A push certificate request (the base64 plist) could not be read.
+    #[error("invalid push certificate request: {reason}")]
+    InvalidPushRequest {
+        /// What was wrong.
+        reason: String,
+    },
+    /// A signature did not verify.
+    #[error("the {what} signature does not verify")]
+    BadSignature {
+        /// Whose signature.
+        what: &'static str,
+    },
+
+    // ----- Backup password (R-AP-3) -----
+    /// The two entries of the backup password differ.
+    #[error("the two passwords do not match")]
+    PasswordMismatch,
+    /// The backup password is shorter than the minimum.
+    #[error("the password has {length} characters; at least {minimum} are required")]
+    PasswordTooShort {
+        /// Its length in characters.
+        length: usize,
+        /// The minimum.
+        minimum: usize,
+    },
+
+    // ----- One-time password delivery (R-CL-1) -----
+    /// The one-time password is wrong; `attempts_left` tries remain.
+    #[error("wrong one-time password ({attempts_left} attempts left)")]
+    OtpWrong {
+        /// Remaining attempts before the delivery locks.
+        attempts_left: u32,
+    },
+    /// The one-time password has expired.
+    #[error("the one-time password expired at {expired_at}")]
+    OtpExpired {
+        /// When it expired.
+        expired_at: OffsetDateTime,
+    },
+    /// The one-time password was already redeemed.
+    #[error("the one-time password was already used at {used_at}")]
+    OtpAlreadyUsed {
+        /// When it was redeemed.
+        used_at: OffsetDateTime,
+    },
+    /// Too many wrong attempts: the delivery is locked and must be re-issued.
+    #[error("too many wrong one-time password attempts: delivery locked")]
+    OtpLocked,
+    /// An OTP policy outside the allowed bounds.
+    #[error("invalid one-time password policy: {reason}")]
+    InvalidOtpPolicy {
+        /// What was wrong.
+        reason: String,
+    },
+
+    // ----- Rotation (R-SV-1) -----
+    /// The reserve certificate does not name the same address as the current one.
+    #[error("the reserve certificate names {reserve:?}, the current one {current:?}")]
+    ReserveAddressMismatch {
+        /// Names in the current certificate.
+        current: Vec<String>,
+        /// Names in the reserve certificate.
+        reserve: Vec<String>,
+    },
+}
+
+/// Shorthand used throughout the crate.
+pub type Result<T, E = CertError> = core::result::Result<T, E>;

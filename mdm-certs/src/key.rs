@@ -1,0 +1,390 @@
+//! Private keys: ECDSA P-256 and RSA, made from a caller-supplied CSPRNG.
+
+use core::fmt;
+
+use p256::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
+use rand_core::CryptoRng;
+use rsa::pkcs1::EncodeRsaPublicKey as _;
+use rsa::signature::{SignatureEncoding as _, Signer as _};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::error::{CertError, Result};
+
+/// PBKDF2-HMAC-SHA256 iterations for an encrypted PKCS#8 key (OWASP 2023 figure).
+const PBKDF2_ITERATIONS: u32 = 600_000;
+
+/// The key algorithms this crate makes and signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum KeyAlgorithm {
+    /// ECDSA on NIST P-256 with SHA-256: the default, fast to make and sign with.
+    #[default]
+    EcdsaP256,
+    /// RSA 2048 with PKCS#1 v1.5 SHA-256 signatures (what Apple's push portal expects).
+    Rsa2048,
+    /// RSA 3072.
+    Rsa3072,
+    /// RSA 4096.
+    Rsa4096,
+}
+
+impl KeyAlgorithm {
+    /// A short human name, e.g. `"RSA 2048"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::EcdsaP256 => "ECDSA P-256",
+            Self::Rsa2048 => "RSA 2048",
+            Self::Rsa3072 => "RSA 3072",
+            Self::Rsa4096 => "RSA 4096",
+        }
+    }
+
+    fn rsa_bits(self) -> Option<usize> {
+        match self {
+            Self::EcdsaP256 => None,
+            Self::Rsa2048 => Some(2048),
+            Self::Rsa3072 => Some(3072),
+            Self::Rsa4096 => Some(4096),
+        }
+    }
+}
+
+impl fmt::Display for KeyAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+enum Signer {
+    P256(p256::ecdsa::SigningKey),
+    Rsa(Box<rsa::pkcs1v15::SigningKey<Sha256>>),
+}
+
+/// A private key with its public half.
+///
+/// Signatures are deterministic (RFC 6979 ECDSA, PKCS#1 v1.5 RSA), so a run
+/// seeded with the same RNG produces byte-identical certificates. The type
+/// never prints its key material (`Debug` shows the algorithm only), is not
+/// `Serialize`, and its PKCS#8 encoding is zeroised on drop.
+pub struct PrivateKey {
+    algorithm: KeyAlgorithm,
+    signer: Signer,
+    pkcs8: Zeroizing<Vec<u8>>,
+    /// The raw subjectPublicKey bits (EC point or PKCS#1 RSAPublicKey).
+    public_raw: Vec<u8>,
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PrivateKey")
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PrivateKey {
+    /// Makes a new key of `algorithm` from the caller's CSPRNG.
+    ///
+    /// RSA generation is slow (a 2048-bit key takes tens to hundreds of
+    /// milliseconds); P-256 takes microseconds.
+    pub fn generate<R: CryptoRng + ?Sized>(algorithm: KeyAlgorithm, rng: &mut R) -> Result<Self> {
+        match algorithm.rsa_bits() {
+            None => Self::from_p256(<p256::ecdsa::SigningKey as rsa::Generate>::generate_from_rng(rng)),
+            Some(bits) => {
+                let key = rsa::PrivateKey::new(rng, bits).map_err(|e| CertError::KeyGeneration {
+                    algorithm: algorithm.name(),
+                    reason: e.to_string(),
+                })?;
+                Self::from_rsa(key)
+            }
+        }
+    }
+
+    fn from_p256(key: p256::ecdsa::SigningKey) -> Result<Self> {
+        let pkcs8 = key
+            .to_pkcs8_der()
+            .map_err(|e| CertError::InvalidPrivateKey { reason: e.to_string() })?;
+        let public_raw = key.verifying_key().to_sec1_point(false).as_bytes().to_vec();
+        Ok(Self {
+            algorithm: KeyAlgorithm::EcdsaP256,
+            signer: Signer::P256(key),
+            pkcs8: Zeroizing::new(pkcs8.as_bytes().to_vec()),
+            public_raw,
+        })
+    }
+
+    fn from_rsa(key: rsa::PrivateKey) -> Result<Self> {
+        use rsa::traits::PublicKeyParts as _;
+        let algorithm = match key.size() {
+            256 => KeyAlgorithm::Rsa2048,
+            384 => KeyAlgorithm::Rsa3072,
+            512 => KeyAlgorithm::Rsa4096,
+            other => {
+                return Err(CertError::InvalidPrivateKey {
+                    reason: format!(
+                        "RSA keys of {} bits are not supported (2048, 3072, 4096)",
+                        other * 8
+                    ),
+                });
+            }
+        };
+        let pkcs8 = key
+            .to_pkcs8_der()
+            .map_err(|e| CertError::InvalidPrivateKey { reason: e.to_string() })?;
+        let public_raw = key
+            .to_public_key()
+            .to_pkcs1_der()
+            .map_err(|e| CertError::InvalidPrivateKey { reason: e.to_string() })?
+            .as_bytes()
+            .to_vec();
+        Ok(Self {
+            algorithm,
+            signer: Signer::Rsa(Box::new(rsa::pkcs1v15::SigningKey::<Sha256>::new(key))),
+            pkcs8: Zeroizing::new(pkcs8.as_bytes().to_vec()),
+            public_raw,
+        })
+    }
+
+    /// Reads an unencrypted PKCS#8 DER key (P-256 or RSA 2048/3072/4096).
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
+        if let Ok(key) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
+            return Self::from_p256(key);
+        }
+        match rsa::PrivateKey::from_pkcs8_der(der) {
+            Ok(key) => Self::from_rsa(key),
+            Err(e) => Err(CertError::InvalidPrivateKey {
+                reason: format!("not a P-256 or RSA PKCS#8 key: {e}"),
+            }),
+        }
+    }
+
+    /// Reads a PKCS#8 PEM key: `PRIVATE KEY`, or `ENCRYPTED PRIVATE KEY` with
+    /// `password`.
+    pub fn from_pkcs8_pem(pem: &str, password: Option<&str>) -> Result<Self> {
+        let (label, doc) = pkcs8::SecretDocument::from_pem(pem)
+            .map_err(|e| CertError::InvalidPrivateKey { reason: format!("bad PEM: {e}") })?;
+        match label {
+            "PRIVATE KEY" => Self::from_pkcs8_der(doc.as_bytes()),
+            "ENCRYPTED PRIVATE KEY" => {
+                let password = password.ok_or(CertError::KeyPasswordRequired)?;
+                let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(doc.as_bytes())
+                    .map_err(|e| CertError::InvalidPrivateKey { reason: e.to_string() })?;
+                let plain = info
+                    .decrypt(password.as_bytes())
+                    .map_err(|_| CertError::KeyPasswordWrong)?;
+                // A wrong password can decrypt to padding-valid garbage: that
+                // is still a wrong password, not a broken file.
+                Self::from_pkcs8_der(plain.as_bytes()).map_err(|_| CertError::KeyPasswordWrong)
+            }
+            other => Err(CertError::InvalidPrivateKey {
+                reason: format!("unexpected PEM label `{other}`"),
+            }),
+        }
+    }
+
+    /// Writes the key as PKCS#8 PEM. With a password, as an `ENCRYPTED PRIVATE
+    /// KEY` (PBES2: PBKDF2-HMAC-SHA256 and AES-256-CBC, salt and IV from `rng`).
+    pub fn to_pkcs8_pem<R: CryptoRng + ?Sized>(
+        &self,
+        password: Option<&str>,
+        rng: &mut R,
+    ) -> Result<Zeroizing<String>> {
+        let fail = |e: &dyn fmt::Display| CertError::Signing {
+            artifact: "PKCS#8 PEM",
+            reason: e.to_string(),
+        };
+        match password {
+            None => {
+                let doc = pkcs8::SecretDocument::try_from(self.pkcs8.as_slice()).map_err(|e| fail(&e))?;
+                doc.to_pem("PRIVATE KEY", pkcs8::LineEnding::LF).map_err(|e| fail(&e))
+            }
+            Some(password) => {
+                let mut salt = [0u8; 16];
+                let mut iv = [0u8; 16];
+                rng.fill_bytes(&mut salt);
+                rng.fill_bytes(&mut iv);
+                let params =
+                    pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(PBKDF2_ITERATIONS, &salt, iv)
+                        .map_err(|e| fail(&e))?;
+                let info =
+                    pkcs8::PrivateKeyInfoRef::try_from(self.pkcs8.as_slice()).map_err(|e| fail(&e))?;
+                let doc = info.encrypt_with_params(params, password.as_bytes()).map_err(|e| fail(&e))?;
+                doc.to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF)
+                    .map_err(|e| fail(&e))
+            }
+        }
+    }
+
+    /// The key's algorithm.
+    pub fn algorithm(&self) -> KeyAlgorithm {
+        self.algorithm
+    }
+
+    /// **Secret.** The unencrypted PKCS#8 DER encoding of this key, for
+    /// handing to another signer (e.g. CMS signing in `mdm-apple`). Zeroised on
+    /// drop; never log it.
+    pub fn pkcs8_der_secret(&self) -> &Zeroizing<Vec<u8>> {
+        &self.pkcs8
+    }
+
+    /// The public key as an X.509 SubjectPublicKeyInfo (DER).
+    pub fn public_key_der(&self) -> Vec<u8> {
+        rcgen::PublicKeyData::subject_public_key_info(self)
+    }
+
+    /// The raw `subjectPublicKey` bits (EC point or PKCS#1 RSAPublicKey),
+    /// which is what two keys are compared by.
+    pub fn public_key_raw(&self) -> &[u8] {
+        &self.public_raw
+    }
+
+    /// Signs `message` (SHA-256; ECDSA signatures DER-encoded, RSA PKCS#1 v1.5).
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+        match &self.signer {
+            Signer::P256(key) => {
+                let sig: p256::ecdsa::Signature = key.try_sign(message).map_err(|e| CertError::Signing {
+                    artifact: "ECDSA signature",
+                    reason: e.to_string(),
+                })?;
+                Ok(sig.to_der().as_bytes().to_vec())
+            }
+            Signer::Rsa(key) => {
+                let sig = key.try_sign(message).map_err(|e| CertError::Signing {
+                    artifact: "RSA signature",
+                    reason: e.to_string(),
+                })?;
+                Ok(sig.to_vec())
+            }
+        }
+    }
+}
+
+impl rcgen::PublicKeyData for PrivateKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.public_raw
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        match self.algorithm {
+            KeyAlgorithm::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
+                &rcgen::PKCS_RSA_SHA256
+            }
+        }
+    }
+}
+
+impl rcgen::SigningKey for PrivateKey {
+    fn sign(&self, msg: &[u8]) -> core::result::Result<Vec<u8>, rcgen::Error> {
+        PrivateKey::sign(self, msg).map_err(|_| rcgen::Error::RemoteKeyError)
+    }
+}
+
+/// Verifies an RSA PKCS#1 v1.5 SHA-256 signature against a SubjectPublicKeyInfo.
+pub(crate) fn verify_rsa_sha256(spki_der: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    use rsa::pkcs8::DecodePublicKey as _;
+    use rsa::signature::Verifier as _;
+    let Ok(key) = rsa::PublicKey::from_public_key_der(spki_der) else {
+        return false;
+    };
+    let Ok(sig) = rsa::pkcs1v15::Signature::try_from(signature) else {
+        return false;
+    };
+    rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key)
+        .verify(message, &sig)
+        .is_ok()
+}
+
+#[cfg(test)]
+pub(crate) mod test_keys {
+    //! Keys shared by the unit tests: RSA made once per test binary.
+    use std::sync::OnceLock;
+
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng as _;
+
+    use super::{KeyAlgorithm, PrivateKey};
+
+    /// A seeded RNG for tests.
+    pub fn rng(seed: u64) -> ChaCha20Rng {
+        ChaCha20Rng::seed_from_u64(seed)
+    }
+
+    /// An RSA 2048 key, the same one for the whole test binary (PKCS#8 DER cached).
+    pub fn rsa2048(which: usize) -> PrivateKey {
+        static KEYS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+        let keys = KEYS.get_or_init(|| {
+            (0..3u64)
+                .map(|i| {
+                    let key = PrivateKey::generate(KeyAlgorithm::Rsa2048, &mut rng(1000 + i)).unwrap();
+                    key.pkcs8_der_secret().to_vec()
+                })
+                .collect()
+        });
+        PrivateKey::from_pkcs8_der(&keys[which]).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_keys::{rng, rsa2048};
+    use super::*;
+
+    #[test]
+    fn p256_roundtrips_through_pkcs8() {
+        let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256, &mut rng(1)).unwrap();
+        let again = PrivateKey::from_pkcs8_der(key.pkcs8_der_secret()).unwrap();
+        assert_eq!(again.public_key_raw(), key.public_key_raw());
+        assert_eq!(again.algorithm(), KeyAlgorithm::EcdsaP256);
+    }
+
+    #[test]
+    fn same_seed_same_key_and_signature() {
+        let a = PrivateKey::generate(KeyAlgorithm::EcdsaP256, &mut rng(7)).unwrap();
+        let b = PrivateKey::generate(KeyAlgorithm::EcdsaP256, &mut rng(7)).unwrap();
+        assert_eq!(a.public_key_raw(), b.public_key_raw());
+        assert_eq!(a.sign(b"x").unwrap(), b.sign(b"x").unwrap());
+    }
+
+    #[test]
+    fn rsa_key_reads_back_and_signs() {
+        let key = rsa2048(0);
+        assert_eq!(key.algorithm(), KeyAlgorithm::Rsa2048);
+        let sig = key.sign(b"hello").unwrap();
+        assert_eq!(sig.len(), 256);
+        assert!(verify_rsa_sha256(&key.public_key_der(), b"hello", &sig));
+        assert!(!verify_rsa_sha256(&key.public_key_der(), b"hellO", &sig));
+    }
+
+    #[test]
+    fn encrypted_pem_needs_the_right_password() {
+        let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256, &mut rng(2)).unwrap();
+        let pem = key.to_pkcs8_pem(Some("correct horse"), &mut rng(3)).unwrap();
+        assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+        assert!(matches!(
+            PrivateKey::from_pkcs8_pem(&pem, None),
+            Err(CertError::KeyPasswordRequired)
+        ));
+        assert!(matches!(
+            PrivateKey::from_pkcs8_pem(&pem, Some("wrong")),
+            Err(CertError::KeyPasswordWrong)
+        ));
+        let back = PrivateKey::from_pkcs8_pem(&pem, Some("correct horse")).unwrap();
+        assert_eq!(back.public_key_raw(), key.public_key_raw());
+    }
+
+    #[test]
+    fn debug_does_not_show_key_material() {
+        let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256, &mut rng(4)).unwrap();
+        let shown = format!("{key:?}");
+        assert!(shown.contains("EcdsaP256"));
+        assert!(!shown.contains(&hex::encode(&key.pkcs8_der_secret()[..8])));
+    }
+
+    #[test]
+    fn garbage_is_not_a_key() {
+        assert!(PrivateKey::from_pkcs8_der(b"nope").is_err());
+        assert!(PrivateKey::from_pkcs8_pem("nope", None).is_err());
+    }
+}
