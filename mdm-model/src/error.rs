@@ -1,0 +1,141 @@
+//! The one error type of this crate.
+
+use crate::{DeviceId, DeviceState, GroupId, InvitationId, LicenseId, PolicyId, Refusal, UserId};
+
+/// Everything that `mdm-model` refuses, each variant saying what was wrong
+/// and with which input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// No user has this id in the workspace.
+    #[error("unknown user {0}")]
+    UnknownUser(UserId),
+    /// No group has this id in the workspace.
+    #[error("unknown group {0}")]
+    UnknownGroup(GroupId),
+    /// No device has this id in the workspace.
+    #[error("unknown device {0}")]
+    UnknownDevice(DeviceId),
+    /// No invitation has this id in the workspace.
+    #[error("unknown invitation {0}")]
+    UnknownInvitation(InvitationId),
+    /// No policy has this id in the workspace.
+    #[error("unknown policy {0}")]
+    UnknownPolicy(PolicyId),
+    /// No license has this id in the workspace.
+    #[error("unknown license {0}")]
+    UnknownLicense(LicenseId),
+    /// A name (account, group, policy, …) was empty or too long.
+    #[error("invalid {what}: {reason}")]
+    InvalidName {
+        /// Which name: "account name", "group name", …
+        what: &'static str,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// An e-mail address that does not have the form `local@domain`.
+    #[error("invalid e-mail address {0:?}")]
+    InvalidEmail(String),
+    /// Another user already has this account name.
+    #[error("account name {0:?} is already taken")]
+    DuplicateAccount(String),
+    /// Instructions can only be sent to a user with an e-mail address (R-US-1).
+    #[error("user {0} has no e-mail address, so no instructions can be sent")]
+    UserHasNoEmail(UserId),
+    /// An invitation token that is not the encoding this crate produces.
+    #[error("malformed invitation token")]
+    MalformedToken,
+    /// The invitation was already consumed, revoked or expired.
+    #[error("invitation {invitation} cannot be revoked: it is {state}")]
+    InvitationNotPending {
+        /// The invitation.
+        invitation: InvitationId,
+        /// Its current state, in words.
+        state: &'static str,
+    },
+    /// Enrollment was refused; the reason says why (R-IN-1, R-IN-3, R-IN-4, R-IN-5).
+    #[error("enrollment refused: {0}")]
+    EnrollmentRefused(Refusal),
+    /// A lifecycle operation that is not allowed from the device's state (R-DV-2).
+    #[error("device {device} cannot {operation} while {state}")]
+    IllegalTransition {
+        /// The device.
+        device: DeviceId,
+        /// The operation that was attempted.
+        operation: &'static str,
+        /// The state the device is in.
+        state: DeviceState,
+    },
+    /// The built-in groups cannot be removed, re-parented or given a policy
+    /// where the rules forbid it (R-GR-1).
+    #[error("group {group}: {reason}")]
+    GroupRule {
+        /// The group.
+        group: GroupId,
+        /// The rule that was broken.
+        reason: &'static str,
+    },
+    /// All seats of the license are taken (R-LI-1).
+    #[error("license {license} has no free seat ({seats} seats, all in use)")]
+    NoFreeSeat {
+        /// The license.
+        license: LicenseId,
+        /// Its number of seats.
+        seats: u32,
+    },
+    /// The license has expired.
+    #[error("license {0} has expired")]
+    LicenseExpired(LicenseId),
+    /// An activation code that is not of the documented form.
+    #[error("invalid activation code {0:?}")]
+    InvalidActivationCode(String),
+    /// A license with this activation code was already activated.
+    #[error("activation code {0:?} was already activated")]
+    DuplicateActivationCode(String),
+    /// A policy setting out of its allowed range.
+    #[error("invalid policy setting {setting}: {reason}")]
+    InvalidPolicySetting {
+        /// The setting.
+        setting: &'static str,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A device identification number that is empty or has invalid characters.
+    #[error("invalid device identification number {0:?}")]
+    InvalidIdentificationNumber(String),
+    /// The identification number is already registered (R-IN-5).
+    #[error("device identification number {0:?} is already registered")]
+    AlreadyRegistered(String),
+    /// An APNs certificate record that is inconsistent (e.g. its topic).
+    #[error("invalid APNs certificate record: {0}")]
+    InvalidApnsRecord(&'static str),
+    /// The workspace has reached the maximum number of entities of a kind.
+    #[error("the workspace cannot hold more than {max} {what}")]
+    CapacityExceeded {
+        /// Which kind: "devices", "users", …
+        what: &'static str,
+        /// The maximum.
+        max: usize,
+    },
+    /// A saved workspace could not be read or written.
+    #[error("cannot {operation} workspace file {path}: {message}")]
+    Storage {
+        /// "read", "write", "rename", …
+        operation: &'static str,
+        /// The file.
+        path: String,
+        /// The underlying error, in words.
+        message: String,
+    },
+    /// A saved workspace is not valid JSON of the documented form.
+    #[error("corrupted workspace file: {0}")]
+    CorruptedFile(String),
+    /// A saved workspace of a format version this build does not know.
+    #[error("unsupported workspace format version {found} (this build reads version {supported})")]
+    UnsupportedVersion {
+        /// The version found in the file.
+        found: u32,
+        /// The version this build reads and writes.
+        supported: u32,
+    },
+}
