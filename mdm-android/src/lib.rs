@@ -15,3 +15,10 @@ pub use provisioning::{
     keys as provisioning_keys,
 };
 pub use server_address::{ServerAddress, ServerHost};
+mod android_xml;
+mod restrictions;
+pub use android_xml::ANDROID_NS;
+pub use restrictions::{
+    MAX_STRING_LEN, ResourceText, ResourceValue, Resources, Restriction, RestrictionSchema,
+    RestrictionType,
+};
