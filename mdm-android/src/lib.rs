@@ -22,3 +22,8 @@ pub use restrictions::{
     MAX_STRING_LEN, ResourceText, ResourceValue, Resources, Restriction, RestrictionSchema,
     RestrictionType,
 };
+mod manifest;
+pub use manifest::{
+    AGENT_PERMISSIONS, APP_RESTRICTIONS, AndroidManifest, Application, Component, ComponentKind,
+    IntentFilter, MetaData, UsesPermission, UsesSdk,
+};
