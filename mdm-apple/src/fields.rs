@@ -124,18 +124,6 @@ impl<'a> Fields<'a> {
             .map(|v| v.as_dictionary().ok_or_else(|| self.wrong(key, "an array of dictionaries")))
             .collect()
     }
-
-    /// An array whose every element is a string.
-    pub(crate) fn opt_string_array(&self, key: &'static str) -> Result<Option<Vec<String>>> {
-        let Some(items) = self.opt_array(key)? else {
-            return Ok(None);
-        };
-        items
-            .iter()
-            .map(|v| v.as_string().map(str::to_owned).ok_or_else(|| self.wrong(key, "an array of strings")))
-            .collect::<Result<Vec<_>>>()
-            .map(Some)
-    }
 }
 
 /// Builds a dictionary in a fixed key order; `None` values are skipped.

@@ -1,14 +1,103 @@
-//! Apple MDM for iOS and iPadOS (R-IO-1, R-IO-2).
+//! Apple MDM for iOS and iPadOS: everything a server says to an Apple
+//! device and everything it reads back (requirements R-IO-1, R-IO-2).
+//!
+//! * **Profiles** — [`ProfileParams`] holds a configuration profile's
+//!   top-level keys and typed payloads (MDM enrollment, PKCS#12 and SCEP
+//!   identities, certificates, passcode policy, restrictions, Wi-Fi, web
+//!   clip); [`ProfileParams::build`] checks the protocol's rules and gives
+//!   a [`Profile`], written as an XML plist or signed as CMS SignedData by a
+//!   [`ProfileSigner`]. [`enrollment_profile`] is the one call a workspace
+//!   needs; [`verify_signed_profile`] reads a signed profile back (DER or
+//!   OpenSSL's streaming BER).
+//! * **Commands** — [`Command`] with typed requests, serialised by
+//!   [`CommandRequest`]; [`CommandResult`] and the `…Response` types read
+//!   the device's answers.
+//! * **Device messages** — [`decode`] turns a device's PUT body into a
+//!   [`DeviceMessage`]: [`Authenticate`], [`TokenUpdate`], [`CheckOut`] or a
+//!   [`CommandReport`], each beside its raw bytes. The same types build
+//!   and serialise messages, for device simulators.
+//! * **State** — [`CommandQueue`] is the per-device queue (NotNow-safe,
+//!   idempotent); [`AppleEnrollment`] follows check-ins and refuses a
+//!   foreign topic.
+//! * **Push** — [`push_request`] builds the APNs request that wakes a device.
+//!
+//! Nothing here reads the clock or draws hidden randomness: dates come in
+//! as `now`, UUIDs from a caller's [`rand_core::CryptoRng`].
+//!
+//! ```
+//! use mdm_apple::*;
+//! use rand_core::SeedableRng;
+//!
+//! # fn main() -> Result<(), AppleError> {
+//! let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+//! let topic = ApnsTopic::new("com.apple.mgmt.External.e0bd1eac-1f17-4c8e-8a63-dd17d3dd35d9")?;
+//! let mut scep = ScepIdentity::new("https://mdm.example.com/scep");
+//! scep.challenge = Some("one-time-challenge".into());
+//! scep.subject = vec![("O".into(), "Example".into()), ("CN".into(), "%SerialNumber%".into())];
+//! let profile = enrollment_profile(
+//!     &EnrollmentParams {
+//!         server_url: HttpsUrl::new("ServerURL", "https://mdm.example.com/mdm/connect")?,
+//!         check_in_url: None,
+//!         topic: topic.clone(),
+//!         identity: EnrollmentIdentity::Scep(scep),
+//!         server_root_ca_der: None,
+//!         identifier_prefix: "com.example.mdm".into(),
+//!         organization: "Example".into(),
+//!     },
+//!     &mut rng,
+//! )?;
+//! let xml = profile.to_xml()?;
+//! assert!(String::from_utf8_lossy(&xml).contains("<string>com.apple.mdm</string>"));
+//!
+//! // A device checks in; the enrollment follows.
+//! let device = DeviceId::Udid("663b07bb783e9ade1dae4fbb92ea12afc0ce5b69".into());
+//! let mut enrollment = AppleEnrollment::new(topic.clone());
+//! let auth = Authenticate::new(topic.clone(), device.clone()).to_xml()?;
+//! let token = TokenUpdate::new(topic.clone(), device.clone(), PushToken::new(vec![7; 32])?, PushMagic::new("magic")?);
+//! for body in [auth, token.to_xml()?] {
+//!     match decode(&body)? {
+//!         DeviceMessage::Authenticate(m) => { enrollment.authenticate(&m)?; }
+//!         DeviceMessage::TokenUpdate(m) => { enrollment.token_update(&m)?; }
+//!         _ => unreachable!(),
+//!     }
+//! }
+//! assert_eq!(enrollment.state(), EnrollmentState::Enrolled);
+//!
+//! // Queue a command, push, hand it out, read the answer.
+//! let mut queue = CommandQueue::new();
+//! let uuid = CommandUuid::random(&mut rng);
+//! queue.enqueue(CommandRequest::new(uuid.clone(), Command::DeviceLock(DeviceLock::default())))?;
+//! let target = enrollment.push_target().expect("enrolled");
+//! let push = push_request(&topic, &target.token, &target.push_magic, &PushOptions::default());
+//! assert_eq!(push.body, br#"{"mdm":"magic"}"#);
+//! let (_, next) = queue.respond(&CommandReport::idle(device.clone()));
+//! assert_eq!(next.map(|c| &c.uuid), Some(&uuid));
+//! let ack = CommandReport::result(device, uuid, CommandStatus::Acknowledged, Default::default());
+//! let (outcome, next) = queue.respond(&ack);
+//! assert!(matches!(outcome, ReportOutcome::Finished(..)) && next.is_none());
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 
 mod cms;
+mod command;
+mod enrollment_state;
 mod error;
 mod fields;
 mod ids;
+mod message;
 mod profile;
+mod push;
+mod queue;
 
 pub use cms::{ProfileSigner, VerifiedProfile, verify_signed_profile};
+pub use command::*;
+pub use enrollment_state::{AppleEnrollment, EnrollmentEvent, EnrollmentState, PushTarget};
 pub use error::{AppleError, Result};
 pub use ids::{ApnsTopic, CommandUuid, HttpsUrl, PayloadUuid};
-pub use profile::*;
+pub use message::*;
 pub use plist;
+pub use profile::*;
+pub use push::{ApnsEnvironment, PushOptions, PushPriority, PushRequest, push_request};
+pub use queue::{CommandQueue, FinishedCommand, PendingCommand, ReportOutcome};

@@ -1,0 +1,132 @@
+//! Device → server messages (R-IO-2): check-ins (`MessageType`) and
+//! command reports (`Status`). One type per message, nanomdm style; a
+//! single [`decode`] dispatches on the keys. Malformed, truncated or
+//! wrong-typed plists are typed errors, never panics.
+
+mod checkin;
+mod report;
+
+use std::ops::Deref;
+
+use crate::error::{AppleError, Result};
+use crate::fields::{Fields, parse_dictionary};
+
+pub use checkin::{Authenticate, CheckOut, PushMagic, PushToken, TokenUpdate, UnlockToken, UserChannel};
+pub use report::{CommandReport, CommandStatus, ErrorChainItem};
+
+/// Which enrollment a message belongs to: a device enrollment's `UDID`, or
+/// a user enrollment's `EnrollmentID`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeviceId {
+    /// `UDID`.
+    Udid(String),
+    /// `EnrollmentID` (user enrollment).
+    EnrollmentId(String),
+}
+
+impl DeviceId {
+    /// The id string.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Udid(s) | Self::EnrollmentId(s) => s,
+        }
+    }
+
+    pub(crate) fn read(f: &Fields<'_>) -> Result<Self> {
+        match (f.opt_str("UDID")?, f.opt_str("EnrollmentID")?) {
+            (Some(u), _) if !u.is_empty() => Ok(Self::Udid(u.to_owned())),
+            (_, Some(e)) if !e.is_empty() => Ok(Self::EnrollmentId(e.to_owned())),
+            _ => Err(AppleError::MissingField { message: f.message, key: "UDID" }),
+        }
+    }
+
+    pub(crate) fn write(&self, w: &mut crate::fields::DictWriter) {
+        match self {
+            Self::Udid(u) => w.put("UDID", u.as_str()),
+            Self::EnrollmentId(e) => w.put("EnrollmentID", e.as_str()),
+        };
+    }
+}
+
+impl std::fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A parsed message kept beside the exact bytes the device sent (for
+/// audit, webhooks, or re-verifying a signature).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received<T> {
+    /// The parsed message.
+    pub message: T,
+    /// The raw request body.
+    pub raw: Vec<u8>,
+}
+
+impl<T> Deref for Received<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.message
+    }
+}
+
+/// Any message a device PUTs to the server.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum DeviceMessage {
+    /// `Authenticate` check-in.
+    Authenticate(Received<Authenticate>),
+    /// `TokenUpdate` check-in.
+    TokenUpdate(Received<TokenUpdate>),
+    /// `CheckOut` check-in.
+    CheckOut(Received<CheckOut>),
+    /// A check-in type this crate does not model (`GetBootstrapToken`,
+    /// `DeclarativeManagement`, …): data, not an error.
+    OtherCheckin {
+        /// Its `MessageType`.
+        message_type: String,
+        /// The raw body.
+        raw: Vec<u8>,
+    },
+    /// A command report (`Status` = `Idle`, `Acknowledged`, …).
+    Report(Received<CommandReport>),
+}
+
+/// Decodes a device's request body (XML or binary plist): check-ins by
+/// `MessageType`, command reports by `Status`.
+///
+/// # Errors
+/// [`AppleError::MalformedPlist`], [`AppleError::NotADictionary`],
+/// [`AppleError::MissingField`], [`AppleError::WrongType`],
+/// [`AppleError::InvalidTopic`], [`AppleError::UnknownMessage`].
+pub fn decode(bytes: &[u8]) -> Result<DeviceMessage> {
+    let dict = parse_dictionary(bytes, "device message")?;
+    let raw = || bytes.to_vec();
+    if dict.contains_key("MessageType") {
+        let f = Fields::new(&dict, "check-in");
+        let message_type = f.req_str("MessageType")?;
+        Ok(match message_type {
+            "Authenticate" => DeviceMessage::Authenticate(Received {
+                message: Authenticate::read(&Fields::new(&dict, "Authenticate"))?,
+                raw: raw(),
+            }),
+            "TokenUpdate" => DeviceMessage::TokenUpdate(Received {
+                message: TokenUpdate::read(&Fields::new(&dict, "TokenUpdate"))?,
+                raw: raw(),
+            }),
+            "CheckOut" => DeviceMessage::CheckOut(Received {
+                message: CheckOut::read(&Fields::new(&dict, "CheckOut"))?,
+                raw: raw(),
+            }),
+            other => DeviceMessage::OtherCheckin { message_type: other.to_owned(), raw: raw() },
+        })
+    } else if dict.contains_key("Status") {
+        Ok(DeviceMessage::Report(Received {
+            message: CommandReport::read(&Fields::new(&dict, "command report"))?,
+            raw: raw(),
+        }))
+    } else {
+        Err(AppleError::UnknownMessage)
+    }
+}
