@@ -374,3 +374,9 @@ impl<'de> Deserialize<'de> for Workspace {
         Self::from_data(data).map_err(serde::de::Error::custom)
     }
 }
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+mod state_machine;
