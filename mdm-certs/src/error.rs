@@ -170,6 +170,12 @@ pub enum CertError {
         /// Its subject.
         subject: String,
     },
+    /// No private key is kept for this workspace and the file brought none.
+    #[error("`{source_name}` holds no private key and none is kept for this workspace")]
+    MissingPrivateKey {
+        /// The file name.
+        source_name: String,
+    },
     /// A renewal certificate carries a different push topic (R-AP-4).
     #[error("the renewed certificate's topic `{found}` differs from the current `{expected}`")]
     TopicChanged {

@@ -1,18 +1,104 @@
 //! X.509 for mobile device management.
+//!
+//! `mdm-certs` owns every certificate an MDM workspace deals with
+//! (requirements R-AP-1…4, R-SV-1, R-SV-2, R-CL-1):
+//!
+//! * the **workspace CA** ([`CertificateAuthority`]): ECDSA P-256 by default,
+//!   RSA on request; saved and loaded as PEM with the key in PKCS#8,
+//!   optionally encrypted;
+//! * **server certificates** for the connection address, an FQDN or an IP
+//!   ([`ConnectionAddress`]), and **reserve** certificates with their
+//!   rotation schedule ([`ServerCertificateRotation`]);
+//! * **client certificates** for users' devices, from a device CSR
+//!   ([`Csr::for_device`]) or with a server-made key in a PKCS#12
+//!   ([`Pkcs12`]), delivered by **one-time password**
+//!   ([`ClientCertificateDelivery`]);
+//! * the **APNs certificate flow**: the CSR from the console form
+//!   ([`ApnsCsrForm`], [`ApnsKeyRequest`]), vendor signing into the portal's
+//!   request plist ([`VendorSigner`], [`PushCertificateRequest`]), intake of
+//!   the uploaded certificate ([`ApnsIntake`]) and its password-protected
+//!   backup ([`Pkcs12::backup`]);
+//! * the **expiry watch** ([`ExpiryStatus`]).
+//!
+//! It knows nothing of workspaces: it takes names, dates, keys and bytes and
+//! returns certificates and facts about them ([`CertificateInfo`]). Time
+//! comes in as `now`; randomness (keys, serials, OTPs, salts) from a
+//! caller-supplied CSPRNG, and signatures are deterministic, so a seeded run
+//! is reproducible. [`PushPortalStandIn`] simulates Apple's portal for tests
+//! and the harness; it is not Apple.
+//!
+//! # Example: a CA issues a client certificate from a device's CSR
+//!
+//! ```
+//! use mdm_certs::{CertificateAuthority, ClientIdentity, Csr, KeyAlgorithm, SubjectName, Validity};
+//! use rand_chacha::ChaCha20Rng;
+//! use rand_core::SeedableRng;
+//! use time::macros::datetime;
+//!
+//! # fn main() -> Result<(), mdm_certs::CertError> {
+//! let mut rng = ChaCha20Rng::seed_from_u64(7);
+//! let now = datetime!(2026-06-01 12:00 UTC);
+//!
+//! let ca = CertificateAuthority::create(
+//!     &SubjectName::common_name("Example Workspace CA")?,
+//!     Validity::days(now, 3650)?,
+//!     KeyAlgorithm::EcdsaP256,
+//!     &mut rng,
+//! )?;
+//!
+//! // On the device: a P-256 key and a CSR. The key never leaves the device.
+//! let (device_key, csr) = Csr::for_device("device-0001", &mut rng)?;
+//!
+//! // On the server: the subject comes from the server's records, not the CSR.
+//! let identity = ClientIdentity::new("alice@example.com", Some("device-0001"))?;
+//! let cert = ca.issue_client_certificate(&csr, &identity, Validity::days(now, 365)?, &mut rng)?;
+//!
+//! assert!(cert.matches_key(&device_key));
+//! assert!(cert.is_signed_by(ca.certificate()));
+//! assert_eq!(cert.info().subject_common_name.as_deref(), Some("alice@example.com"));
+//! assert!(cert.pem().starts_with("-----BEGIN CERTIFICATE-----"));
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 
+mod apns_request;
 mod authority;
 mod certificate;
+mod client;
+mod csr;
+mod delivery;
 mod error;
 mod expiry;
+mod intake;
 mod key;
 mod name;
+mod pkcs12;
+mod portal;
+mod push_request;
+mod rotation;
 mod server;
 
+pub use apns_request::{ApnsCsrForm, ApnsKeyRequest, is_iso3166_alpha2};
 pub use authority::{CaPem, CertificateAuthority, CertifiedKey, Validity};
 pub use certificate::{Certificate, CertificateInfo, Fingerprint, SubjectAltName};
+pub use client::ClientIdentity;
+pub use csr::Csr;
+pub use delivery::{
+    ClientCertificateDelivery, DeliveryPayload, DeliveryStatus, OTP_ALPHABET, OneTimePassword, OtpPolicy,
+};
 pub use error::CertError;
 pub use expiry::ExpiryStatus;
+pub use intake::{
+    AcceptedApnsCertificate, ApnsCertificateDetails, ApnsIntake, PUSH_TOPIC_PREFIX, PushTopic, read_certificate_file,
+};
 pub use key::{KeyAlgorithm, PrivateKey};
 pub use name::{NameAttribute, SubjectName, UID_OID};
+pub use pkcs12::{BackupPassword, MIN_BACKUP_PASSWORD_LEN, Pkcs12, Pkcs12Contents};
+pub use portal::{PUSH_CERTIFICATE_VALIDITY, PushPortalStandIn};
+pub use push_request::{DEFAULT_REQUEST_MAX_AGE, DecodedPushRequest, PushCertificateRequest, VendorSigner};
+pub use rotation::{
+    ActiveServerCertificate, DEFAULT_ACTIVATION_DELAY, LossForecast, RESERVE_VALIDITY, ReserveCertificate,
+    ServerCertificateRotation,
+};
 pub use server::ConnectionAddress;

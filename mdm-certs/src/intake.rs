@@ -1,0 +1,224 @@
+//! Intake of the APNs certificate the admin uploads (R-AP-2, R-AP-4).
+
+use core::fmt;
+
+use time::OffsetDateTime;
+
+use crate::authority::CertifiedKey;
+use crate::certificate::{Certificate, Fingerprint};
+use crate::error::{CertError, Result};
+use crate::key::PrivateKey;
+use crate::pkcs12::Pkcs12;
+
+/// The prefix every MDM push topic starts with.
+pub const PUSH_TOPIC_PREFIX: &str = "com.apple.mgmt.";
+
+/// An MDM push topic, read from the push certificate's subject `UID`
+/// (e.g. `com.apple.mgmt.External.<uuid>`). The enrollment profile's `Topic`
+/// must equal it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PushTopic(String);
+
+impl PushTopic {
+    /// Accepts a topic that starts with `com.apple.mgmt.` and has more after it.
+    pub fn parse(topic: &str) -> Result<Self> {
+        match topic.strip_prefix(PUSH_TOPIC_PREFIX) {
+            Some(rest) if !rest.is_empty() && !topic.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                Ok(Self(topic.to_owned()))
+            }
+            _ => Err(CertError::InvalidPushTopic {
+                topic: topic.to_owned(),
+            }),
+        }
+    }
+
+    /// The topic text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PushTopic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What the console shows about an uploaded APNs certificate (R-AP-2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApnsCertificateDetails {
+    /// The uploaded file's name.
+    pub file_name: String,
+    /// The issuing CA's name (issuer CN, else O).
+    pub issuer_name: String,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
+    /// The push topic from the subject's UID.
+    pub topic: PushTopic,
+    /// SHA-256 fingerprint.
+    pub fingerprint: Fingerprint,
+}
+
+/// An accepted APNs certificate: the details, and the certificate paired with
+/// the workspace key, ready for APNs and for a backup.
+pub struct AcceptedApnsCertificate {
+    /// What the console shows.
+    pub details: ApnsCertificateDetails,
+    /// The certificate and its key.
+    pub identity: CertifiedKey,
+}
+
+impl fmt::Debug for AcceptedApnsCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AcceptedApnsCertificate")
+            .field("details", &self.details)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The upload checks for one workspace: the key kept from its CSR and, on
+/// renewal, its current topic.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApnsIntake<'a> {
+    workspace_key: Option<&'a PrivateKey>,
+    current_topic: Option<&'a PushTopic>,
+}
+
+impl<'a> ApnsIntake<'a> {
+    /// Checks against the key kept from the workspace's CSR.
+    pub fn new(workspace_key: &'a PrivateKey) -> Self {
+        Self {
+            workspace_key: Some(workspace_key),
+            current_topic: None,
+        }
+    }
+
+    /// Accepts only a file that brings its own key (a PKCS#12 backup of a
+    /// certificate prepared elsewhere).
+    pub fn without_kept_key() -> Self {
+        Self::default()
+    }
+
+    /// On renewal: the uploaded certificate must keep this topic (R-AP-4).
+    pub fn renewing(mut self, current_topic: &'a PushTopic) -> Self {
+        self.current_topic = Some(current_topic);
+        self
+    }
+
+    /// Reads `bytes` (PEM, DER, or PKCS#12 with `password`) named
+    /// `file_name`, checks it at `now`, and returns the details and the
+    /// identity. Each failure is its own [`CertError`]: garbage
+    /// (`NotACertificate`), a missing or wrong PKCS#12 password, no UID, a
+    /// wrong topic prefix, expiry, a foreign key (`PublicKeyMismatch`), a
+    /// changed topic. Never panics on any input.
+    pub fn accept(
+        &self,
+        file_name: &str,
+        bytes: &[u8],
+        password: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<AcceptedApnsCertificate> {
+        let (certificate, file_key) = read_certificate_file(file_name, bytes, password)?;
+        let info = certificate.info();
+        let uid = info.uid.as_deref().ok_or_else(|| CertError::MissingPushTopic {
+            subject: info.subject.clone(),
+        })?;
+        let topic = PushTopic::parse(uid)?;
+        if now > info.not_after {
+            return Err(CertError::CertificateExpired {
+                subject: info.subject.clone(),
+                not_after: info.not_after,
+            });
+        }
+        if now < info.not_before {
+            return Err(CertError::CertificateNotYetValid {
+                subject: info.subject.clone(),
+                not_before: info.not_before,
+            });
+        }
+        let key = match (self.workspace_key, file_key) {
+            (Some(kept), _) => {
+                if !certificate.matches_key(kept) {
+                    return Err(CertError::PublicKeyMismatch {
+                        subject: info.subject.clone(),
+                    });
+                }
+                PrivateKey::from_pkcs8_der(kept.pkcs8_der_secret())?
+            }
+            (None, Some(k)) => k,
+            (None, None) => {
+                return Err(CertError::MissingPrivateKey {
+                    source_name: file_name.to_owned(),
+                });
+            }
+        };
+        if let Some(current) = self.current_topic
+            && current != &topic
+        {
+            return Err(CertError::TopicChanged {
+                expected: current.to_string(),
+                found: topic.to_string(),
+            });
+        }
+        let details = ApnsCertificateDetails {
+            file_name: file_name.to_owned(),
+            issuer_name: info.issuer_name.clone().unwrap_or_else(|| info.issuer.clone()),
+            not_before: info.not_before,
+            not_after: info.not_after,
+            topic,
+            fingerprint: info.fingerprint,
+        };
+        Ok(AcceptedApnsCertificate {
+            details,
+            identity: CertifiedKey { certificate, key },
+        })
+    }
+}
+
+/// Reads an uploaded certificate file: PEM (first `CERTIFICATE`, and an
+/// unencrypted `PRIVATE KEY` if present), DER, or PKCS#12 (which needs
+/// `password`; an empty password is tried when none is given).
+pub fn read_certificate_file(
+    file_name: &str,
+    bytes: &[u8],
+    password: Option<&str>,
+) -> Result<(Certificate, Option<PrivateKey>)> {
+    let not_a_cert = |reason: &str| CertError::NotACertificate {
+        source_name: file_name.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let trimmed = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = trimmed.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(trimmed.len());
+    let body = trimmed.get(start..).unwrap_or_default();
+    if body.starts_with(b"-----BEGIN") {
+        let mut certificate = None;
+        let mut key = None;
+        for item in x509_parser::pem::Pem::iter_from_buffer(body) {
+            let item = item.map_err(|e| not_a_cert(&format!("bad PEM: {e}")))?;
+            match item.label.as_str() {
+                "CERTIFICATE" if certificate.is_none() => {
+                    certificate = Some(Certificate::from_der_named(&item.contents, file_name)?);
+                }
+                "PRIVATE KEY" if key.is_none() => key = PrivateKey::from_pkcs8_der(&item.contents).ok(),
+                _ => {}
+            }
+        }
+        let certificate = certificate.ok_or_else(|| not_a_cert("no CERTIFICATE block in the PEM file"))?;
+        let key = key.filter(|k| certificate.matches_key(k));
+        return Ok((certificate, key));
+    }
+    if Pkcs12::looks_like(bytes) {
+        let contents = match password {
+            Some(p) => Pkcs12::read(bytes, p, file_name)?,
+            None => Pkcs12::read(bytes, "", file_name).map_err(|e| match e {
+                CertError::Pkcs12PasswordWrong { source_name } => CertError::Pkcs12PasswordRequired { source_name },
+                other => other,
+            })?,
+        };
+        return Ok((contents.certificate, contents.key));
+    }
+    let certificate = Certificate::from_der_named(bytes, file_name)?;
+    Ok((certificate, None))
+}

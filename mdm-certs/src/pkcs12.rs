@@ -1,0 +1,256 @@
+//! PKCS#12 files: password-protected backups (R-AP-3), client identities
+//! delivered with a server-made key (R-CL-1), and reading uploads (R-AP-2).
+
+use core::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::authority::CertifiedKey;
+use crate::certificate::Certificate;
+use crate::error::{CertError, Result};
+use crate::key::PrivateKey;
+
+/// The shortest backup password accepted (in characters).
+pub const MIN_BACKUP_PASSWORD_LEN: usize = 12;
+
+/// PBKDF2 / MAC iterations for files written here.
+const ITERATIONS: u64 = 100_000;
+
+/// A password entered twice that matched and is long enough (R-AP-3).
+pub struct BackupPassword(Zeroizing<String>);
+
+impl fmt::Debug for BackupPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BackupPassword(<redacted>)")
+    }
+}
+
+impl BackupPassword {
+    /// Accepts the password if both entries are equal (compared in constant
+    /// time) and it has at least [`MIN_BACKUP_PASSWORD_LEN`] characters.
+    pub fn new(entered: &str, repeated: &str) -> Result<Self> {
+        let same: bool = subtle::ConstantTimeEq::ct_eq(entered.as_bytes(), repeated.as_bytes()).into();
+        if !same {
+            return Err(CertError::PasswordMismatch);
+        }
+        let length = entered.chars().count();
+        if length < MIN_BACKUP_PASSWORD_LEN {
+            return Err(CertError::PasswordTooShort {
+                length,
+                minimum: MIN_BACKUP_PASSWORD_LEN,
+            });
+        }
+        Ok(Self(Zeroizing::new(entered.to_owned())))
+    }
+
+    /// The password text.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What a PKCS#12 file held.
+pub struct Pkcs12Contents {
+    /// The end-entity certificate (the one with the key, else the first).
+    pub certificate: Certificate,
+    /// Its private key, if the file had one this crate can use.
+    pub key: Option<PrivateKey>,
+    /// The other certificates (issuers), in file order.
+    pub chain: Vec<Certificate>,
+}
+
+impl fmt::Debug for Pkcs12Contents {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pkcs12Contents")
+            .field("certificate", &self.certificate.info().subject)
+            .field("has_key", &self.key.is_some())
+            .field("chain", &self.chain.len())
+            .finish()
+    }
+}
+
+/// Reading and writing PKCS#12 (`.p12`) files.
+///
+/// Files are written with PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) and an
+/// HMAC-SHA256 MAC, which OpenSSL 3 opens without `-legacy`. Reading also
+/// accepts the legacy 3DES/RC2 files that Keychain exports.
+///
+/// Known limit: the salts and IVs inside the file come from the operating
+/// system's generator (the `p12-keystore` crate draws them itself), so two
+/// files made from the same inputs differ byte for byte.
+#[derive(Debug, Clone, Copy)]
+pub struct Pkcs12;
+
+impl Pkcs12 {
+    /// Writes `identity` (certificate and key) with its issuer `chain` under
+    /// `friendly_name`, encrypted with `password`.
+    pub fn write(identity: &CertifiedKey, chain: &[Certificate], friendly_name: &str, password: &str) -> Result<Vec<u8>> {
+        let fail = |e: &dyn fmt::Display| CertError::Signing {
+            artifact: "PKCS#12 file",
+            reason: e.to_string(),
+        };
+        let mut certs = Vec::with_capacity(chain.len() + 1);
+        for cert in core::iter::once(&identity.certificate).chain(chain) {
+            certs.push(p12_keystore::Certificate::from_der(cert.der()).map_err(|e| fail(&e))?);
+        }
+        let local_key_id = identity.certificate.info().fingerprint.0;
+        let key_chain = p12_keystore::PrivateKeyChain::new(
+            identity.key.pkcs8_der_secret().as_slice(),
+            &local_key_id[..20],
+            certs,
+        );
+        let mut store = p12_keystore::KeyStore::new();
+        store.add_entry(friendly_name, p12_keystore::KeyStoreEntry::PrivateKeyChain(key_chain));
+        store
+            .writer(password)
+            .encryption_algorithm(p12_keystore::EncryptionAlgorithm::PbeWithHmacSha256AndAes256)
+            .encryption_iterations(ITERATIONS)
+            .mac_algorithm(p12_keystore::MacAlgorithm::HmacSha256)
+            .mac_iterations(ITERATIONS)
+            .write()
+            .map_err(|e| fail(&e))
+    }
+
+    /// The password-protected backup of the APNs certificate and its key (R-AP-3).
+    pub fn backup(identity: &CertifiedKey, password: &BackupPassword) -> Result<Vec<u8>> {
+        let name = identity
+            .certificate
+            .info()
+            .subject_common_name
+            .clone()
+            .unwrap_or_else(|| "APNs certificate".to_owned());
+        Self::write(identity, &[], &name, password.expose())
+    }
+
+    /// Whether `bytes` are shaped like a PKCS#12 PFX (SEQUENCE whose first
+    /// element is INTEGER 3) rather than an X.509 certificate.
+    pub fn looks_like(bytes: &[u8]) -> bool {
+        let Some(inner) = der_sequence_contents(bytes) else {
+            return false;
+        };
+        inner.starts_with(&[0x02, 0x01, 0x03])
+    }
+
+    /// Reads a PKCS#12 file. A MAC or decryption failure is a wrong password;
+    /// `source_name` (the file name) goes into errors.
+    pub fn read(bytes: &[u8], password: &str, source_name: &str) -> Result<Pkcs12Contents> {
+        let name = || source_name.to_owned();
+        let store = p12_keystore::KeyStore::from_pkcs12(bytes, password).map_err(|e| match e {
+            p12_keystore::error::Error::MacError(_)
+            | p12_keystore::error::Error::UnpadError
+            | p12_keystore::error::Error::Pkcs5Error(_) => CertError::Pkcs12PasswordWrong { source_name: name() },
+            other => CertError::InvalidPkcs12 {
+                source_name: name(),
+                reason: other.to_string(),
+            },
+        })?;
+        let invalid = |reason: &str| CertError::InvalidPkcs12 {
+            source_name: name(),
+            reason: reason.to_owned(),
+        };
+        if let Some((_, key_chain)) = store.private_key_chain() {
+            let mut certs = Vec::with_capacity(key_chain.chain().len());
+            for c in key_chain.chain() {
+                certs.push(Certificate::from_der_named(c.as_der(), source_name)?);
+            }
+            if certs.is_empty() {
+                return Err(invalid("a key without a certificate"));
+            }
+            let certificate = certs.remove(0);
+            let key = PrivateKey::from_pkcs8_der(key_chain.key()).ok();
+            if let Some(k) = &key
+                && !certificate.matches_key(k)
+            {
+                return Err(invalid("the key does not match the certificate"));
+            }
+            return Ok(Pkcs12Contents {
+                certificate,
+                key,
+                chain: certs,
+            });
+        }
+        let mut certs = Vec::new();
+        for (_, entry) in store.entries() {
+            if let p12_keystore::KeyStoreEntry::Certificate(c) = entry {
+                certs.push(Certificate::from_der_named(c.as_der(), source_name)?);
+            }
+        }
+        if certs.is_empty() {
+            return Err(invalid("no certificate inside"));
+        }
+        let certificate = certs.remove(0);
+        Ok(Pkcs12Contents {
+            certificate,
+            key: None,
+            chain: certs,
+        })
+    }
+}
+
+/// The contents of a DER SEQUENCE at the start of `bytes`, if well-formed.
+fn der_sequence_contents(bytes: &[u8]) -> Option<&[u8]> {
+    let (&tag, rest) = bytes.split_first()?;
+    if tag != 0x30 {
+        return None;
+    }
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let (len_bytes, rest) = rest.split_at(n);
+        let len = len_bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        (len, rest)
+    };
+    rest.get(..len)
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::authority::{Validity, test_ca};
+    use crate::client::ClientIdentity;
+    use crate::key::KeyAlgorithm;
+    use crate::key::test_keys::rng;
+
+    #[test]
+    fn password_rules() {
+        assert!(matches!(
+            BackupPassword::new("long enough pw", "long enough pW"),
+            Err(CertError::PasswordMismatch)
+        ));
+        assert!(matches!(
+            BackupPassword::new("short", "short"),
+            Err(CertError::PasswordTooShort { length: 5, .. })
+        ));
+        let pw = BackupPassword::new("long enough pw", "long enough pw").unwrap();
+        assert_eq!(pw.expose(), "long enough pw");
+        assert!(!format!("{pw:?}").contains("long"));
+    }
+
+    #[test]
+    fn write_then_read() {
+        let ca = test_ca();
+        let id = ClientIdentity::new("carol", None).unwrap();
+        let v = Validity::days(datetime!(2026-02-01 0:00 UTC), 30).unwrap();
+        let issued = ca
+            .issue_client_certificate_with_key(&id, v, KeyAlgorithm::EcdsaP256, &mut rng(8))
+            .unwrap();
+        let p12 = Pkcs12::write(&issued, &[ca.certificate().clone()], "carol", "pass word 123").unwrap();
+        assert!(Pkcs12::looks_like(&p12));
+        assert!(!Pkcs12::looks_like(issued.certificate.der()));
+        let back = Pkcs12::read(&p12, "pass word 123", "carol.p12").unwrap();
+        assert_eq!(back.certificate, issued.certificate);
+        assert_eq!(back.chain, vec![ca.certificate().clone()]);
+        assert!(back.key.as_ref().is_some_and(|k| issued.certificate.matches_key(k)));
+        assert!(matches!(
+            Pkcs12::read(&p12, "wrong", "carol.p12"),
+            Err(CertError::Pkcs12PasswordWrong { .. })
+        ));
+    }
+}
