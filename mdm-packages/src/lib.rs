@@ -4,17 +4,21 @@
 mod ca;
 mod error;
 mod link;
+mod message;
 mod package;
 mod product;
 mod qr;
 mod server;
-mod token;
 #[cfg(test)]
 mod tools;
+mod user_agent;
 
 pub use ca::CaCertificate;
 pub use error::{PackagesError, Result};
 pub use link::{ENROLL_SEGMENT, InvitationLink, LinkBase};
+pub use message::{
+    AndroidDelivery, Attachment, InstructionMessage, Language, MessageDetails, compose_instructions,
+};
 pub use package::{
     ConnectionSettings, Freshness, ManifestEntry, PACKAGE_FORMAT, PackageManifest, StaleReason,
     StandalonePackage,
@@ -24,4 +28,7 @@ pub use product::{
 };
 pub use qr::{DEFAULT_MODULE_PX, InvitationQr};
 pub use server::{ServerAddress, ServerHost};
-pub use token::{InvitationToken, TOKEN_MAX_LEN, TOKEN_MIN_LEN};
+pub use user_agent::{
+    ClientHints, DetectedDevice, Detection, FormFactor, UnsupportedOs, detect_device,
+    touch_probe_page,
+};

@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
 use std::net::IpAddr;
 
+use mdm_model::InvitationToken;
 use serde::{Deserialize, Serialize};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
@@ -35,7 +36,6 @@ use crate::ca::CaCertificate;
 use crate::error::{PackagesError, Result};
 use crate::product::{ProductDescription, ProductPlatform, Sha256Digest};
 use crate::server::{ServerAddress, ServerHost};
-use crate::token::InvitationToken;
 
 /// Format of `manifest.json` and `connection.json`.
 pub const PACKAGE_FORMAT: u32 = 1;
@@ -407,9 +407,9 @@ impl StandalonePackage {
         let enrollment_token = document
             .enrollment_token
             .as_deref()
-            .map(InvitationToken::new)
+            .map(InvitationToken::parse)
             .transpose()
-            .map_err(|e| corrupt(CONNECTION_ENTRY, e.to_string()))?;
+            .map_err(|e| corrupt(CONNECTION_ENTRY, format!("enrollment token: {e}")))?;
         let connection = ConnectionSettings {
             server,
             server_ca,
@@ -663,7 +663,9 @@ mod tests {
             server_ca: CaCertificate::from_pem(ca.as_bytes()).unwrap(),
             workspace_id: "ws-0001".to_owned(),
             user: Some("taro.yamada".to_owned()),
-            enrollment_token: Some(InvitationToken::new("q0dJ4o7xL3mVt9Zs2bWn-A_k").unwrap()),
+            enrollment_token: Some(
+                InvitationToken::parse("owE8CCx17ckTWYw7qsGvoY92M_6PAUiWqy8acv-D2Lo").unwrap(),
+            ),
         }
     }
 

@@ -133,13 +133,13 @@ impl InvitationQr {
 mod tests {
     use super::*;
     use crate::link::LinkBase;
-    use crate::token::InvitationToken;
     use crate::tools::run_tool;
+    use mdm_model::InvitationToken;
 
     fn link() -> InvitationLink {
         LinkBase::parse("https://mdm.example.com")
             .unwrap()
-            .link(InvitationToken::new("q0dJ4o7xL3mVt9Zs2bWn-A_k").unwrap())
+            .link(InvitationToken::parse("owE8CCx17ckTWYw7qsGvoY92M_6PAUiWqy8acv-D2Lo").unwrap())
     }
 
     /// Decodes an image with zbarimg (reading it from stdin).
