@@ -112,6 +112,34 @@ pub enum AndroidError {
         remedy: &'static str,
     },
 
+    /// The device is known but is not an Android device.
+    #[error("device {device_id:?} is not an Android device; it syncs through Apple MDM")]
+    NotAndroid {
+        /// The device identifier the agent sent.
+        device_id: String,
+    },
+
+    /// The device has left management (wiped or retired): the agent must
+    /// remove its data and the device must be enrolled again (R-WP-1).
+    #[error("device {device_id:?} has left management ({state}); enroll it again")]
+    DeviceLeftManagement {
+        /// The device identifier the agent sent.
+        device_id: String,
+        /// Its state in the model.
+        state: mdm_model::DeviceState,
+    },
+
+    /// A command cannot be queued for this device.
+    #[error("cannot queue {command} for device {device_id:?}: {reason}")]
+    CommandRefused {
+        /// The command.
+        command: &'static str,
+        /// The device.
+        device_id: String,
+        /// Why.
+        reason: String,
+    },
+
     /// The model refused an operation the sync needed.
     #[error("the model refused to {operation} for device {device_id:?}: {source}")]
     Model {
@@ -121,7 +149,7 @@ pub enum AndroidError {
         device_id: String,
         /// The model's own typed error.
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: mdm_model::ModelError,
     },
 
     /// A configuration could not be rendered (a policy value out of range for the agent).

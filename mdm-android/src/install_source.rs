@@ -1,0 +1,312 @@
+//! How the agent got onto the device, recognised from what it reports
+//! (R-IN-4, R-AN-1), mapped onto the model's [`InstallSource`].
+//!
+//! An agent installed through Samsung KNOX Mobile Enrollment or another
+//! EMM cannot be managed: the device is refused with the model's remedy
+//! (reinstall the agent from the invitation link). A plain-APK install must be
+//! given the server address by the user (FQDN or IP, optional port) and has
+//! no client certificate until one is redeemed with its one-time password; a
+//! standalone package carries the address itself.
+
+use mdm_model::{InstallSource, Refusal};
+use serde::{Deserialize, Serialize};
+
+use crate::{AndroidError, ServerAddress};
+
+/// What the agent observes about its own installation and sends on every sync.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct InstallReport {
+    /// `PackageManager.getInstallSourceInfo(...).getInstallingPackageName()`;
+    /// `None` for `adb install` or when Android does not say.
+    pub installer_package: Option<String>,
+    /// The package that is device owner or profile owner, if any
+    /// (`DevicePolicyManager.getDeviceOwner…`); our agent when provisioned by QR.
+    pub managing_package: Option<String>,
+    /// The agent found connection settings embedded by a standalone
+    /// installation package (R-AN-1 a).
+    pub embedded_settings: bool,
+}
+
+/// Installer packages of Samsung KNOX Mobile Enrollment. Any package under
+/// these prefixes counts as KNOX.
+const KNOX_PREFIXES: &[&str] = &["com.sec.enterprise.knox.", "com.samsung.android.knox."];
+
+/// Packages of other EMM/MDM agents (device-policy controllers) that install
+/// apps or own devices: Android Device Policy (AMAPI), Intune, Workspace ONE,
+/// Ivanti/MobileIron, SOTI, Headwind MDM, Flyve MDM, TestDPC.
+const OTHER_EMM_PACKAGES: &[&str] = &[
+    "com.google.android.apps.work.clouddpc",
+    "com.microsoft.windowsintune.companyportal",
+    "com.microsoft.intune",
+    "com.airwatch.androidagent",
+    "com.mobileiron",
+    "com.mobileiron.anyware.android",
+    "com.ivanti.mobileiron",
+    "net.soti.mobicontrol.androidwork",
+    "net.soti.mobicontrol.enterprise",
+    "com.hmdm.launcher",
+    "org.flyve.mdm.agent",
+    "com.afwsamples.testdpc",
+];
+
+fn is_knox(package: &str) -> bool {
+    KNOX_PREFIXES
+        .iter()
+        .any(|prefix| package.starts_with(prefix))
+}
+
+fn is_other_emm(package: &str) -> bool {
+    OTHER_EMM_PACKAGES.iter().any(|emm| {
+        package == *emm
+            || package
+                .strip_prefix(emm)
+                .is_some_and(|rest| rest.starts_with('.'))
+    })
+}
+
+impl InstallReport {
+    /// Recognises the install source, given our agent's package name:
+    ///
+    /// 1. installed by a KNOX package → [`InstallSource::KnoxMobileEnrollment`];
+    /// 2. installed by a known EMM agent, or the device/profile owner is
+    ///    another package → [`InstallSource::ThirdPartyEmm`];
+    /// 3. settings embedded by a standalone package → [`InstallSource::StandalonePackage`];
+    /// 4. anything else (a store, the package installer, a browser, `adb`) →
+    ///    [`InstallSource::PlainApk`].
+    pub fn recognise(&self, agent_package: &str) -> InstallSource {
+        if let Some(installer) = self.installer_package.as_deref() {
+            if is_knox(installer) {
+                return InstallSource::KnoxMobileEnrollment;
+            }
+            if is_other_emm(installer) {
+                return InstallSource::ThirdPartyEmm;
+            }
+        }
+        if let Some(owner) = self.managing_package.as_deref()
+            && owner != agent_package
+        {
+            return if is_knox(owner) {
+                InstallSource::KnoxMobileEnrollment
+            } else {
+                InstallSource::ThirdPartyEmm
+            };
+        }
+        if self.embedded_settings {
+            InstallSource::StandalonePackage
+        } else {
+            InstallSource::PlainApk
+        }
+    }
+
+    /// [`Self::recognise`], refusing the sources that cannot be managed with
+    /// the model's own [`Refusal`] (and so its remedy).
+    pub fn manageable_source(
+        &self,
+        agent_package: &str,
+        device_id: &str,
+    ) -> Result<InstallSource, AndroidError> {
+        let source = self.recognise(agent_package);
+        let refusal = match source {
+            InstallSource::KnoxMobileEnrollment => Refusal::InstalledThroughKnox,
+            InstallSource::ThirdPartyEmm => Refusal::InstalledThroughThirdPartyEmm,
+            _ => return Ok(source),
+        };
+        Err(unmanageable(device_id, source, refusal))
+    }
+}
+
+pub(crate) fn unmanageable(
+    device_id: &str,
+    source: InstallSource,
+    refusal: Refusal,
+) -> AndroidError {
+    let installer = match source {
+        InstallSource::KnoxMobileEnrollment => "KNOX Mobile Enrollment",
+        _ => "another EMM",
+    };
+    AndroidError::UnmanageableInstall {
+        device_id: device_id.to_owned(),
+        installer: installer.to_owned(),
+        remedy: refusal.remedy(),
+    }
+}
+
+/// Where the agent connects on first start, by install source (R-AN-1,
+/// R-IN-4): a standalone package uses the address it carries; a plain APK
+/// uses what the user typed (or the invitation link pasted into the
+/// *Server* field), validated; KNOX and third-party-EMM installs are refused
+/// with the remedy.
+pub fn first_connection_address(
+    source: InstallSource,
+    embedded: Option<&ServerAddress>,
+    typed: Option<&str>,
+) -> Result<ServerAddress, AndroidError> {
+    match source {
+        InstallSource::StandalonePackage => {
+            embedded
+                .cloned()
+                .ok_or_else(|| AndroidError::InvalidServerAddress {
+                    input: String::new(),
+                    reason: "the standalone package carries no server address; rebuild the package",
+                })
+        }
+        InstallSource::PlainApk => {
+            let typed = typed.ok_or_else(|| AndroidError::InvalidServerAddress {
+                input: String::new(),
+                reason: "a plain-APK install needs the server's FQDN or IP address",
+            })?;
+            ServerAddress::parse(typed)
+        }
+        InstallSource::KnoxMobileEnrollment => {
+            Err(unmanageable("", source, Refusal::InstalledThroughKnox))
+        }
+        InstallSource::ThirdPartyEmm => Err(unmanageable(
+            "",
+            source,
+            Refusal::InstalledThroughThirdPartyEmm,
+        )),
+        InstallSource::EnrollmentProfile => Err(AndroidError::InvalidServerAddress {
+            input: String::new(),
+            reason: "an Apple enrollment profile is not an Android agent install",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AGENT: &str = "io.mdmtoolkit.agent";
+
+    fn report(installer: Option<&str>, owner: Option<&str>, embedded: bool) -> InstallReport {
+        InstallReport {
+            installer_package: installer.map(str::to_owned),
+            managing_package: owner.map(str::to_owned),
+            embedded_settings: embedded,
+        }
+    }
+
+    #[test]
+    fn recognition_table() {
+        let rows = [
+            (
+                report(Some("com.sec.enterprise.knox.cloudmdm.smdms"), None, false),
+                InstallSource::KnoxMobileEnrollment,
+            ),
+            (
+                report(Some("com.samsung.android.knox.kpu"), None, true),
+                InstallSource::KnoxMobileEnrollment,
+            ),
+            (
+                report(Some("com.airwatch.androidagent"), None, false),
+                InstallSource::ThirdPartyEmm,
+            ),
+            (
+                report(
+                    Some("com.google.android.apps.work.clouddpc"),
+                    Some("com.google.android.apps.work.clouddpc"),
+                    false,
+                ),
+                InstallSource::ThirdPartyEmm,
+            ),
+            (
+                report(
+                    Some("com.android.vending"),
+                    Some("com.hmdm.launcher"),
+                    false,
+                ),
+                InstallSource::ThirdPartyEmm,
+            ),
+            (
+                report(
+                    Some("com.android.vending"),
+                    Some("com.sec.enterprise.knox.cloudmdm.smdms"),
+                    false,
+                ),
+                InstallSource::KnoxMobileEnrollment,
+            ),
+            (
+                report(Some("com.android.vending"), None, false),
+                InstallSource::PlainApk,
+            ),
+            (
+                report(Some("com.google.android.packageinstaller"), None, true),
+                InstallSource::StandalonePackage,
+            ),
+            (
+                report(None, Some(AGENT), true),
+                InstallSource::StandalonePackage,
+            ),
+            (report(None, None, false), InstallSource::PlainApk),
+            // A lookalike prefix is not the EMM.
+            (
+                report(Some("com.airwatch.androidagentfake"), None, false),
+                InstallSource::PlainApk,
+            ),
+        ];
+        for (report, expected) in rows {
+            assert_eq!(report.recognise(AGENT), expected, "{report:?}");
+        }
+    }
+
+    #[test]
+    fn refusal_carries_the_models_remedy() {
+        let error = report(Some("com.sec.enterprise.knox.cloudmdm.smdms"), None, false)
+            .manageable_source(AGENT, "device-7")
+            .unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("KNOX Mobile Enrollment"), "{text}");
+        assert!(
+            text.contains(Refusal::InstalledThroughKnox.remedy()),
+            "{text}"
+        );
+        assert!(text.contains("device-7"), "{text}");
+        let error = report(None, Some("com.mobileiron"), false)
+            .manageable_source(AGENT, "d")
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains(Refusal::InstalledThroughThirdPartyEmm.remedy())
+        );
+    }
+
+    #[test]
+    fn first_connection_by_source() {
+        let embedded = ServerAddress::parse("mdm.example.com:13292").unwrap();
+        assert_eq!(
+            first_connection_address(
+                InstallSource::StandalonePackage,
+                Some(&embedded),
+                Some("ignored")
+            )
+            .unwrap(),
+            embedded
+        );
+        assert!(first_connection_address(InstallSource::StandalonePackage, None, None).is_err());
+        assert_eq!(
+            first_connection_address(
+                InstallSource::PlainApk,
+                None,
+                Some("https://mdm.example.com:8443/i/abc")
+            )
+            .unwrap()
+            .to_string(),
+            "mdm.example.com:8443"
+        );
+        let missing = first_connection_address(InstallSource::PlainApk, None, None).unwrap_err();
+        assert!(missing.to_string().contains("FQDN or IP"));
+        assert!(
+            first_connection_address(InstallSource::PlainApk, None, Some("999.1.1.1")).is_err()
+        );
+        let knox =
+            first_connection_address(InstallSource::KnoxMobileEnrollment, Some(&embedded), None)
+                .unwrap_err();
+        assert!(knox.to_string().contains("reinstall"), "{knox}");
+        assert!(
+            first_connection_address(InstallSource::ThirdPartyEmm, None, Some("a.example"))
+                .is_err()
+        );
+    }
+}
