@@ -53,9 +53,17 @@ impl ApnsCsrForm {
         let fields: [(&'static str, &str, NameAttribute); 6] = [
             ("Name", &self.name, NameAttribute::CommonName),
             ("Company", &self.company, NameAttribute::Organization),
-            ("Department", &self.department, NameAttribute::OrganizationalUnit),
+            (
+                "Department",
+                &self.department,
+                NameAttribute::OrganizationalUnit,
+            ),
             ("City", &self.city, NameAttribute::Locality),
-            ("State/Prefecture", &self.state, NameAttribute::StateOrProvince),
+            (
+                "State/Prefecture",
+                &self.state,
+                NameAttribute::StateOrProvince,
+            ),
             ("Country/Region", &self.country, NameAttribute::Country),
         ];
         for (field, value, _) in &fields {
@@ -150,7 +158,8 @@ mod tests {
 
     #[test]
     fn every_field_is_required_and_named() {
-        let cases: [(&str, fn(&mut ApnsCsrForm)); 6] = [
+        type Blank = fn(&mut ApnsCsrForm);
+        let cases: [(&str, Blank); 6] = [
             ("Name", |f| f.name.clear()),
             ("Company", |f| f.company = "  ".into()),
             ("Department", |f| f.department.clear()),
@@ -178,7 +187,11 @@ mod tests {
             req.csr().subject(),
             "CN=Jane Admin, O=Example Corp, OU=IT, L=Tokyo, ST=Tokyo, C=JP"
         );
-        assert!(req.csr().pem().starts_with("-----BEGIN CERTIFICATE REQUEST-----\n"));
+        assert!(
+            req.csr()
+                .pem()
+                .starts_with("-----BEGIN CERTIFICATE REQUEST-----\n")
+        );
         assert_eq!(req.key().algorithm(), KeyAlgorithm::Rsa2048);
     }
 }

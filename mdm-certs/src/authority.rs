@@ -166,7 +166,9 @@ impl CertificateAuthority {
             rcgen::KeyUsagePurpose::CrlSign,
             rcgen::KeyUsagePurpose::DigitalSignature,
         ];
-        let cert = params.self_signed(&key).map_err(signing_error("CA certificate"))?;
+        let cert = params
+            .self_signed(&key)
+            .map_err(signing_error("CA certificate"))?;
         let certificate = Certificate::from_der(cert.der())?;
         let issuer = rcgen::Issuer::new(params, key);
         Ok(Self {
@@ -193,10 +195,11 @@ impl CertificateAuthority {
             return Err(CertError::KeyDoesNotMatchCertificate { subject });
         }
         let der = rustls_pki_der(certificate.der());
-        let issuer = rcgen::Issuer::from_ca_cert_der(&der, key).map_err(|e| CertError::NotACertificate {
-            source_name: subject,
-            reason: e.to_string(),
-        })?;
+        let issuer =
+            rcgen::Issuer::from_ca_cert_der(&der, key).map_err(|e| CertError::NotACertificate {
+                source_name: subject,
+                reason: e.to_string(),
+            })?;
         Ok(Self {
             certificate,
             issuer,
@@ -205,7 +208,11 @@ impl CertificateAuthority {
 
     /// Saves the CA as PEM; with a password the key is written encrypted
     /// (PBES2, PBKDF2-SHA256, AES-256-CBC; salt and IV from `rng`).
-    pub fn to_pem<R: CryptoRng + ?Sized>(&self, key_password: Option<&str>, rng: &mut R) -> Result<CaPem> {
+    pub fn to_pem<R: CryptoRng + ?Sized>(
+        &self,
+        key_password: Option<&str>,
+        rng: &mut R,
+    ) -> Result<CaPem> {
         Ok(CaPem {
             certificate_pem: self.certificate.pem(),
             key_pem: self.issuer.key().to_pkcs8_pem(key_password, rng)?,
@@ -284,6 +291,11 @@ pub(crate) fn leaf_params<R: CryptoRng + ?Sized>(
 }
 
 #[cfg(test)]
+pub(crate) fn test_ca() -> CertificateAuthority {
+    tests::test_ca()
+}
+
+#[cfg(test)]
 mod tests {
     use time::macros::datetime;
 
@@ -291,13 +303,14 @@ mod tests {
     use crate::key::test_keys::rng;
     use crate::name::NameAttribute;
 
-    pub(crate) fn test_ca() -> CertificateAuthority {
+    pub(super) fn test_ca() -> CertificateAuthority {
         let subject = SubjectName::common_name("Example Workspace CA")
             .unwrap()
             .with(NameAttribute::Organization, "Example")
             .unwrap();
         let validity = Validity::days(datetime!(2026-01-01 0:00 UTC), 3650).unwrap();
-        CertificateAuthority::create(&subject, validity, KeyAlgorithm::EcdsaP256, &mut rng(11)).unwrap()
+        CertificateAuthority::create(&subject, validity, KeyAlgorithm::EcdsaP256, &mut rng(11))
+            .unwrap()
     }
 
     #[test]
@@ -305,7 +318,10 @@ mod tests {
         let ca = test_ca();
         let info = ca.certificate().info();
         assert!(info.is_ca);
-        assert_eq!(info.subject_common_name.as_deref(), Some("Example Workspace CA"));
+        assert_eq!(
+            info.subject_common_name.as_deref(),
+            Some("Example Workspace CA")
+        );
         assert_eq!(info.subject, info.issuer);
         assert!(ca.certificate().is_signed_by(ca.certificate()));
         assert_eq!(info.serial_hex.len(), 32);
@@ -315,7 +331,8 @@ mod tests {
     fn save_and_load_with_and_without_password() {
         let ca = test_ca();
         let plain = ca.to_pem(None, &mut rng(1)).unwrap();
-        let back = CertificateAuthority::from_pem(&plain.certificate_pem, &plain.key_pem, None).unwrap();
+        let back =
+            CertificateAuthority::from_pem(&plain.certificate_pem, &plain.key_pem, None).unwrap();
         assert_eq!(back.certificate().der(), ca.certificate().der());
         let enc = ca.to_pem(Some("s3cret pass"), &mut rng(2)).unwrap();
         assert!(enc.key_pem.contains("ENCRYPTED PRIVATE KEY"));
@@ -323,7 +340,9 @@ mod tests {
             CertificateAuthority::from_pem(&enc.certificate_pem, &enc.key_pem, None),
             Err(CertError::KeyPasswordRequired)
         ));
-        let back = CertificateAuthority::from_pem(&enc.certificate_pem, &enc.key_pem, Some("s3cret pass")).unwrap();
+        let back =
+            CertificateAuthority::from_pem(&enc.certificate_pem, &enc.key_pem, Some("s3cret pass"))
+                .unwrap();
         assert!(back.key().public_key_raw() == ca.key().public_key_raw());
         assert!(!format!("{enc:?}").contains("BEGIN ENCRYPTED"));
     }
@@ -341,9 +360,9 @@ mod tests {
     #[test]
     fn empty_validity_is_refused() {
         let t = datetime!(2026-01-01 0:00 UTC);
-        assert!(matches!(Validity::new(t, t), Err(CertError::InvalidValidity { .. })));
+        assert!(matches!(
+            Validity::new(t, t),
+            Err(CertError::InvalidValidity { .. })
+        ));
     }
 }
-
-#[cfg(test)]
-pub(crate) use tests::test_ca;

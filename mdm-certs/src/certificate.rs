@@ -192,7 +192,8 @@ impl Certificate {
 
     /// Whether this certificate certifies the public key of `key`.
     pub fn matches_key(&self, key: &crate::PrivateKey) -> bool {
-        subtle::ConstantTimeEq::ct_eq(self.info.public_key_raw.as_slice(), key.public_key_raw()).into()
+        subtle::ConstantTimeEq::ct_eq(self.info.public_key_raw.as_slice(), key.public_key_raw())
+            .into()
     }
 }
 
@@ -217,16 +218,23 @@ pub(crate) fn pem_encode(label: &str, der: &[u8]) -> String {
     out
 }
 
-fn first_attr(name: &x509_parser::x509::X509Name<'_>, oid: &x509_parser::der_parser::Oid<'_>) -> Option<String> {
+fn first_attr(
+    name: &x509_parser::x509::X509Name<'_>,
+    oid: &x509_parser::der_parser::Oid<'_>,
+) -> Option<String> {
     name.iter_by_oid(oid)
         .next()
         .and_then(|a| a.as_str().ok())
         .map(str::to_owned)
 }
 
-fn info_of(cert: &X509Certificate<'_>, der: &[u8]) -> core::result::Result<CertificateInfo, String> {
+fn info_of(
+    cert: &X509Certificate<'_>,
+    der: &[u8],
+) -> core::result::Result<CertificateInfo, String> {
     use x509_parser::oid_registry::{OID_X509_COMMON_NAME, OID_X509_ORGANIZATION_NAME};
-    let uid_oid = x509_parser::der_parser::Oid::from(&UID_OID).map_err(|_| "bad UID OID".to_owned())?;
+    let uid_oid =
+        x509_parser::der_parser::Oid::from(&UID_OID).map_err(|_| "bad UID OID".to_owned())?;
     let mut sans = Vec::new();
     match cert.subject_alternative_name() {
         Ok(Some(ext)) => {

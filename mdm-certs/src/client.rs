@@ -45,7 +45,14 @@ impl CertificateAuthority {
         validity: Validity,
         rng: &mut R,
     ) -> Result<Certificate> {
-        self.issue_leaf(LeafKind::Client, identity.subject(), Vec::new(), csr.public_key(), validity, rng)
+        self.issue_leaf(
+            LeafKind::Client,
+            identity.subject(),
+            Vec::new(),
+            csr.public_key(),
+            validity,
+            rng,
+        )
     }
 
     /// Issues a client certificate with a key made here, to be delivered as
@@ -58,7 +65,14 @@ impl CertificateAuthority {
         rng: &mut R,
     ) -> Result<CertifiedKey> {
         let key = PrivateKey::generate(algorithm, rng)?;
-        let certificate = self.issue_leaf(LeafKind::Client, identity.subject(), Vec::new(), &key, validity, rng)?;
+        let certificate = self.issue_leaf(
+            LeafKind::Client,
+            identity.subject(),
+            Vec::new(),
+            &key,
+            validity,
+            rng,
+        )?;
         Ok(CertifiedKey { certificate, key })
     }
 }

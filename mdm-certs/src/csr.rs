@@ -55,18 +55,27 @@ impl Csr {
 
     /// What a device does to ask for its client certificate: a new P-256
     /// key from the caller's RNG and a CSR with `CN=<common_name>`.
-    pub fn for_device<R: CryptoRng + ?Sized>(common_name: &str, rng: &mut R) -> Result<(PrivateKey, Self)> {
-        Self::generate(&SubjectName::common_name(common_name)?, KeyAlgorithm::EcdsaP256, rng)
+    pub fn for_device<R: CryptoRng + ?Sized>(
+        common_name: &str,
+        rng: &mut R,
+    ) -> Result<(PrivateKey, Self)> {
+        Self::generate(
+            &SubjectName::common_name(common_name)?,
+            KeyAlgorithm::EcdsaP256,
+            rng,
+        )
     }
 
     /// A CSR for an existing key.
     pub fn for_key(subject: &SubjectName, key: &PrivateKey) -> Result<Self> {
         let mut params = rcgen::CertificateParams::default();
         params.distinguished_name = subject.to_rcgen();
-        let csr = params.serialize_request(key).map_err(|e| CertError::Signing {
-            artifact: "certificate signing request",
-            reason: e.to_string(),
-        })?;
+        let csr = params
+            .serialize_request(key)
+            .map_err(|e| CertError::Signing {
+                artifact: "certificate signing request",
+                reason: e.to_string(),
+            })?;
         Self::from_der(csr.der())
     }
 
@@ -74,8 +83,9 @@ impl Csr {
     /// P-256 or RSA key, signed with SHA-256, are accepted.
     pub fn from_der(der: &[u8]) -> Result<Self> {
         let invalid = |reason: String| CertError::InvalidCsr { reason };
-        let (rest, parsed) = x509_parser::certification_request::X509CertificationRequest::from_der(der)
-            .map_err(|e| invalid(e.to_string()))?;
+        let (rest, parsed) =
+            x509_parser::certification_request::X509CertificationRequest::from_der(der)
+                .map_err(|e| invalid(e.to_string()))?;
         if !rest.is_empty() {
             return Err(invalid(format!("{} trailing bytes", rest.len())));
         }
@@ -83,16 +93,22 @@ impl Csr {
         let subject = info.subject.to_string();
         let spki_raw = info.subject_pki.raw.to_vec();
         let public_key_raw = info.subject_pki.subject_public_key.data.to_vec();
-        let params = rcgen::CertificateSigningRequestParams::from_der(&CertificateSigningRequestDer::from(der))
-            .map_err(|e| invalid(e.to_string()))?;
+        let params = rcgen::CertificateSigningRequestParams::from_der(
+            &CertificateSigningRequestDer::from(der),
+        )
+        .map_err(|e| invalid(e.to_string()))?;
         let alg = rcgen::PublicKeyData::algorithm(&params.public_key);
         if alg != &rcgen::PKCS_ECDSA_P256_SHA256 && alg != &rcgen::PKCS_RSA_SHA256 {
-            return Err(invalid("only ECDSA P-256 and RSA keys with SHA-256 signatures are accepted".into()));
+            return Err(invalid(
+                "only ECDSA P-256 and RSA keys with SHA-256 signatures are accepted".into(),
+            ));
         }
         // rcgen infers the key's algorithm from the signature algorithm: make
         // sure the key it would certify is exactly the key in the request.
         if rcgen::PublicKeyData::subject_public_key_info(&params.public_key) != spki_raw {
-            return Err(invalid("the key type does not match the signature algorithm".into()));
+            return Err(invalid(
+                "the key type does not match the signature algorithm".into(),
+            ));
         }
         Ok(Self {
             der: der.to_vec(),
@@ -105,7 +121,8 @@ impl Csr {
     /// Reads a PEM `CERTIFICATE REQUEST` (or `NEW CERTIFICATE REQUEST`).
     pub fn from_pem(pem: &str) -> Result<Self> {
         let invalid = |reason: String| CertError::InvalidCsr { reason };
-        let (_, item) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).map_err(|e| invalid(e.to_string()))?;
+        let (_, item) =
+            x509_parser::pem::parse_x509_pem(pem.as_bytes()).map_err(|e| invalid(e.to_string()))?;
         if item.label != "CERTIFICATE REQUEST" && item.label != "NEW CERTIFICATE REQUEST" {
             return Err(invalid(format!("unexpected PEM label `{}`", item.label)));
         }
@@ -160,7 +177,10 @@ mod tests {
     #[test]
     fn rsa_csr_roundtrips() {
         let key = rsa2048(0);
-        let subject = SubjectName::common_name("x").unwrap().with(NameAttribute::Country, "fr").unwrap();
+        let subject = SubjectName::common_name("x")
+            .unwrap()
+            .with(NameAttribute::Country, "fr")
+            .unwrap();
         let csr = Csr::for_key(&subject, &key).unwrap();
         assert_eq!(csr.subject(), "CN=x, C=FR");
         assert_eq!(csr.public_key_der(), key.public_key_der());
@@ -173,8 +193,14 @@ mod tests {
         // Flip a byte inside the subject's common name.
         let pos = der.windows(4).position(|w| w == b"0001").unwrap();
         der[pos] ^= 1;
-        assert!(matches!(Csr::from_der(&der), Err(CertError::InvalidCsr { .. })));
+        assert!(matches!(
+            Csr::from_der(&der),
+            Err(CertError::InvalidCsr { .. })
+        ));
         assert!(Csr::from_der(b"").is_err());
-        assert!(Csr::from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").is_err());
+        assert!(
+            Csr::from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+                .is_err()
+        );
     }
 }

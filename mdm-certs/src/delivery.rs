@@ -100,7 +100,7 @@ impl fmt::Debug for OneTimePassword {
 #[derive(Clone, PartialEq, Eq)]
 pub enum DeliveryPayload {
     /// A certificate for the key in the device's CSR.
-    Certificate(Certificate),
+    Certificate(Box<Certificate>),
     /// A password-protected PKCS#12 with a server-made key.
     Pkcs12(Zeroizing<Vec<u8>>),
 }
@@ -108,7 +108,10 @@ pub enum DeliveryPayload {
 impl fmt::Debug for DeliveryPayload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Certificate(c) => f.debug_tuple("Certificate").field(&c.info().subject).finish(),
+            Self::Certificate(c) => f
+                .debug_tuple("Certificate")
+                .field(&c.info().subject)
+                .finish(),
             Self::Pkcs12(b) => write!(f, "Pkcs12({} bytes)", b.len()),
         }
     }
@@ -192,7 +195,10 @@ impl ClientCertificateDelivery {
         while otp.len() < policy.length {
             rng.fill_bytes(&mut buf);
             // 256 is a multiple of 32: masking keeps the draw uniform.
-            let symbol = OTP_ALPHABET.get(usize::from(buf[0] & 0x1f)).copied().unwrap_or(b'2');
+            let symbol = OTP_ALPHABET
+                .get(usize::from(buf[0] & 0x1f))
+                .copied()
+                .unwrap_or(b'2');
             otp.push(char::from(symbol));
         }
         let delivery = Self {
@@ -213,7 +219,9 @@ impl ClientCertificateDelivery {
         } else if self.attempts_left == 0 {
             DeliveryStatus::Locked
         } else if now > self.expires_at {
-            DeliveryStatus::Expired { at: self.expires_at }
+            DeliveryStatus::Expired {
+                at: self.expires_at,
+            }
         } else {
             DeliveryStatus::Pending {
                 expires_at: self.expires_at,
@@ -289,19 +297,25 @@ mod tests {
 
     #[test]
     fn otp_shape() {
-        let (_, otp) = ClientCertificateDelivery::new(payload(), OtpPolicy::default(), T0, &mut rng(1));
+        let (_, otp) =
+            ClientCertificateDelivery::new(payload(), OtpPolicy::default(), T0, &mut rng(1));
         assert_eq!(otp.expose().len(), 26);
         assert!(otp.expose().bytes().all(|b| OTP_ALPHABET.contains(&b)));
         assert!(!format!("{otp:?}").contains(otp.expose()));
-        let (_, other) = ClientCertificateDelivery::new(payload(), OtpPolicy::default(), T0, &mut rng(2));
+        let (_, other) =
+            ClientCertificateDelivery::new(payload(), OtpPolicy::default(), T0, &mut rng(2));
         assert_ne!(otp.expose(), other.expose());
     }
 
     #[test]
     fn redeem_once() {
-        let (mut d, otp) = ClientCertificateDelivery::new(payload(), OtpPolicy::default(), T0, &mut rng(1));
+        let (mut d, otp) =
+            ClientCertificateDelivery::new(payload(), OtpPolicy::default(), T0, &mut rng(1));
         let typed = otp.expose().to_ascii_lowercase();
-        assert_eq!(d.redeem(&typed, T0 + Duration::hours(1)).unwrap(), &payload());
+        assert_eq!(
+            d.redeem(&typed, T0 + Duration::hours(1)).unwrap(),
+            &payload()
+        );
         assert!(matches!(d.status(T0), DeliveryStatus::Applied { .. }));
         assert!(matches!(
             d.redeem(otp.expose(), T0 + Duration::hours(2)),
@@ -314,17 +328,27 @@ mod tests {
         let policy = OtpPolicy::new(8, Duration::days(1), 2).unwrap();
         let (mut d, otp) = ClientCertificateDelivery::new(payload(), policy, T0, &mut rng(1));
         assert_eq!(otp.expose().len(), 8);
-        assert!(matches!(d.redeem("WRONG", T0), Err(CertError::OtpWrong { attempts_left: 1 })));
+        assert!(matches!(
+            d.redeem("WRONG", T0),
+            Err(CertError::OtpWrong { attempts_left: 1 })
+        ));
         assert!(matches!(d.redeem("WRONG", T0), Err(CertError::OtpLocked)));
-        assert!(matches!(d.redeem(otp.expose(), T0), Err(CertError::OtpLocked)));
+        assert!(matches!(
+            d.redeem(otp.expose(), T0),
+            Err(CertError::OtpLocked)
+        ));
         assert_eq!(d.status(T0), DeliveryStatus::Locked);
     }
 
     #[test]
     fn expired() {
-        let (mut d, otp) = ClientCertificateDelivery::new(payload(), OtpPolicy::default(), T0, &mut rng(1));
+        let (mut d, otp) =
+            ClientCertificateDelivery::new(payload(), OtpPolicy::default(), T0, &mut rng(1));
         let late = T0 + Duration::days(7) + Duration::seconds(1);
-        assert!(matches!(d.redeem(otp.expose(), late), Err(CertError::OtpExpired { .. })));
+        assert!(matches!(
+            d.redeem(otp.expose(), late),
+            Err(CertError::OtpExpired { .. })
+        ));
         assert!(matches!(d.status(late), DeliveryStatus::Expired { .. }));
     }
 

@@ -46,7 +46,10 @@ impl ExpiryStatus {
     pub fn is_usable(self) -> bool {
         matches!(
             self,
-            Self::Valid | Self::ExpiresWithin30Days | Self::ExpiresWithin14Days | Self::ExpiresWithin7Days
+            Self::Valid
+                | Self::ExpiresWithin30Days
+                | Self::ExpiresWithin14Days
+                | Self::ExpiresWithin7Days
         )
     }
 
@@ -67,13 +70,28 @@ mod tests {
         let nb = datetime!(2026-01-01 0:00 UTC);
         let na = datetime!(2027-01-01 0:00 UTC);
         let at = |d: OffsetDateTime| ExpiryStatus::at(nb, na, d);
-        assert_eq!(at(datetime!(2025-12-31 23:59 UTC)), ExpiryStatus::NotYetValid);
+        assert_eq!(
+            at(datetime!(2025-12-31 23:59 UTC)),
+            ExpiryStatus::NotYetValid
+        );
         assert_eq!(at(nb), ExpiryStatus::Valid);
         assert_eq!(at(na - Duration::days(31)), ExpiryStatus::Valid);
-        assert_eq!(at(na - Duration::days(30)), ExpiryStatus::ExpiresWithin30Days);
-        assert_eq!(at(na - Duration::days(15)), ExpiryStatus::ExpiresWithin30Days);
-        assert_eq!(at(na - Duration::days(14)), ExpiryStatus::ExpiresWithin14Days);
-        assert_eq!(at(na - Duration::days(8)), ExpiryStatus::ExpiresWithin14Days);
+        assert_eq!(
+            at(na - Duration::days(30)),
+            ExpiryStatus::ExpiresWithin30Days
+        );
+        assert_eq!(
+            at(na - Duration::days(15)),
+            ExpiryStatus::ExpiresWithin30Days
+        );
+        assert_eq!(
+            at(na - Duration::days(14)),
+            ExpiryStatus::ExpiresWithin14Days
+        );
+        assert_eq!(
+            at(na - Duration::days(8)),
+            ExpiryStatus::ExpiresWithin14Days
+        );
         assert_eq!(at(na - Duration::days(7)), ExpiryStatus::ExpiresWithin7Days);
         assert_eq!(at(na), ExpiryStatus::ExpiresWithin7Days);
         assert_eq!(at(na + Duration::seconds(1)), ExpiryStatus::Expired);

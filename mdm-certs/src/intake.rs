@@ -23,7 +23,10 @@ impl PushTopic {
     /// Accepts a topic that starts with `com.apple.mgmt.` and has more after it.
     pub fn parse(topic: &str) -> Result<Self> {
         match topic.strip_prefix(PUSH_TOPIC_PREFIX) {
-            Some(rest) if !rest.is_empty() && !topic.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+            Some(rest)
+                if !rest.is_empty()
+                    && !topic.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+            {
                 Ok(Self(topic.to_owned()))
             }
             _ => Err(CertError::InvalidPushTopic {
@@ -122,9 +125,12 @@ impl<'a> ApnsIntake<'a> {
     ) -> Result<AcceptedApnsCertificate> {
         let (certificate, file_key) = read_certificate_file(file_name, bytes, password)?;
         let info = certificate.info();
-        let uid = info.uid.as_deref().ok_or_else(|| CertError::MissingPushTopic {
-            subject: info.subject.clone(),
-        })?;
+        let uid = info
+            .uid
+            .as_deref()
+            .ok_or_else(|| CertError::MissingPushTopic {
+                subject: info.subject.clone(),
+            })?;
         let topic = PushTopic::parse(uid)?;
         if now > info.not_after {
             return Err(CertError::CertificateExpired {
@@ -164,7 +170,10 @@ impl<'a> ApnsIntake<'a> {
         }
         let details = ApnsCertificateDetails {
             file_name: file_name.to_owned(),
-            issuer_name: info.issuer_name.clone().unwrap_or_else(|| info.issuer.clone()),
+            issuer_name: info
+                .issuer_name
+                .clone()
+                .unwrap_or_else(|| info.issuer.clone()),
             not_before: info.not_before,
             not_after: info.not_after,
             topic,
@@ -190,7 +199,10 @@ pub fn read_certificate_file(
         reason: reason.to_owned(),
     };
     let trimmed = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let start = trimmed.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(trimmed.len());
+    let start = trimmed
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(trimmed.len());
     let body = trimmed.get(start..).unwrap_or_default();
     if body.starts_with(b"-----BEGIN") {
         let mut certificate = None;
@@ -201,11 +213,14 @@ pub fn read_certificate_file(
                 "CERTIFICATE" if certificate.is_none() => {
                     certificate = Some(Certificate::from_der_named(&item.contents, file_name)?);
                 }
-                "PRIVATE KEY" if key.is_none() => key = PrivateKey::from_pkcs8_der(&item.contents).ok(),
+                "PRIVATE KEY" if key.is_none() => {
+                    key = PrivateKey::from_pkcs8_der(&item.contents).ok();
+                }
                 _ => {}
             }
         }
-        let certificate = certificate.ok_or_else(|| not_a_cert("no CERTIFICATE block in the PEM file"))?;
+        let certificate =
+            certificate.ok_or_else(|| not_a_cert("no CERTIFICATE block in the PEM file"))?;
         let key = key.filter(|k| certificate.matches_key(k));
         return Ok((certificate, key));
     }
@@ -213,7 +228,9 @@ pub fn read_certificate_file(
         let contents = match password {
             Some(p) => Pkcs12::read(bytes, p, file_name)?,
             None => Pkcs12::read(bytes, "", file_name).map_err(|e| match e {
-                CertError::Pkcs12PasswordWrong { source_name } => CertError::Pkcs12PasswordRequired { source_name },
+                CertError::Pkcs12PasswordWrong { source_name } => {
+                    CertError::Pkcs12PasswordRequired { source_name }
+                }
                 other => other,
             })?,
         };

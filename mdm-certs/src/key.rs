@@ -90,12 +90,15 @@ impl PrivateKey {
     /// milliseconds); P-256 takes microseconds.
     pub fn generate<R: CryptoRng + ?Sized>(algorithm: KeyAlgorithm, rng: &mut R) -> Result<Self> {
         match algorithm.rsa_bits() {
-            None => Self::from_p256(<p256::ecdsa::SigningKey as rsa::Generate>::generate_from_rng(rng)),
+            None => {
+                Self::from_p256(<p256::ecdsa::SigningKey as rsa::Generate>::generate_from_rng(rng))
+            }
             Some(bits) => {
-                let key = rsa::PrivateKey::new(rng, bits).map_err(|e| CertError::KeyGeneration {
-                    algorithm: algorithm.name(),
-                    reason: e.to_string(),
-                })?;
+                let key =
+                    rsa::PrivateKey::new(rng, bits).map_err(|e| CertError::KeyGeneration {
+                        algorithm: algorithm.name(),
+                        reason: e.to_string(),
+                    })?;
                 Self::from_rsa(key)
             }
         }
@@ -104,7 +107,9 @@ impl PrivateKey {
     fn from_p256(key: p256::ecdsa::SigningKey) -> Result<Self> {
         let pkcs8 = key
             .to_pkcs8_der()
-            .map_err(|e| CertError::InvalidPrivateKey { reason: e.to_string() })?;
+            .map_err(|e| CertError::InvalidPrivateKey {
+                reason: e.to_string(),
+            })?;
         let public_raw = key.verifying_key().to_sec1_point(false).as_bytes().to_vec();
         Ok(Self {
             algorithm: KeyAlgorithm::EcdsaP256,
@@ -131,11 +136,15 @@ impl PrivateKey {
         };
         let pkcs8 = key
             .to_pkcs8_der()
-            .map_err(|e| CertError::InvalidPrivateKey { reason: e.to_string() })?;
+            .map_err(|e| CertError::InvalidPrivateKey {
+                reason: e.to_string(),
+            })?;
         let public_raw = key
             .to_public_key()
             .to_pkcs1_der()
-            .map_err(|e| CertError::InvalidPrivateKey { reason: e.to_string() })?
+            .map_err(|e| CertError::InvalidPrivateKey {
+                reason: e.to_string(),
+            })?
             .as_bytes()
             .to_vec();
         Ok(Self {
@@ -162,14 +171,20 @@ impl PrivateKey {
     /// Reads a PKCS#8 PEM key: `PRIVATE KEY`, or `ENCRYPTED PRIVATE KEY` with
     /// `password`.
     pub fn from_pkcs8_pem(pem: &str, password: Option<&str>) -> Result<Self> {
-        let (label, doc) = pkcs8::SecretDocument::from_pem(pem)
-            .map_err(|e| CertError::InvalidPrivateKey { reason: format!("bad PEM: {e}") })?;
+        let (label, doc) =
+            pkcs8::SecretDocument::from_pem(pem).map_err(|e| CertError::InvalidPrivateKey {
+                reason: format!("bad PEM: {e}"),
+            })?;
         match label {
             "PRIVATE KEY" => Self::from_pkcs8_der(doc.as_bytes()),
             "ENCRYPTED PRIVATE KEY" => {
                 let password = password.ok_or(CertError::KeyPasswordRequired)?;
-                let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(doc.as_bytes())
-                    .map_err(|e| CertError::InvalidPrivateKey { reason: e.to_string() })?;
+                let info =
+                    pkcs8::EncryptedPrivateKeyInfoRef::try_from(doc.as_bytes()).map_err(|e| {
+                        CertError::InvalidPrivateKey {
+                            reason: e.to_string(),
+                        }
+                    })?;
                 let plain = info
                     .decrypt(password.as_bytes())
                     .map_err(|_| CertError::KeyPasswordWrong)?;
@@ -196,20 +211,27 @@ impl PrivateKey {
         };
         match password {
             None => {
-                let doc = pkcs8::SecretDocument::try_from(self.pkcs8.as_slice()).map_err(|e| fail(&e))?;
-                doc.to_pem("PRIVATE KEY", pkcs8::LineEnding::LF).map_err(|e| fail(&e))
+                let doc =
+                    pkcs8::SecretDocument::try_from(self.pkcs8.as_slice()).map_err(|e| fail(&e))?;
+                doc.to_pem("PRIVATE KEY", pkcs8::LineEnding::LF)
+                    .map_err(|e| fail(&e))
             }
             Some(password) => {
                 let mut salt = [0u8; 16];
                 let mut iv = [0u8; 16];
                 rng.fill_bytes(&mut salt);
                 rng.fill_bytes(&mut iv);
-                let params =
-                    pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(PBKDF2_ITERATIONS, &salt, iv)
-                        .map_err(|e| fail(&e))?;
-                let info =
-                    pkcs8::PrivateKeyInfoRef::try_from(self.pkcs8.as_slice()).map_err(|e| fail(&e))?;
-                let doc = info.encrypt_with_params(params, password.as_bytes()).map_err(|e| fail(&e))?;
+                let params = pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
+                    PBKDF2_ITERATIONS,
+                    &salt,
+                    iv,
+                )
+                .map_err(|e| fail(&e))?;
+                let info = pkcs8::PrivateKeyInfoRef::try_from(self.pkcs8.as_slice())
+                    .map_err(|e| fail(&e))?;
+                let doc = info
+                    .encrypt_with_params(params, password.as_bytes())
+                    .map_err(|e| fail(&e))?;
                 doc.to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF)
                     .map_err(|e| fail(&e))
             }
@@ -243,10 +265,11 @@ impl PrivateKey {
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
         match &self.signer {
             Signer::P256(key) => {
-                let sig: p256::ecdsa::Signature = key.try_sign(message).map_err(|e| CertError::Signing {
-                    artifact: "ECDSA signature",
-                    reason: e.to_string(),
-                })?;
+                let sig: p256::ecdsa::Signature =
+                    key.try_sign(message).map_err(|e| CertError::Signing {
+                        artifact: "ECDSA signature",
+                        reason: e.to_string(),
+                    })?;
                 Ok(sig.to_der().as_bytes().to_vec())
             }
             Signer::Rsa(key) => {
@@ -317,7 +340,8 @@ pub(crate) mod test_keys {
         let keys = KEYS.get_or_init(|| {
             (0..3u64)
                 .map(|i| {
-                    let key = PrivateKey::generate(KeyAlgorithm::Rsa2048, &mut rng(1000 + i)).unwrap();
+                    let key =
+                        PrivateKey::generate(KeyAlgorithm::Rsa2048, &mut rng(1000 + i)).unwrap();
                     key.pkcs8_der_secret().to_vec()
                 })
                 .collect()
@@ -360,7 +384,9 @@ mod tests {
     #[test]
     fn encrypted_pem_needs_the_right_password() {
         let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256, &mut rng(2)).unwrap();
-        let pem = key.to_pkcs8_pem(Some("correct horse"), &mut rng(3)).unwrap();
+        let pem = key
+            .to_pkcs8_pem(Some("correct horse"), &mut rng(3))
+            .unwrap();
         assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
         assert!(matches!(
             PrivateKey::from_pkcs8_pem(&pem, None),

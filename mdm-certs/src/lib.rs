@@ -85,20 +85,24 @@ pub use certificate::{Certificate, CertificateInfo, Fingerprint, SubjectAltName}
 pub use client::ClientIdentity;
 pub use csr::Csr;
 pub use delivery::{
-    ClientCertificateDelivery, DeliveryPayload, DeliveryStatus, OTP_ALPHABET, OneTimePassword, OtpPolicy,
+    ClientCertificateDelivery, DeliveryPayload, DeliveryStatus, OTP_ALPHABET, OneTimePassword,
+    OtpPolicy,
 };
 pub use error::CertError;
 pub use expiry::ExpiryStatus;
 pub use intake::{
-    AcceptedApnsCertificate, ApnsCertificateDetails, ApnsIntake, PUSH_TOPIC_PREFIX, PushTopic, read_certificate_file,
+    AcceptedApnsCertificate, ApnsCertificateDetails, ApnsIntake, PUSH_TOPIC_PREFIX, PushTopic,
+    read_certificate_file,
 };
 pub use key::{KeyAlgorithm, PrivateKey};
 pub use name::{NameAttribute, SubjectName, UID_OID};
 pub use pkcs12::{BackupPassword, MIN_BACKUP_PASSWORD_LEN, Pkcs12, Pkcs12Contents};
 pub use portal::{PUSH_CERTIFICATE_VALIDITY, PushPortalStandIn};
-pub use push_request::{DEFAULT_REQUEST_MAX_AGE, DecodedPushRequest, PushCertificateRequest, VendorSigner};
+pub use push_request::{
+    DEFAULT_REQUEST_MAX_AGE, DecodedPushRequest, PushCertificateRequest, VendorSigner,
+};
 pub use rotation::{
-    ActiveServerCertificate, DEFAULT_ACTIVATION_DELAY, LossForecast, RESERVE_VALIDITY, ReserveCertificate,
-    ServerCertificateRotation,
+    ActiveServerCertificate, DEFAULT_ACTIVATION_DELAY, LossForecast, RESERVE_VALIDITY,
+    ReserveCertificate, ServerCertificateRotation,
 };
 pub use server::ConnectionAddress;

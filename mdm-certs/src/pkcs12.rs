@@ -29,7 +29,8 @@ impl BackupPassword {
     /// Accepts the password if both entries are equal (compared in constant
     /// time) and it has at least [`MIN_BACKUP_PASSWORD_LEN`] characters.
     pub fn new(entered: &str, repeated: &str) -> Result<Self> {
-        let same: bool = subtle::ConstantTimeEq::ct_eq(entered.as_bytes(), repeated.as_bytes()).into();
+        let same: bool =
+            subtle::ConstantTimeEq::ct_eq(entered.as_bytes(), repeated.as_bytes()).into();
         if !same {
             return Err(CertError::PasswordMismatch);
         }
@@ -84,7 +85,12 @@ pub struct Pkcs12;
 impl Pkcs12 {
     /// Writes `identity` (certificate and key) with its issuer `chain` under
     /// `friendly_name`, encrypted with `password`.
-    pub fn write(identity: &CertifiedKey, chain: &[Certificate], friendly_name: &str, password: &str) -> Result<Vec<u8>> {
+    pub fn write(
+        identity: &CertifiedKey,
+        chain: &[Certificate],
+        friendly_name: &str,
+        password: &str,
+    ) -> Result<Vec<u8>> {
         let fail = |e: &dyn fmt::Display| CertError::Signing {
             artifact: "PKCS#12 file",
             reason: e.to_string(),
@@ -100,7 +106,10 @@ impl Pkcs12 {
             certs,
         );
         let mut store = p12_keystore::KeyStore::new();
-        store.add_entry(friendly_name, p12_keystore::KeyStoreEntry::PrivateKeyChain(key_chain));
+        store.add_entry(
+            friendly_name,
+            p12_keystore::KeyStoreEntry::PrivateKeyChain(key_chain),
+        );
         store
             .writer(password)
             .encryption_algorithm(p12_keystore::EncryptionAlgorithm::PbeWithHmacSha256AndAes256)
@@ -138,7 +147,9 @@ impl Pkcs12 {
         let store = p12_keystore::KeyStore::from_pkcs12(bytes, password).map_err(|e| match e {
             p12_keystore::error::Error::MacError(_)
             | p12_keystore::error::Error::UnpadError
-            | p12_keystore::error::Error::Pkcs5Error(_) => CertError::Pkcs12PasswordWrong { source_name: name() },
+            | p12_keystore::error::Error::Pkcs5Error(_) => CertError::Pkcs12PasswordWrong {
+                source_name: name(),
+            },
             other => CertError::InvalidPkcs12 {
                 source_name: name(),
                 reason: other.to_string(),
@@ -202,7 +213,9 @@ fn der_sequence_contents(bytes: &[u8]) -> Option<&[u8]> {
             return None;
         }
         let (len_bytes, rest) = rest.split_at(n);
-        let len = len_bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        let len = len_bytes
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
         (len, rest)
     };
     rest.get(..len)
@@ -241,13 +254,23 @@ mod tests {
         let issued = ca
             .issue_client_certificate_with_key(&id, v, KeyAlgorithm::EcdsaP256, &mut rng(8))
             .unwrap();
-        let p12 = Pkcs12::write(&issued, &[ca.certificate().clone()], "carol", "pass word 123").unwrap();
+        let p12 = Pkcs12::write(
+            &issued,
+            &[ca.certificate().clone()],
+            "carol",
+            "pass word 123",
+        )
+        .unwrap();
         assert!(Pkcs12::looks_like(&p12));
         assert!(!Pkcs12::looks_like(issued.certificate.der()));
         let back = Pkcs12::read(&p12, "pass word 123", "carol.p12").unwrap();
         assert_eq!(back.certificate, issued.certificate);
         assert_eq!(back.chain, vec![ca.certificate().clone()]);
-        assert!(back.key.as_ref().is_some_and(|k| issued.certificate.matches_key(k)));
+        assert!(
+            back.key
+                .as_ref()
+                .is_some_and(|k| issued.certificate.matches_key(k))
+        );
         assert!(matches!(
             Pkcs12::read(&p12, "wrong", "carol.p12"),
             Err(CertError::Pkcs12PasswordWrong { .. })

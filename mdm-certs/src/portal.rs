@@ -37,16 +37,32 @@ fn uuid_from<R: CryptoRng + ?Sized>(rng: &mut R) -> String {
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex::encode(b);
     let part = |r: core::ops::Range<usize>| h.get(r).unwrap_or_default().to_owned();
-    format!("{}-{}-{}-{}-{}", part(0..8), part(8..12), part(12..16), part(16..20), part(20..32))
+    format!(
+        "{}-{}-{}-{}-{}",
+        part(0..8),
+        part(8..12),
+        part(12..16),
+        part(16..20),
+        part(20..32)
+    )
 }
 
 impl PushPortalStandIn {
     /// A stand-in with a new test "Apple" CA (valid 20 years from `now`).
-    pub fn new<R: CryptoRng + ?Sized>(algorithm: KeyAlgorithm, now: OffsetDateTime, rng: &mut R) -> Result<Self> {
-        let subject = SubjectName::common_name("Apple Application Integration 2 Certification Authority (SIMULATED)")?
-            .with(NameAttribute::OrganizationalUnit, "Push portal stand-in, not Apple")?
-            .with(NameAttribute::Organization, "MDM test fixture")?
-            .with(NameAttribute::Country, "US")?;
+    pub fn new<R: CryptoRng + ?Sized>(
+        algorithm: KeyAlgorithm,
+        now: OffsetDateTime,
+        rng: &mut R,
+    ) -> Result<Self> {
+        let subject = SubjectName::common_name(
+            "Apple Application Integration 2 Certification Authority (SIMULATED)",
+        )?
+        .with(
+            NameAttribute::OrganizationalUnit,
+            "Push portal stand-in, not Apple",
+        )?
+        .with(NameAttribute::Organization, "MDM test fixture")?
+        .with(NameAttribute::Country, "US")?;
         let validity = Validity::new(now - Duration::days(1), now + Duration::days(365 * 20))?;
         Ok(Self {
             apple_ca: CertificateAuthority::create(&subject, validity, algorithm, rng)?,
@@ -76,8 +92,14 @@ impl PushPortalStandIn {
             .with(NameAttribute::Organization, vendor_name)?
             .with(NameAttribute::Country, "US")?;
         let validity = Validity::starting(now, Duration::days(365))?;
-        self.apple_ca
-            .issue_leaf(LeafKind::Signing, &subject, Vec::new(), vendor_key, validity, rng)
+        self.apple_ca.issue_leaf(
+            LeafKind::Signing,
+            &subject,
+            Vec::new(),
+            vendor_key,
+            validity,
+            rng,
+        )
     }
 
     /// "Create a Certificate": checks the request and issues a push
@@ -116,7 +138,10 @@ impl PushPortalStandIn {
         rng: &mut R,
     ) -> Result<Certificate> {
         let decoded = DecodedPushRequest::decode(request)?;
-        let vendor = decoded.chain.first().ok_or(CertError::BadSignature { what: "vendor" })?;
+        let vendor = decoded
+            .chain
+            .first()
+            .ok_or(CertError::BadSignature { what: "vendor" })?;
         if !vendor.is_signed_by(self.apple_ca.certificate()) || !vendor.info().is_valid_at(now) {
             return Err(CertError::BadSignature {
                 what: "vendor certificate",
@@ -126,7 +151,10 @@ impl PushPortalStandIn {
             return Err(CertError::BadSignature { what: "vendor" });
         }
         let subject = SubjectName::default()
-            .with(NameAttribute::UserId, format!("com.apple.mgmt.External.{uuid}"))?
+            .with(
+                NameAttribute::UserId,
+                format!("com.apple.mgmt.External.{uuid}"),
+            )?
             .with(NameAttribute::CommonName, format!("APSP:{uuid}"))?
             .with(NameAttribute::Country, "US")?;
         let validity = Validity::starting(now, PUSH_CERTIFICATE_VALIDITY)?;
@@ -143,7 +171,13 @@ impl PushPortalStandIn {
         validity: Validity,
         rng: &mut R,
     ) -> Result<Certificate> {
-        self.apple_ca
-            .issue_leaf(LeafKind::Push, subject, Vec::new(), csr.public_key(), validity, rng)
+        self.apple_ca.issue_leaf(
+            LeafKind::Push,
+            subject,
+            Vec::new(),
+            csr.public_key(),
+            validity,
+            rng,
+        )
     }
 }

@@ -70,9 +70,18 @@ impl VendorSigner {
             chain_pem.push_str(&c.pem());
         }
         let mut dict = plist::Dictionary::new();
-        dict.insert("PushCertRequestCSR".into(), plist::Value::String(B64.encode(csr.der())));
-        dict.insert("PushCertCertificateChain".into(), plist::Value::String(chain_pem));
-        dict.insert("PushCertSignature".into(), plist::Value::String(B64.encode(&signature)));
+        dict.insert(
+            "PushCertRequestCSR".into(),
+            plist::Value::String(B64.encode(csr.der())),
+        );
+        dict.insert(
+            "PushCertCertificateChain".into(),
+            plist::Value::String(chain_pem),
+        );
+        dict.insert(
+            "PushCertSignature".into(),
+            plist::Value::String(B64.encode(&signature)),
+        );
         let mut xml = Vec::new();
         plist::Value::Dictionary(dict)
             .to_writer_xml(&mut xml)
@@ -139,9 +148,14 @@ impl DecodedPushRequest {
     pub fn decode(encoded: &str) -> Result<Self> {
         let invalid = |reason: String| CertError::InvalidPushRequest { reason };
         let compact: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
-        let xml = B64.decode(compact).map_err(|e| invalid(format!("not base64: {e}")))?;
-        let value: plist::Value = plist::from_bytes(&xml).map_err(|e| invalid(format!("not a plist: {e}")))?;
-        let dict = value.as_dictionary().ok_or_else(|| invalid("not a dictionary".into()))?;
+        let xml = B64
+            .decode(compact)
+            .map_err(|e| invalid(format!("not base64: {e}")))?;
+        let value: plist::Value =
+            plist::from_bytes(&xml).map_err(|e| invalid(format!("not a plist: {e}")))?;
+        let dict = value
+            .as_dictionary()
+            .ok_or_else(|| invalid("not a dictionary".into()))?;
         let get = |k: &str| {
             dict.get(k)
                 .and_then(plist::Value::as_string)
@@ -167,8 +181,8 @@ impl DecodedPushRequest {
     /// Whether the signature verifies with the first chain certificate's key
     /// (SHA-256 with RSA over the CSR DER).
     pub fn signature_verifies(&self) -> bool {
-        self.chain
-            .first()
-            .is_some_and(|v| verify_rsa_sha256(&v.info().public_key_der, self.csr.der(), &self.signature))
+        self.chain.first().is_some_and(|v| {
+            verify_rsa_sha256(&v.info().public_key_der, self.csr.der(), &self.signature)
+        })
     }
 }

@@ -138,7 +138,10 @@ impl fmt::Debug for ServerCertificateRotation {
 impl ServerCertificateRotation {
     /// A schedule with only the current certificate.
     pub fn new(current: CertifiedKey) -> Self {
-        Self { current, reserve: None }
+        Self {
+            current,
+            reserve: None,
+        }
     }
 
     /// Schedules `reserve` (replacing an earlier reserve). It must name the
@@ -207,7 +210,11 @@ impl ServerCertificateRotation {
     /// Whether that device can connect at `now`. Before the start date every
     /// device trusting the current certificate can; from it on only those
     /// that synced since the reserve was issued.
-    pub fn device_can_connect(&self, last_sync: Option<OffsetDateTime>, now: OffsetDateTime) -> bool {
+    pub fn device_can_connect(
+        &self,
+        last_sync: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> bool {
         match self.active_at(now) {
             ActiveServerCertificate::Current(_) => true,
             ActiveServerCertificate::Reserve(_) => self.device_holds_reserve(last_sync),
@@ -266,12 +273,23 @@ mod tests {
         let addr = ConnectionAddress::parse("mdm.example.com").unwrap();
         // The current certificate would still be valid for months.
         let current = ca
-            .issue_server_certificate(&addr, Validity::days(T0, 365).unwrap(), KeyAlgorithm::EcdsaP256, &mut rng(1))
+            .issue_server_certificate(
+                &addr,
+                Validity::days(T0, 365).unwrap(),
+                KeyAlgorithm::EcdsaP256,
+                &mut rng(1),
+            )
             .unwrap();
         let mut rot = ServerCertificateRotation::new(current);
         let issued = T0 + Duration::days(100);
         let reserve = ca
-            .issue_reserve_server_certificate(&addr, issued, DEFAULT_ACTIVATION_DELAY, KeyAlgorithm::EcdsaP256, &mut rng(2))
+            .issue_reserve_server_certificate(
+                &addr,
+                issued,
+                DEFAULT_ACTIVATION_DELAY,
+                KeyAlgorithm::EcdsaP256,
+                &mut rng(2),
+            )
             .unwrap();
         rot.schedule(reserve).unwrap();
         rot
@@ -291,9 +309,18 @@ mod tests {
     fn reserve_replaces_current_on_start_date() {
         let rot = setup();
         let start = T0 + Duration::days(130);
-        assert!(matches!(rot.active_at(start - Duration::seconds(1)), ActiveServerCertificate::Current(_)));
-        assert!(matches!(rot.active_at(start), ActiveServerCertificate::Reserve(_)));
-        assert!(matches!(rot.active_at(T0 + Duration::days(466)), ActiveServerCertificate::None));
+        assert!(matches!(
+            rot.active_at(start - Duration::seconds(1)),
+            ActiveServerCertificate::Current(_)
+        ));
+        assert!(matches!(
+            rot.active_at(start),
+            ActiveServerCertificate::Reserve(_)
+        ));
+        assert!(matches!(
+            rot.active_at(T0 + Duration::days(466)),
+            ActiveServerCertificate::None
+        ));
     }
 
     #[test]
@@ -312,11 +339,21 @@ mod tests {
         let fleet = [synced, stale, None, synced];
         assert_eq!(
             rot.forecast(fleet, start - Duration::days(1)),
-            LossForecast { total: 4, holding_reserve: 2, at_risk: 2, lost: 0 }
+            LossForecast {
+                total: 4,
+                holding_reserve: 2,
+                at_risk: 2,
+                lost: 0
+            }
         );
         assert_eq!(
             rot.forecast(fleet, start),
-            LossForecast { total: 4, holding_reserve: 2, at_risk: 0, lost: 2 }
+            LossForecast {
+                total: 4,
+                holding_reserve: 2,
+                at_risk: 0,
+                lost: 2
+            }
         );
     }
 
@@ -328,7 +365,10 @@ mod tests {
         assert!(rot.reserve().is_some());
         assert!(rot.complete(start));
         assert!(rot.reserve().is_none());
-        assert_eq!(rot.current().certificate.info().not_before, T0 + Duration::days(100));
+        assert_eq!(
+            rot.current().certificate.info().not_before,
+            T0 + Duration::days(100)
+        );
     }
 
     #[test]
@@ -337,8 +377,17 @@ mod tests {
         let ca = test_ca();
         let other = ConnectionAddress::parse("10.1.1.1").unwrap();
         let r = ca
-            .issue_reserve_server_certificate(&other, T0, DEFAULT_ACTIVATION_DELAY, KeyAlgorithm::EcdsaP256, &mut rng(3))
+            .issue_reserve_server_certificate(
+                &other,
+                T0,
+                DEFAULT_ACTIVATION_DELAY,
+                KeyAlgorithm::EcdsaP256,
+                &mut rng(3),
+            )
             .unwrap();
-        assert!(matches!(rot.schedule(r), Err(CertError::ReserveAddressMismatch { .. })));
+        assert!(matches!(
+            rot.schedule(r),
+            Err(CertError::ReserveAddressMismatch { .. })
+        ));
     }
 }

@@ -47,7 +47,9 @@ impl ConnectionAddress {
             let bytes = label.as_bytes();
             let ok = !bytes.is_empty()
                 && bytes.len() <= 63
-                && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+                && bytes
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
                 && bytes.first() != Some(&b'-')
                 && bytes.last() != Some(&b'-');
             if !ok {
@@ -74,11 +76,15 @@ impl ConnectionAddress {
 
     /// Whether `certificate` names this address in its subjectAltName.
     pub fn is_named_by(&self, certificate: &Certificate) -> bool {
-        certificate.info().subject_alt_names.iter().any(|san| match (self, san) {
-            (Self::Ip(a), SubjectAltName::Ip(b)) => a == b,
-            (Self::Dns(a), SubjectAltName::Dns(b)) => a.eq_ignore_ascii_case(b),
-            _ => false,
-        })
+        certificate
+            .info()
+            .subject_alt_names
+            .iter()
+            .any(|san| match (self, san) {
+                (Self::Ip(a), SubjectAltName::Ip(b)) => a == b,
+                (Self::Dns(a), SubjectAltName::Dns(b)) => a.eq_ignore_ascii_case(b),
+                _ => false,
+            })
     }
 }
 
@@ -139,9 +145,24 @@ mod tests {
             ConnectionAddress::parse("MDM.Example.com.").unwrap(),
             ConnectionAddress::Dns("mdm.example.com".into())
         );
-        assert!(matches!(ConnectionAddress::parse("10.0.0.7").unwrap(), ConnectionAddress::Ip(_)));
-        assert!(matches!(ConnectionAddress::parse("[::1]").unwrap(), ConnectionAddress::Ip(_)));
-        for bad in ["", "a..b", "-a.com", "a-.com", "300.1.1.1", "a b.com", "x_y.com", "http://x"] {
+        assert!(matches!(
+            ConnectionAddress::parse("10.0.0.7").unwrap(),
+            ConnectionAddress::Ip(_)
+        ));
+        assert!(matches!(
+            ConnectionAddress::parse("[::1]").unwrap(),
+            ConnectionAddress::Ip(_)
+        ));
+        for bad in [
+            "",
+            "a..b",
+            "-a.com",
+            "a-.com",
+            "300.1.1.1",
+            "a b.com",
+            "x_y.com",
+            "http://x",
+        ] {
             assert!(ConnectionAddress::parse(bad).is_err(), "{bad}");
         }
     }
@@ -153,19 +174,26 @@ mod tests {
         let v = Validity::days(now, 365).unwrap();
         let dns = ConnectionAddress::parse("mdm.example.com").unwrap();
         let ip = ConnectionAddress::parse("192.0.2.10").unwrap();
-        let a = ca.issue_server_certificate(&dns, v, KeyAlgorithm::EcdsaP256, &mut rng(5)).unwrap();
+        let a = ca
+            .issue_server_certificate(&dns, v, KeyAlgorithm::EcdsaP256, &mut rng(5))
+            .unwrap();
         assert!(dns.is_named_by(&a.certificate));
         assert!(!ip.is_named_by(&a.certificate));
         assert!(a.certificate.is_signed_by(ca.certificate()));
         assert!(a.certificate.matches_key(&a.key));
         // Re-issue for a changed address.
-        let b = ca.issue_server_certificate(&ip, v, KeyAlgorithm::EcdsaP256, &mut rng(6)).unwrap();
+        let b = ca
+            .issue_server_certificate(&ip, v, KeyAlgorithm::EcdsaP256, &mut rng(6))
+            .unwrap();
         assert!(ip.is_named_by(&b.certificate));
         assert_eq!(
             b.certificate.info().subject_alt_names,
             vec![SubjectAltName::Ip("192.0.2.10".parse().unwrap())]
         );
-        assert_ne!(a.certificate.info().serial_hex, b.certificate.info().serial_hex);
+        assert_ne!(
+            a.certificate.info().serial_hex,
+            b.certificate.info().serial_hex
+        );
     }
 
     #[test]

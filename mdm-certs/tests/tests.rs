@@ -1,0 +1,8 @@
+//! Integration tests for `mdm-certs`: one test binary (links once).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod apns_flow;
+mod fixture;
+mod openssl;
+mod proptests;
+mod snapshots;
