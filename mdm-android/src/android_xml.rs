@@ -204,6 +204,15 @@ impl<'a> XmlReader<'a> {
         })
     }
 
+    /// The document's root element (text before it is an error).
+    pub fn root_element(&mut self) -> Result<Element, AndroidError> {
+        match self.next_node()? {
+            Node::Open(element) => Ok(element),
+            Node::Text(_) => Err(self.error("text before the root element")),
+            Node::Close(_) | Node::End => Err(self.error("no root element")),
+        }
+    }
+
     /// Reads the text content up to the close tag of the element just opened.
     pub fn text_until_close(&mut self, element: &str) -> Result<String, AndroidError> {
         let mut text = String::new();

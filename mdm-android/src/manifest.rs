@@ -688,13 +688,7 @@ struct Tree {
 }
 
 fn read_tree(reader: &mut XmlReader<'_>) -> Result<Tree, AndroidError> {
-    let root = loop {
-        match reader.next_node()? {
-            Node::Open(element) => break element,
-            Node::Text(_) => return Err(reader.error("text before the root element")),
-            Node::Close(_) | Node::End => return Err(reader.error("no root element")),
-        }
-    };
+    let root = reader.root_element()?;
     let mut stack: Vec<Tree> = Vec::new();
     let mut finished: Option<Tree> = None;
     if root.empty {

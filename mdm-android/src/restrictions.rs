@@ -322,13 +322,7 @@ impl RestrictionSchema {
     /// errors. The structure is then [checked](Self::check).
     pub fn parse_xml(text: &str) -> Result<Self, AndroidError> {
         let mut reader = XmlReader::new(text, "restrictions");
-        let root = loop {
-            match reader.next_node()? {
-                Node::Open(element) => break element,
-                Node::Text(_) => return Err(reader.error("text before the root element")),
-                Node::Close(_) | Node::End => return Err(reader.error("no root element")),
-            }
-        };
+        let root = reader.root_element()?;
         if root.name != "restrictions" {
             return Err(reader.error(format!(
                 "the root element is <{}>, not <restrictions>",
@@ -691,10 +685,10 @@ impl Resources {
                     writer.text_element("string", &[("name", name)], &escape_resource_string(text));
                 }
                 ResourceValue::Bool(b) => {
-                    writer.text_element("bool", &[("name", name)], &b.to_string())
+                    writer.text_element("bool", &[("name", name)], &b.to_string());
                 }
                 ResourceValue::Integer(i) => {
-                    writer.text_element("integer", &[("name", name)], &i.to_string())
+                    writer.text_element("integer", &[("name", name)], &i.to_string());
                 }
                 ResourceValue::StringArray(items) => {
                     writer.open("string-array", &[("name", name)]);
@@ -714,12 +708,7 @@ impl Resources {
     /// are resolved against strings of the same document.
     pub fn parse_xml(text: &str) -> Result<Self, AndroidError> {
         let mut reader = XmlReader::new(text, "resources");
-        let root = loop {
-            match reader.next_node()? {
-                Node::Open(element) => break element,
-                _ => return Err(reader.error("no root element")),
-            }
-        };
+        let root = reader.root_element()?;
         if root.name != "resources" {
             return Err(reader.error(format!(
                 "the root element is <{}>, not <resources>",
