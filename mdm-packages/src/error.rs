@@ -105,6 +105,25 @@ pub enum PackagesError {
         problem: String,
     },
 
+    /// The workspace model refused an operation (an unknown user, a full
+    /// workspace …). Enrollment refusals are not errors: they are
+    /// [`crate::LinkAnswer::Refused`].
+    #[error("{action}: {source}")]
+    Model {
+        /// What this crate was doing.
+        action: &'static str,
+        /// The model's reason.
+        #[source]
+        source: mdm_model::ModelError,
+    },
+
+    /// The enrollment profile could not be built or signed by `mdm-apple`.
+    #[error("building the enrollment profile: {problem}")]
+    AppleProfile {
+        /// What `mdm-apple` reported.
+        problem: String,
+    },
+
     /// The link does not fit in a QR code, or the image could not be encoded.
     #[error("QR code: {problem}")]
     QrCode {

@@ -3,11 +3,13 @@
 
 mod ca;
 mod error;
+mod invitations;
 mod link;
 mod message;
 mod package;
 mod product;
 mod qr;
+mod routing;
 mod server;
 #[cfg(test)]
 mod tools;
@@ -15,6 +17,9 @@ mod user_agent;
 
 pub use ca::CaCertificate;
 pub use error::{PackagesError, Result};
+pub use invitations::{
+    InstructionBatch, InstructionSettings, OutgoingInstruction, send_instructions,
+};
 pub use link::{ENROLL_SEGMENT, InvitationLink, LinkBase};
 pub use message::{
     AndroidDelivery, Attachment, InstructionMessage, Language, MessageDetails, compose_instructions,
@@ -27,6 +32,10 @@ pub use product::{
     PRODUCT_FORMAT, ProductDescription, ProductFile, ProductPath, ProductPlatform, Sha256Digest,
 };
 pub use qr::{DEFAULT_MODULE_PX, InvitationQr};
+pub use routing::{
+    AndroidRoute, AppleRoute, LinkAnswer, LinkRequest, LinkRoutes, MOBILECONFIG_CONTENT_TYPE,
+    open_link,
+};
 pub use server::{ServerAddress, ServerHost};
 pub use user_agent::{
     ClientHints, DetectedDevice, Detection, FormFactor, UnsupportedOs, detect_device,

@@ -1,0 +1,325 @@
+//! Opening an invitation link (R-IN-3): detect the device, consume the
+//! invitation through the model, and answer with what the device needs.
+//!
+//! The order of things, so that nothing is consumed for nothing:
+//!
+//! 1. A malformed token is refused as unknown (the model never sees it).
+//! 2. The device is detected from the request ([`detect_device`]). A
+//!    `Macintosh` UA without a touch hint gets the probe page, an
+//!    unsupported OS a clear answer; neither touches the invitation.
+//! 3. The model decides ([`Workspace::decide_enrollment`]): unknown, used,
+//!    expired or revoked invitations and iOS/iPadOS without a valid APNs
+//!    certificate are refused **by the model**, which also records the
+//!    refusal in its audit log. This crate does not re-check any of it.
+//! 4. The artifact is built (the standalone package, or the enrollment
+//!    profile from `mdm-apple` with the topic of the workspace's APNs
+//!    certificate) — before consuming, so a build failure leaves the
+//!    invitation usable.
+//! 5. The model consumes the invitation ([`Workspace::enroll`]), creating the
+//!    device record in *enrolling*, and the answer carries its id.
+//!
+//! The OS version the model records is the one the User-Agent tells; when
+//! it tells none (a desktop-class iPad in Firefox) it is recorded as `0.0.0`,
+//! "unknown", until the device's first check-in or sync reports the real one.
+
+use mdm_apple::{ApnsTopic, EnrollmentParams, ProfileSigner, enrollment_profile};
+use mdm_model::{
+    DeviceId, EnrollmentRequest, InstallSource, InvitationToken, ModelError, OsVersion, Platform,
+    Refusal, Workspace,
+};
+use rand_core::CryptoRng;
+use time::OffsetDateTime;
+
+use crate::error::{PackagesError, Result};
+use crate::package::{ConnectionSettings, StandalonePackage};
+use crate::product::ProductDescription;
+use crate::user_agent::{
+    ClientHints, DetectedDevice, Detection, UnsupportedOs, detect_device, touch_probe_page,
+};
+
+/// MIME type of an unsigned or signed `.mobileconfig`.
+pub const MOBILECONFIG_CONTENT_TYPE: &str = "application/x-apple-aspen-config";
+
+/// How Android devices get the agent.
+#[derive(Debug, Clone, Copy)]
+pub enum AndroidRoute<'a> {
+    /// Redirect to the agent's store listing (the manuals' default).
+    StoreListing {
+        /// The listing's URL, e.g. `https://play.google.com/store/apps/details?id=…`.
+        url: &'a str,
+    },
+    /// Download a standalone package built for this user (R-AN-1, R-AN-2).
+    StandalonePackage {
+        /// The product to package.
+        product: &'a ProductDescription,
+        /// The bytes of its files.
+        files: &'a [(&'a str, &'a [u8])],
+        /// Server, CA and workspace; the user binding is set to the invited
+        /// user's account.
+        connection: &'a ConnectionSettings,
+    },
+}
+
+/// How iOS and iPadOS devices get the enrollment profile.
+#[derive(Debug, Clone, Copy)]
+pub struct AppleRoute<'a> {
+    /// The workspace's profile parameters; the topic is replaced by the
+    /// topic of the workspace's APNs certificate.
+    pub params: &'a EnrollmentParams,
+    /// Signs the profile (CMS) when given.
+    pub signer: Option<&'a ProfileSigner>,
+}
+
+/// Where an opened link leads.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkRoutes<'a> {
+    /// Android.
+    pub android: AndroidRoute<'a>,
+    /// iOS and iPadOS.
+    pub apple: AppleRoute<'a>,
+}
+
+/// The request that opened the link.
+#[derive(Debug, Clone)]
+pub struct LinkRequest<'a> {
+    /// The token: the last path segment of the link.
+    pub token: &'a str,
+    /// The `User-Agent` header.
+    pub user_agent: &'a str,
+    /// Client hints and the probe page's touch points.
+    pub hints: ClientHints,
+}
+
+/// The answer to an opened link.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum LinkAnswer {
+    /// Android: redirect to the store listing. The invitation is consumed.
+    AndroidStore {
+        /// The device record the model created.
+        device: DeviceId,
+        /// Where to redirect.
+        url: String,
+    },
+    /// Android: download this package. The invitation is consumed.
+    AndroidPackage {
+        /// The device record the model created.
+        device: DeviceId,
+        /// The package, bound to the invited user.
+        package: Box<StandalonePackage>,
+    },
+    /// iOS/iPadOS: download this enrollment profile. The invitation is consumed.
+    AppleProfile {
+        /// The device record the model created.
+        device: DeviceId,
+        /// iOS or iPadOS.
+        platform: Platform,
+        /// The `.mobileconfig` bytes (CMS-signed when a signer was given).
+        profile: Vec<u8>,
+        /// Whether `profile` is signed.
+        signed: bool,
+    },
+    /// The model refused; the reason says why and what to do.
+    Refused(Refusal),
+    /// A device we do not manage. Nothing was consumed.
+    Unsupported(UnsupportedOs),
+    /// A `Macintosh` UA without a touch hint: serve this page, which reloads
+    /// the link with `?touch=<n>`. Nothing was consumed.
+    NeedsTouchHint {
+        /// The probe page (HTML).
+        page: String,
+    },
+}
+
+impl LinkAnswer {
+    /// The HTTP status a web front end should answer with: 302 for the
+    /// store, 200 for downloads and the probe page, 404 for an unknown
+    /// invitation, 410 for a used, expired or revoked one, 403 for other
+    /// refusals, 415 for an unsupported device.
+    #[must_use]
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::AndroidStore { .. } => 302,
+            Self::AndroidPackage { .. }
+            | Self::AppleProfile { .. }
+            | Self::NeedsTouchHint { .. } => 200,
+            Self::Refused(Refusal::UnknownInvitation) => 404,
+            Self::Refused(
+                Refusal::InvitationAlreadyUsed
+                | Refusal::InvitationExpired
+                | Refusal::InvitationRevoked,
+            ) => 410,
+            Self::Refused(_) => 403,
+            Self::Unsupported(_) => 415,
+        }
+    }
+
+    /// A sentence for the person holding the device.
+    #[must_use]
+    pub fn explanation(&self) -> String {
+        match self {
+            Self::AndroidStore { .. } => {
+                "Install the agent from the store, then open it.".to_owned()
+            }
+            Self::AndroidPackage { .. } => {
+                "Open the downloaded package to install the agent.".to_owned()
+            }
+            Self::AppleProfile { .. } => {
+                "Open Settings and install the downloaded profile to connect this device."
+                    .to_owned()
+            }
+            Self::Refused(reason) => format!("This device cannot be connected: {reason}."),
+            Self::Unsupported(os) => format!(
+                "Unsupported device: {os} cannot be managed. Open the link on an Android, iOS or iPadOS device."
+            ),
+            Self::NeedsTouchHint { .. } => "Checking which device this is…".to_owned(),
+        }
+    }
+}
+
+/// Answers an opened invitation link; see the module documentation for the
+/// order of the steps.
+///
+/// # Errors
+/// [`PackagesError::AppleProfile`] or a package error when the artifact
+/// cannot be built (the invitation is then left unused);
+/// [`PackagesError::Model`] when the model fails for a reason other than a
+/// refusal (e.g. a full workspace).
+pub fn open_link<R: CryptoRng + ?Sized>(
+    workspace: &mut Workspace,
+    request: &LinkRequest<'_>,
+    routes: &LinkRoutes<'_>,
+    now: OffsetDateTime,
+    rng: &mut R,
+) -> Result<LinkAnswer> {
+    let Ok(token) = InvitationToken::parse(request.token) else {
+        return Ok(LinkAnswer::Refused(Refusal::UnknownInvitation));
+    };
+    let device = match detect_device(request.user_agent, &request.hints) {
+        Detection::Supported(device) => device,
+        Detection::Unsupported(os) => return Ok(LinkAnswer::Unsupported(os)),
+        Detection::NeedsTouchHint => {
+            return Ok(LinkAnswer::NeedsTouchHint {
+                page: touch_probe_page(
+                    "Turn on JavaScript, or open this link on the device you want to connect.",
+                ),
+            });
+        }
+    };
+    let enrollment = enrollment_request(&device, &routes.android);
+    if let Err(reason) = workspace.decide_enrollment(&token, &enrollment, now) {
+        // Let the model record the refusal in its audit log.
+        return match workspace.enroll(&token, enrollment, now) {
+            Err(ModelError::EnrollmentRefused(reason)) => Ok(LinkAnswer::Refused(reason)),
+            Err(source) => Err(PackagesError::Model {
+                action: "enrolling",
+                source,
+            }),
+            Ok(_) => Err(PackagesError::Model {
+                action: "enrolling",
+                source: ModelError::EnrollmentRefused(reason),
+            }),
+        };
+    }
+
+    match device.platform {
+        Platform::Android => {
+            let answer = match routes.android {
+                AndroidRoute::StoreListing { url } => AndroidAnswer::Store(url.to_owned()),
+                AndroidRoute::StandalonePackage {
+                    product,
+                    files,
+                    connection,
+                } => {
+                    let invited = workspace
+                        .invitation_for(&token)
+                        .map(mdm_model::Invitation::user)
+                        .and_then(|user| workspace.user(user).ok())
+                        .map(|user| user.account().to_owned());
+                    let mut connection = connection.clone();
+                    connection.user = invited;
+                    connection.enrollment_token = None;
+                    AndroidAnswer::Package(Box::new(StandalonePackage::build(
+                        product,
+                        files,
+                        &connection,
+                    )?))
+                }
+            };
+            let device = consume(workspace, &token, enrollment, now)?;
+            Ok(match answer {
+                AndroidAnswer::Store(url) => LinkAnswer::AndroidStore { device, url },
+                AndroidAnswer::Package(package) => LinkAnswer::AndroidPackage { device, package },
+            })
+        }
+        Platform::IOs | Platform::IPadOs => {
+            let topic = workspace
+                .apns_certificate()
+                .map(|record| record.topic().to_owned())
+                .ok_or(PackagesError::Model {
+                    action: "reading the APNs certificate",
+                    source: ModelError::EnrollmentRefused(Refusal::NoApnsCertificate),
+                })?;
+            let mut params = routes.apple.params.clone();
+            params.topic = ApnsTopic::new(topic).map_err(|e| PackagesError::AppleProfile {
+                problem: e.to_string(),
+            })?;
+            let profile =
+                enrollment_profile(&params, rng).map_err(|e| PackagesError::AppleProfile {
+                    problem: e.to_string(),
+                })?;
+            let (bytes, signed) = match routes.apple.signer {
+                Some(signer) => (profile.sign(signer, now), true),
+                None => (profile.to_xml(), false),
+            };
+            let bytes = bytes.map_err(|e| PackagesError::AppleProfile {
+                problem: e.to_string(),
+            })?;
+            let platform = device.platform;
+            let id = consume(workspace, &token, enrollment, now)?;
+            Ok(LinkAnswer::AppleProfile {
+                device: id,
+                platform,
+                profile: bytes,
+                signed,
+            })
+        }
+    }
+}
+
+/// The Android artifact, built before the invitation is consumed.
+enum AndroidAnswer {
+    Store(String),
+    Package(Box<StandalonePackage>),
+}
+
+fn enrollment_request(device: &DetectedDevice, android: &AndroidRoute<'_>) -> EnrollmentRequest {
+    let install_source = match (device.platform, android) {
+        (Platform::Android, AndroidRoute::StoreListing { .. }) => InstallSource::PlainApk,
+        (Platform::Android, AndroidRoute::StandalonePackage { .. }) => {
+            InstallSource::StandalonePackage
+        }
+        (Platform::IOs | Platform::IPadOs, _) => InstallSource::EnrollmentProfile,
+    };
+    EnrollmentRequest {
+        platform: device.platform,
+        os_version: device.os_version.unwrap_or(OsVersion::new(0, 0, 0)),
+        model: device.model.clone().unwrap_or_default(),
+        identification_number: None,
+        install_source,
+    }
+}
+
+fn consume(
+    workspace: &mut Workspace,
+    token: &InvitationToken,
+    request: EnrollmentRequest,
+    now: OffsetDateTime,
+) -> Result<DeviceId> {
+    workspace
+        .enroll(token, request, now)
+        .map_err(|source| PackagesError::Model {
+            action: "enrolling",
+            source,
+        })
+}
