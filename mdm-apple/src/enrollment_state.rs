@@ -4,7 +4,9 @@
 
 use crate::error::{AppleError, Result};
 use crate::ids::ApnsTopic;
-use crate::message::{Authenticate, CheckOut, DeviceId, PushMagic, PushToken, TokenUpdate, UnlockToken};
+use crate::message::{
+    Authenticate, CheckOut, DeviceId, PushMagic, PushToken, TokenUpdate, UnlockToken,
+};
 
 /// Where an enrollment stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -68,7 +70,14 @@ pub struct AppleEnrollment {
 impl AppleEnrollment {
     /// A new enrollment for a workspace whose APNs topic is `workspace_topic`.
     pub fn new(workspace_topic: ApnsTopic) -> Self {
-        Self { topic: workspace_topic, device: None, state: EnrollmentState::New, push: None, unlock_token: None, authenticate: None }
+        Self {
+            topic: workspace_topic,
+            device: None,
+            state: EnrollmentState::New,
+            push: None,
+            unlock_token: None,
+            authenticate: None,
+        }
     }
 
     /// The current state.
@@ -101,12 +110,18 @@ impl AppleEnrollment {
 
     fn check(&self, topic: &ApnsTopic, device: &DeviceId) -> Result<()> {
         if topic != &self.topic {
-            return Err(AppleError::TopicMismatch { expected: self.topic.to_string(), received: topic.to_string() });
+            return Err(AppleError::TopicMismatch {
+                expected: self.topic.to_string(),
+                received: topic.to_string(),
+            });
         }
         if let Some(known) = &self.device
             && known != device
         {
-            return Err(AppleError::DeviceMismatch { expected: known.to_string(), received: device.to_string() });
+            return Err(AppleError::DeviceMismatch {
+                expected: known.to_string(),
+                received: device.to_string(),
+            });
         }
         Ok(())
     }
@@ -132,13 +147,22 @@ impl AppleEnrollment {
     /// [`AppleError::CheckinOutOfOrder`] before `Authenticate` or after `CheckOut`.
     pub fn token_update(&mut self, msg: &TokenUpdate) -> Result<EnrollmentEvent> {
         self.check(&msg.topic, &msg.device)?;
-        if matches!(self.state, EnrollmentState::New | EnrollmentState::CheckedOut) {
-            return Err(AppleError::CheckinOutOfOrder { message: "TokenUpdate", state: self.state.name() });
+        if matches!(
+            self.state,
+            EnrollmentState::New | EnrollmentState::CheckedOut
+        ) {
+            return Err(AppleError::CheckinOutOfOrder {
+                message: "TokenUpdate",
+                state: self.state.name(),
+            });
         }
         if msg.user.is_some() {
             return Ok(EnrollmentEvent::UserChannelTokens);
         }
-        self.push = Some(PushTarget { token: msg.token.clone(), push_magic: msg.push_magic.clone() });
+        self.push = Some(PushTarget {
+            token: msg.token.clone(),
+            push_magic: msg.push_magic.clone(),
+        });
         if let Some(u) = &msg.unlock_token {
             self.unlock_token = Some(u.clone());
         }
@@ -158,11 +182,114 @@ impl AppleEnrollment {
     pub fn check_out(&mut self, msg: &CheckOut) -> Result<EnrollmentEvent> {
         self.check(&msg.topic, &msg.device)?;
         if self.state == EnrollmentState::New {
-            return Err(AppleError::CheckinOutOfOrder { message: "CheckOut", state: self.state.name() });
+            return Err(AppleError::CheckinOutOfOrder {
+                message: "CheckOut",
+                state: self.state.name(),
+            });
         }
         self.state = EnrollmentState::CheckedOut;
         self.push = None;
         self.unlock_token = None;
         Ok(EnrollmentEvent::CheckedOut)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topic() -> ApnsTopic {
+        ApnsTopic::new("com.apple.mgmt.External.1").unwrap()
+    }
+
+    fn dev() -> DeviceId {
+        DeviceId::Udid("U1".into())
+    }
+
+    fn token_update() -> TokenUpdate {
+        TokenUpdate::new(
+            topic(),
+            dev(),
+            PushToken::new(vec![1; 32]).unwrap(),
+            PushMagic::new("m").unwrap(),
+        )
+    }
+
+    #[test]
+    fn authenticate_token_update_checkout() {
+        let mut e = AppleEnrollment::new(topic());
+        assert!(matches!(
+            e.token_update(&token_update()),
+            Err(AppleError::CheckinOutOfOrder { .. })
+        ));
+        assert!(matches!(
+            e.check_out(&CheckOut {
+                topic: topic(),
+                device: dev()
+            }),
+            Err(AppleError::CheckinOutOfOrder { .. })
+        ));
+        assert_eq!(
+            e.authenticate(&Authenticate::new(topic(), dev())).unwrap(),
+            EnrollmentEvent::Authenticated
+        );
+        assert_eq!(e.state(), EnrollmentState::Authenticated);
+        assert!(
+            e.push_target().is_none(),
+            "no push before the first TokenUpdate"
+        );
+        assert_eq!(
+            e.token_update(&token_update()).unwrap(),
+            EnrollmentEvent::Enrolled
+        );
+        assert_eq!(
+            e.token_update(&token_update()).unwrap(),
+            EnrollmentEvent::TokensUpdated
+        );
+        assert!(e.push_target().is_some());
+        let mut user = token_update();
+        user.user = Some(crate::message::UserChannel {
+            user_id: Some("u".into()),
+            ..Default::default()
+        });
+        assert_eq!(
+            e.token_update(&user).unwrap(),
+            EnrollmentEvent::UserChannelTokens
+        );
+        assert_eq!(
+            e.check_out(&CheckOut {
+                topic: topic(),
+                device: dev()
+            })
+            .unwrap(),
+            EnrollmentEvent::CheckedOut
+        );
+        assert_eq!(e.state(), EnrollmentState::CheckedOut);
+        assert!(e.push_target().is_none());
+        assert!(matches!(
+            e.token_update(&token_update()),
+            Err(AppleError::CheckinOutOfOrder { .. })
+        ));
+        // Re-enrollment.
+        e.authenticate(&Authenticate::new(topic(), dev())).unwrap();
+        e.token_update(&token_update()).unwrap();
+        assert_eq!(e.state(), EnrollmentState::Enrolled);
+    }
+
+    #[test]
+    fn foreign_topic_and_device_are_refused() {
+        let mut e = AppleEnrollment::new(topic());
+        let other = ApnsTopic::new("com.apple.mgmt.External.2").unwrap();
+        assert!(matches!(
+            e.authenticate(&Authenticate::new(other, dev())),
+            Err(AppleError::TopicMismatch { .. })
+        ));
+        assert_eq!(e.state(), EnrollmentState::New);
+        e.authenticate(&Authenticate::new(topic(), dev())).unwrap();
+        let stranger = Authenticate::new(topic(), DeviceId::Udid("U2".into()));
+        assert!(matches!(
+            e.authenticate(&stranger),
+            Err(AppleError::DeviceMismatch { .. })
+        ));
     }
 }

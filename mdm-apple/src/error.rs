@@ -65,7 +65,9 @@ pub enum AppleError {
         reason: &'static str,
     },
     /// `IdentityCertificateUUID` does not name an identity payload of the profile.
-    #[error("IdentityCertificateUUID {uuid} does not name a PKCS#12 or SCEP payload in this profile")]
+    #[error(
+        "IdentityCertificateUUID {uuid} does not name a PKCS#12 or SCEP payload in this profile"
+    )]
     IdentityNotInProfile {
         /// The UUID the MDM payload points at.
         uuid: String,

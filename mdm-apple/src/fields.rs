@@ -12,9 +12,12 @@ use crate::error::{AppleError, Result};
 
 /// Parses XML or binary plist bytes whose root must be a dictionary.
 pub(crate) fn parse_dictionary(bytes: &[u8], what: &'static str) -> Result<Dictionary> {
-    let value = Value::from_reader(Cursor::new(bytes))
-        .map_err(|e| AppleError::MalformedPlist { reason: e.to_string() })?;
-    value.into_dictionary().ok_or(AppleError::NotADictionary { what })
+    let value = Value::from_reader(Cursor::new(bytes)).map_err(|e| AppleError::MalformedPlist {
+        reason: e.to_string(),
+    })?;
+    value
+        .into_dictionary()
+        .ok_or(AppleError::NotADictionary { what })
 }
 
 /// Serialises a value as an XML plist (UTF-8, Apple's DOCTYPE).
@@ -22,7 +25,9 @@ pub(crate) fn to_xml(value: &Value) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(1024);
     value
         .to_writer_xml(&mut out)
-        .map_err(|e| AppleError::PlistWrite { reason: e.to_string() })?;
+        .map_err(|e| AppleError::PlistWrite {
+            reason: e.to_string(),
+        })?;
     out.push(b'\n');
     Ok(out)
 }
@@ -40,17 +45,27 @@ impl<'a> Fields<'a> {
     }
 
     fn wrong(&self, key: &str, expected: &'static str) -> AppleError {
-        AppleError::WrongType { message: self.message, key: key.to_owned(), expected }
+        AppleError::WrongType {
+            message: self.message,
+            key: key.to_owned(),
+            expected,
+        }
     }
 
     fn missing(&self, key: &'static str) -> AppleError {
-        AppleError::MissingField { message: self.message, key }
+        AppleError::MissingField {
+            message: self.message,
+            key,
+        }
     }
 
     pub(crate) fn opt_str(&self, key: &'static str) -> Result<Option<&'a str>> {
         match self.dict.get(key) {
             None => Ok(None),
-            Some(v) => v.as_string().map(Some).ok_or_else(|| self.wrong(key, "a string")),
+            Some(v) => v
+                .as_string()
+                .map(Some)
+                .ok_or_else(|| self.wrong(key, "a string")),
         }
     }
 
@@ -76,14 +91,20 @@ impl<'a> Fields<'a> {
     pub(crate) fn opt_bool(&self, key: &'static str) -> Result<Option<bool>> {
         match self.dict.get(key) {
             None => Ok(None),
-            Some(v) => v.as_boolean().map(Some).ok_or_else(|| self.wrong(key, "a boolean")),
+            Some(v) => v
+                .as_boolean()
+                .map(Some)
+                .ok_or_else(|| self.wrong(key, "a boolean")),
         }
     }
 
     pub(crate) fn opt_int(&self, key: &'static str) -> Result<Option<i64>> {
         match self.dict.get(key) {
             None => Ok(None),
-            Some(v) => v.as_signed_integer().map(Some).ok_or_else(|| self.wrong(key, "an integer")),
+            Some(v) => v
+                .as_signed_integer()
+                .map(Some)
+                .ok_or_else(|| self.wrong(key, "an integer")),
         }
     }
 
@@ -103,14 +124,20 @@ impl<'a> Fields<'a> {
     pub(crate) fn opt_array(&self, key: &'static str) -> Result<Option<&'a Vec<Value>>> {
         match self.dict.get(key) {
             None => Ok(None),
-            Some(v) => v.as_array().map(Some).ok_or_else(|| self.wrong(key, "an array")),
+            Some(v) => v
+                .as_array()
+                .map(Some)
+                .ok_or_else(|| self.wrong(key, "an array")),
         }
     }
 
     pub(crate) fn opt_dict(&self, key: &'static str) -> Result<Option<&'a Dictionary>> {
         match self.dict.get(key) {
             None => Ok(None),
-            Some(v) => v.as_dictionary().map(Some).ok_or_else(|| self.wrong(key, "a dictionary")),
+            Some(v) => v
+                .as_dictionary()
+                .map(Some)
+                .ok_or_else(|| self.wrong(key, "a dictionary")),
         }
     }
 
@@ -121,7 +148,10 @@ impl<'a> Fields<'a> {
         };
         items
             .iter()
-            .map(|v| v.as_dictionary().ok_or_else(|| self.wrong(key, "an array of dictionaries")))
+            .map(|v| {
+                v.as_dictionary()
+                    .ok_or_else(|| self.wrong(key, "an array of dictionaries"))
+            })
             .collect()
     }
 }
@@ -175,9 +205,18 @@ mod tests {
         let d = parse_dictionary(xml, "test").unwrap();
         let f = Fields::new(&d, "Test");
         assert!(matches!(f.req_str("A"), Err(AppleError::WrongType { .. })));
-        assert!(matches!(f.req_str("B"), Err(AppleError::MissingField { key: "B", .. })));
+        assert!(matches!(
+            f.req_str("B"),
+            Err(AppleError::MissingField { key: "B", .. })
+        ));
         assert_eq!(f.opt_int("A").unwrap(), Some(1));
-        assert!(matches!(parse_dictionary(b"<plist><array/></plist>", "t"), Err(AppleError::NotADictionary { .. })));
-        assert!(matches!(parse_dictionary(b"garbage", "t"), Err(AppleError::MalformedPlist { .. })));
+        assert!(matches!(
+            parse_dictionary(b"<plist><array/></plist>", "t"),
+            Err(AppleError::NotADictionary { .. })
+        ));
+        assert!(matches!(
+            parse_dictionary(b"garbage", "t"),
+            Err(AppleError::MalformedPlist { .. })
+        ));
     }
 }

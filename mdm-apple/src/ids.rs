@@ -104,7 +104,10 @@ impl PayloadUuid {
         if is_uuid_shape(&uuid) {
             Ok(Self(uuid))
         } else {
-            Err(AppleError::InvalidUuid { field: "PayloadUUID", value: uuid })
+            Err(AppleError::InvalidUuid {
+                field: "PayloadUUID",
+                value: uuid,
+            })
         }
     }
 
@@ -139,7 +142,10 @@ impl CommandUuid {
     pub fn new(uuid: impl Into<String>) -> Result<Self> {
         let uuid = uuid.into();
         if uuid.is_empty() || uuid.chars().any(char::is_control) {
-            Err(AppleError::InvalidUuid { field: "CommandUUID", value: uuid })
+            Err(AppleError::InvalidUuid {
+                field: "CommandUUID",
+                value: uuid,
+            })
         } else {
             Ok(Self(uuid))
         }
@@ -180,11 +186,14 @@ impl HttpsUrl {
                 let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
                 let host = host.rsplit('@').next().unwrap_or_default();
                 let name = host.split(':').next().unwrap_or_default();
-                !name.is_empty()
-                    && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+                !name.is_empty() && !url.chars().any(|c| c.is_whitespace() || c.is_control())
             })
             .unwrap_or(false);
-        if ok { Ok(Self(url)) } else { Err(AppleError::NotHttps { field, url }) }
+        if ok {
+            Ok(Self(url))
+        } else {
+            Err(AppleError::NotHttps { field, url })
+        }
     }
 
     /// The URL as a string.

@@ -71,12 +71,20 @@ impl PushRequest {
 }
 
 /// Builds the MDM push for a device.
-pub fn push_request(topic: &ApnsTopic, token: &PushToken, magic: &PushMagic, options: &PushOptions) -> PushRequest {
+pub fn push_request(
+    topic: &ApnsTopic,
+    token: &PushToken,
+    magic: &PushMagic,
+    options: &PushOptions,
+) -> PushRequest {
     let priority = match options.priority {
         PushPriority::Immediate => "10",
         PushPriority::PowerConsiderate => "5",
     };
-    let expiration = options.expiration.map_or(0, OffsetDateTime::unix_timestamp).max(0);
+    let expiration = options
+        .expiration
+        .map_or(0, OffsetDateTime::unix_timestamp)
+        .max(0);
     // serde_json escapes the magic exactly as JSON requires; the shape is fixed.
     let magic_json = serde_json::Value::String(magic.as_str().to_owned()).to_string();
     PushRequest {
@@ -91,5 +99,50 @@ pub fn push_request(topic: &ApnsTopic, token: &PushToken, magic: &PushMagic, opt
             ("content-type", "application/json".to_owned()),
         ],
         body: format!("{{\"mdm\":{magic_json}}}").into_bytes(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_request_shape() {
+        let topic = ApnsTopic::new("com.apple.mgmt.External.1").unwrap();
+        let token = PushToken::new(vec![0xab, 0x01]).unwrap();
+        let magic = PushMagic::new("CEFDF0BD-\"quoted\"").unwrap();
+        let opts = PushOptions {
+            environment: ApnsEnvironment::Development,
+            priority: PushPriority::PowerConsiderate,
+            expiration: Some(time::macros::datetime!(2026-11-29 00:00 UTC)),
+        };
+        let r = push_request(&topic, &token, &magic, &opts);
+        assert_eq!(
+            r.url(),
+            "https://api.development.push.apple.com/3/device/ab01"
+        );
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.body, br#"{"mdm":"CEFDF0BD-\"quoted\""}"#);
+        let h = |k: &str| {
+            r.headers
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(h("apns-topic"), Some("com.apple.mgmt.External.1"));
+        assert_eq!(h("apns-push-type"), Some("mdm"));
+        assert_eq!(h("apns-priority"), Some("5"));
+        assert_eq!(h("apns-expiration"), Some("1795910400"));
+        let d = push_request(&topic, &token, &magic, &PushOptions::default());
+        assert_eq!(d.authority, "api.push.apple.com");
+        assert_eq!(
+            d.headers
+                .iter()
+                .find(|(n, _)| *n == "apns-expiration")
+                .map(|(_, v)| v.as_str()),
+            Some("0")
+        );
+        let json: serde_json::Value = serde_json::from_slice(&d.body).unwrap();
+        assert_eq!(json, serde_json::json!({"mdm": "CEFDF0BD-\"quoted\""}));
     }
 }

@@ -74,10 +74,17 @@ impl CommandQueue {
     /// [`AppleError::DuplicateCommand`] when its UUID is pending or finished.
     pub fn enqueue(&mut self, request: CommandRequest) -> Result<()> {
         let uuid = &request.uuid;
-        if self.finished_uuids.contains_key(uuid) || self.pending.iter().any(|p| &p.request.uuid == uuid) {
-            return Err(AppleError::DuplicateCommand { uuid: uuid.to_string() });
+        if self.finished_uuids.contains_key(uuid)
+            || self.pending.iter().any(|p| &p.request.uuid == uuid)
+        {
+            return Err(AppleError::DuplicateCommand {
+                uuid: uuid.to_string(),
+            });
         }
-        self.pending.push_back(PendingCommand { request, not_now_count: 0 });
+        self.pending.push_back(PendingCommand {
+            request,
+            not_now_count: 0,
+        });
         Ok(())
     }
 
@@ -92,7 +99,10 @@ impl CommandQueue {
     /// this connection. `None` means answer with an empty body (the
     /// connection ends).
     pub fn next_command(&self) -> Option<&CommandRequest> {
-        self.pending.iter().map(|p| &p.request).find(|r| !self.skipped.contains(&r.uuid))
+        self.pending
+            .iter()
+            .map(|p| &p.request)
+            .find(|r| !self.skipped.contains(&r.uuid))
     }
 
     /// Records a device report and says what it changed.
@@ -115,7 +125,8 @@ impl CommandQueue {
                 return ReportOutcome::Unknown(uuid.clone());
             };
             self.skipped.remove(uuid);
-            self.finished_uuids.insert(uuid.clone(), self.finished.len());
+            self.finished_uuids
+                .insert(uuid.clone(), self.finished.len());
             self.finished.push(FinishedCommand {
                 uuid: uuid.clone(),
                 request_type: done.request.command.request_type(),
@@ -162,11 +173,239 @@ impl CommandQueue {
 
     /// The final report of a finished command.
     pub fn result_of(&self, uuid: &CommandUuid) -> Option<&FinishedCommand> {
-        self.finished_uuids.get(uuid).and_then(|i| self.finished.get(*i))
+        self.finished_uuids
+            .get(uuid)
+            .and_then(|i| self.finished.get(*i))
     }
 
     /// Whether a command is deferred for the rest of this connection.
     pub fn is_deferred(&self, uuid: &CommandUuid) -> bool {
         self.skipped.contains(uuid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::{Command, DeviceLock, SecurityInfo};
+    use crate::message::DeviceId;
+    use proptest::prelude::*;
+
+    fn dev() -> DeviceId {
+        DeviceId::Udid("D".into())
+    }
+
+    fn uuid(n: usize) -> CommandUuid {
+        CommandUuid::new(format!("cmd-{n}")).unwrap()
+    }
+
+    fn req(n: usize) -> CommandRequest {
+        CommandRequest::new(
+            uuid(n),
+            if n.is_multiple_of(2) {
+                Command::SecurityInfo(SecurityInfo)
+            } else {
+                Command::DeviceLock(DeviceLock::default())
+            },
+        )
+    }
+
+    fn report(n: usize, status: CommandStatus) -> CommandReport {
+        CommandReport::result(dev(), uuid(n), status, plist::Dictionary::new())
+    }
+
+    #[test]
+    fn head_stays_until_final_report() {
+        let mut q = CommandQueue::new();
+        q.enqueue(req(1)).unwrap();
+        q.enqueue(req(2)).unwrap();
+        assert!(q.enqueue(req(1)).is_err());
+        assert_eq!(
+            q.respond(&CommandReport::idle(dev()))
+                .1
+                .map(|r| r.uuid.clone()),
+            Some(uuid(1))
+        );
+        // Idle again without a result: the same head is handed out again.
+        assert_eq!(
+            q.respond(&CommandReport::idle(dev()))
+                .1
+                .map(|r| r.uuid.clone()),
+            Some(uuid(1))
+        );
+        // A final report for another command does not move the head past 1.
+        assert_eq!(
+            q.record(&report(2, CommandStatus::Acknowledged)),
+            ReportOutcome::Finished(uuid(2), CommandStatus::Acknowledged)
+        );
+        assert_eq!(q.next_command().map(|r| r.uuid.clone()), Some(uuid(1)));
+        let (o, next) = q.respond(&report(1, CommandStatus::Error));
+        assert_eq!(o, ReportOutcome::Finished(uuid(1), CommandStatus::Error));
+        assert!(next.is_none());
+        assert_eq!(q.finished().len(), 2);
+        assert_eq!(
+            q.result_of(&uuid(1)).map(|f| f.request_type.clone()),
+            Some(RequestType::DeviceLock)
+        );
+        // Enqueueing a finished UUID again is refused.
+        assert!(q.enqueue(req(1)).is_err());
+    }
+
+    #[test]
+    fn not_now_skips_for_the_connection_only() {
+        let mut q = CommandQueue::new();
+        q.enqueue(req(1)).unwrap();
+        q.enqueue(req(2)).unwrap();
+        q.begin_connection();
+        let (o, next) = q.respond(&report(1, CommandStatus::NotNow));
+        assert_eq!(o, ReportOutcome::Deferred(uuid(1)));
+        assert_eq!(next.map(|r| r.uuid.clone()), Some(uuid(2)));
+        let (_, next) = q.respond(&report(2, CommandStatus::NotNow));
+        assert!(next.is_none(), "everything deferred: the connection ends");
+        // Next connection: both are retried, in order.
+        let (o, next) = q.respond(&CommandReport::idle(dev()));
+        assert_eq!(o, ReportOutcome::Idle);
+        assert_eq!(next.map(|r| r.uuid.clone()), Some(uuid(1)));
+        assert_eq!(q.pending().next().map(|p| p.not_now_count), Some(1));
+    }
+
+    #[test]
+    fn duplicates_and_unknown_reports_are_harmless() {
+        let mut q = CommandQueue::new();
+        q.enqueue(req(1)).unwrap();
+        q.record(&report(1, CommandStatus::Acknowledged));
+        assert_eq!(
+            q.record(&report(1, CommandStatus::Acknowledged)),
+            ReportOutcome::Duplicate(uuid(1))
+        );
+        assert_eq!(
+            q.record(&report(1, CommandStatus::NotNow)),
+            ReportOutcome::Duplicate(uuid(1))
+        );
+        assert_eq!(
+            q.record(&report(9, CommandStatus::Acknowledged)),
+            ReportOutcome::Unknown(uuid(9))
+        );
+        assert_eq!(q.finished().len(), 1);
+        assert_eq!(q.pending_len(), 0);
+        q.enqueue(req(3)).unwrap();
+        assert_eq!(q.cancel(&uuid(3)).map(|r| r.uuid), Some(uuid(3)));
+        assert!(q.next_command().is_none());
+    }
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Enqueue,
+        Idle,
+        /// Report on the command handed out last, or on an arbitrary index.
+        Answer(u8),
+        ReportOn(usize, u8),
+        Replay(usize),
+    }
+
+    fn status(n: u8) -> CommandStatus {
+        match n % 5 {
+            0 => CommandStatus::Acknowledged,
+            1 => CommandStatus::Error,
+            2 => CommandStatus::CommandFormatError,
+            3 => CommandStatus::NotNow,
+            _ => CommandStatus::Other("Weird".into()),
+        }
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            2 => Just(Step::Enqueue),
+            1 => Just(Step::Idle),
+            4 => any::<u8>().prop_map(Step::Answer),
+            1 => (0usize..40, any::<u8>()).prop_map(|(i, s)| Step::ReportOn(i, s)),
+            1 => (0usize..200).prop_map(Step::Replay),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn queue_follows_the_protocol(steps in proptest::collection::vec(step(), 0..120)) {
+            let mut q = CommandQueue::new();
+            let mut enqueued = 0usize;
+            let mut history: Vec<CommandReport> = Vec::new();
+            let mut deferred_this_connection: HashSet<CommandUuid> = HashSet::new();
+            let mut handed_out_this_connection = 0usize;
+            let mut last_handed: Option<CommandUuid> = None;
+            for s in steps {
+                let rep = match s {
+                    Step::Enqueue => {
+                        q.enqueue(req(enqueued)).unwrap();
+                        enqueued += 1;
+                        None
+                    }
+                    Step::Idle => Some(CommandReport::idle(dev())),
+                    Step::Answer(st) => last_handed.clone().map(|u| CommandReport::result(dev(), u, status(st), plist::Dictionary::new())),
+                    Step::ReportOn(i, st) => Some(report(i, status(st))),
+                    Step::Replay(i) => history.get(i % history.len().max(1)).cloned(),
+                };
+                let Some(rep) = rep else { continue };
+                let before_pending: Vec<CommandUuid> = q.pending().map(|p| p.request.uuid.clone()).collect();
+                let before_finished = q.finished().len();
+                let outcome = q.record(&rep);
+                match &outcome {
+                    ReportOutcome::Idle => {
+                        deferred_this_connection.clear();
+                        handed_out_this_connection = 0;
+                    }
+                    ReportOutcome::Deferred(u) => { deferred_this_connection.insert(u.clone()); }
+                    ReportOutcome::Finished(u, st) => {
+                        prop_assert!(st.is_final());
+                        prop_assert!(before_pending.contains(u));
+                        deferred_this_connection.remove(u);
+                    }
+                    // Duplicates and unknown reports change nothing.
+                    ReportOutcome::Duplicate(_) | ReportOutcome::Unknown(_) => {
+                        let after: Vec<CommandUuid> = q.pending().map(|p| p.request.uuid.clone()).collect();
+                        prop_assert_eq!(after, before_pending.clone());
+                        prop_assert_eq!(q.finished().len(), before_finished);
+                    }
+                }
+                history.push(rep);
+                let next = q.next_command().map(|r| r.uuid.clone());
+                // Head rule: the next command is the first pending one not deferred now.
+                let expected = q.pending().map(|p| p.request.uuid.clone()).find(|u| !deferred_this_connection.contains(u));
+                prop_assert_eq!(&next, &expected);
+                // No NotNow loop: a deferred command is not handed out again in this connection.
+                if let Some(n) = &next {
+                    prop_assert!(!q.is_deferred(n));
+                    handed_out_this_connection += 1;
+                }
+                // Each report either finishes or defers what it names, so within one
+                // connection the server hands out at most (pending + reports) commands;
+                // bounded by the number of steps, never unbounded.
+                prop_assert!(handed_out_this_connection <= history.len());
+                last_handed = next;
+                // Every enqueued command is exactly once pending or finished.
+                let mut all: Vec<CommandUuid> = q.pending().map(|p| p.request.uuid.clone()).collect();
+                all.extend(q.finished().iter().map(|f| f.uuid.clone()));
+                all.sort();
+                let mut expected_all: Vec<CommandUuid> = (0..enqueued).map(uuid).collect();
+                expected_all.sort();
+                prop_assert_eq!(all, expected_all);
+            }
+        }
+
+        #[test]
+        fn a_device_that_always_says_not_now_ends_the_connection(n in 0usize..30) {
+            let mut q = CommandQueue::new();
+            for i in 0..n { q.enqueue(req(i)).unwrap(); }
+            let (_, mut next) = q.respond(&CommandReport::idle(dev()));
+            let mut handed = 0;
+            while let Some(cmd) = next.map(|c| c.uuid.clone()) {
+                handed += 1;
+                prop_assert!(handed <= n, "looped");
+                next = q.respond(&CommandReport::result(dev(), cmd, CommandStatus::NotNow, plist::Dictionary::new())).1;
+            }
+            prop_assert_eq!(handed, n);
+            prop_assert_eq!(q.pending_len(), n);
+        }
     }
 }

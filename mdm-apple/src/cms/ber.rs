@@ -12,7 +12,9 @@ use crate::error::{AppleError, Result};
 const MAX_DEPTH: usize = 64;
 
 fn malformed(offset: usize, what: &str) -> AppleError {
-    AppleError::MalformedCms { reason: format!("BER at byte {offset}: {what}") }
+    AppleError::MalformedCms {
+        reason: format!("BER at byte {offset}: {what}"),
+    }
 }
 
 /// One parsed element: its identifier octets, and whether it is constructed.
@@ -25,13 +27,17 @@ struct Header {
 }
 
 fn read_header(input: &[u8], offset: usize) -> Result<Header> {
-    let first = *input.get(offset).ok_or_else(|| malformed(offset, "truncated tag"))?;
+    let first = *input
+        .get(offset)
+        .ok_or_else(|| malformed(offset, "truncated tag"))?;
     let constructed = first & 0x20 != 0;
     let mut pos = offset + 1;
     if first & 0x1f == 0x1f {
         // High tag number form: base-128 octets, last has the top bit clear.
         loop {
-            let b = *input.get(pos).ok_or_else(|| malformed(pos, "truncated long tag"))?;
+            let b = *input
+                .get(pos)
+                .ok_or_else(|| malformed(pos, "truncated long tag"))?;
             pos += 1;
             if pos - offset > 6 {
                 return Err(malformed(offset, "tag number too long"));
@@ -41,12 +47,20 @@ fn read_header(input: &[u8], offset: usize) -> Result<Header> {
             }
         }
     }
-    let tag = input.get(offset..pos).ok_or_else(|| malformed(offset, "truncated tag"))?.to_vec();
-    let len_byte = *input.get(pos).ok_or_else(|| malformed(pos, "truncated length"))?;
+    let tag = input
+        .get(offset..pos)
+        .ok_or_else(|| malformed(offset, "truncated tag"))?
+        .to_vec();
+    let len_byte = *input
+        .get(pos)
+        .ok_or_else(|| malformed(pos, "truncated length"))?;
     pos += 1;
     let length = if len_byte == 0x80 {
         if !constructed {
-            return Err(malformed(offset, "indefinite length on a primitive element"));
+            return Err(malformed(
+                offset,
+                "indefinite length on a primitive element",
+            ));
         }
         None
     } else if len_byte & 0x80 == 0 {
@@ -56,16 +70,27 @@ fn read_header(input: &[u8], offset: usize) -> Result<Header> {
         if n > 4 {
             return Err(malformed(pos, "length of more than 4 octets"));
         }
-        let bytes = input.get(pos..pos + n).ok_or_else(|| malformed(pos, "truncated length"))?;
+        let bytes = input
+            .get(pos..pos + n)
+            .ok_or_else(|| malformed(pos, "truncated length"))?;
         pos += n;
-        Some(bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b)))
+        Some(
+            bytes
+                .iter()
+                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b)),
+        )
     };
     if let Some(len) = length
         && input.len().saturating_sub(pos) < len
     {
         return Err(malformed(offset, "length runs past the end of the input"));
     }
-    Ok(Header { tag, constructed, length, header_len: pos - offset })
+    Ok(Header {
+        tag,
+        constructed,
+        length,
+        header_len: pos - offset,
+    })
 }
 
 fn push_length(out: &mut Vec<u8>, len: usize) {
@@ -91,7 +116,9 @@ fn convert(input: &[u8], offset: usize, depth: usize, out: &mut Vec<u8>) -> Resu
     let body_start = offset + h.header_len;
     if !h.constructed {
         let len = h.length.unwrap_or(0);
-        let body = input.get(body_start..body_start + len).ok_or_else(|| malformed(offset, "truncated"))?;
+        let body = input
+            .get(body_start..body_start + len)
+            .ok_or_else(|| malformed(offset, "truncated"))?;
         out.extend_from_slice(&h.tag);
         push_length(out, len);
         out.extend_from_slice(body);
@@ -127,11 +154,18 @@ fn convert(input: &[u8], offset: usize, depth: usize, out: &mut Vec<u8>) -> Resu
         while p < children.len() {
             let ch = read_header(&children, p)?;
             if ch.tag != [0x04] {
-                return Err(malformed(offset, "a chunk of an OCTET STRING is not an OCTET STRING"));
+                return Err(malformed(
+                    offset,
+                    "a chunk of an OCTET STRING is not an OCTET STRING",
+                ));
             }
             let len = ch.length.unwrap_or(0);
             let s = p + ch.header_len;
-            joined.extend_from_slice(children.get(s..s + len).ok_or_else(|| malformed(offset, "truncated chunk"))?);
+            joined.extend_from_slice(
+                children
+                    .get(s..s + len)
+                    .ok_or_else(|| malformed(offset, "truncated chunk"))?,
+            );
             p = s + len;
         }
         out.push(0x04);
@@ -175,8 +209,8 @@ mod tests {
     fn indefinite_and_chunked_octet_strings_are_normalised() {
         // SEQUENCE (indefinite) { [0] (indefinite) { OCTET STRING constructed { "ab", "c" } } }
         let ber = [
-            0x30, 0x80, 0xa0, 0x80, 0x24, 0x80, 0x04, 0x02, b'a', b'b', 0x04, 0x01, b'c', 0x00, 0x00, 0x00, 0x00,
-            0x00, 0x00,
+            0x30, 0x80, 0xa0, 0x80, 0x24, 0x80, 0x04, 0x02, b'a', b'b', 0x04, 0x01, b'c', 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00,
         ];
         let der = ber_to_der(&ber).unwrap();
         assert_eq!(der, [0x30, 0x07, 0xa0, 0x05, 0x04, 0x03, b'a', b'b', b'c']);
@@ -186,7 +220,10 @@ mod tests {
     fn long_lengths_are_reencoded_minimally() {
         let mut ber = vec![0x04, 0x82, 0x00, 0x05];
         ber.extend_from_slice(b"hello");
-        assert_eq!(ber_to_der(&ber).unwrap(), [&[0x04u8, 0x05][..], b"hello"].concat());
+        assert_eq!(
+            ber_to_der(&ber).unwrap(),
+            [&[0x04u8, 0x05][..], b"hello"].concat()
+        );
         let mut big = vec![0x24, 0x80, 0x04, 0x81, 0xc8];
         big.extend(std::iter::repeat_n(7u8, 200));
         big.extend([0, 0]);

@@ -6,6 +6,6 @@ mod ber;
 mod sign;
 mod verify;
 
+pub(crate) use ber::ber_to_der;
 pub use sign::ProfileSigner;
 pub use verify::{VerifiedProfile, verify_signed_profile};
-pub(crate) use ber::ber_to_der;

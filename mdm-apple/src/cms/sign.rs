@@ -37,13 +37,19 @@ pub struct ProfileSigner {
 
 impl fmt::Debug for ProfileSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let subjects: Vec<String> =
-            self.chain.iter().map(|c| c.tbs_certificate().subject().to_string()).collect();
+        let subjects: Vec<String> = self
+            .chain
+            .iter()
+            .map(|c| c.tbs_certificate().subject().to_string())
+            .collect();
         let kind = match self.key {
             SigningKey::Rsa(_) => "RSA",
             SigningKey::P256(_) => "ECDSA P-256",
         };
-        f.debug_struct("ProfileSigner").field("chain", &subjects).field("key", &kind).finish()
+        f.debug_struct("ProfileSigner")
+            .field("chain", &subjects)
+            .field("key", &kind)
+            .finish()
     }
 }
 
@@ -66,29 +72,44 @@ impl ProfileSigner {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let leaf = chain.first().ok_or_else(|| AppleError::InvalidCertificate {
-            what: "signer chain".into(),
-            reason: "empty: the signer certificate comes first".into(),
-        })?;
+        let leaf = chain
+            .first()
+            .ok_or_else(|| AppleError::InvalidCertificate {
+                what: "signer chain".into(),
+                reason: "empty: the signer certificate comes first".into(),
+            })?;
         use rsa::pkcs8::DecodePrivateKey;
-        let (key, public_der) = if let Ok(k) = rsa::PrivateKey::from_pkcs8_der(private_key_pkcs8_der) {
-            let public = k.to_public_key().to_public_key_der().map_err(|e| AppleError::InvalidPrivateKey {
-                reason: format!("RSA public key: {e}"),
+        let (key, public_der) =
+            if let Ok(k) = rsa::PrivateKey::from_pkcs8_der(private_key_pkcs8_der) {
+                let public = k.to_public_key().to_public_key_der().map_err(|e| {
+                    AppleError::InvalidPrivateKey {
+                        reason: format!("RSA public key: {e}"),
+                    }
+                })?;
+                (
+                    SigningKey::Rsa(rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(k)),
+                    public,
+                )
+            } else if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(private_key_pkcs8_der) {
+                let public = k.verifying_key().to_public_key_der().map_err(|e| {
+                    AppleError::InvalidPrivateKey {
+                        reason: format!("P-256 public key: {e}"),
+                    }
+                })?;
+                (SigningKey::P256(k), public)
+            } else {
+                return Err(AppleError::InvalidPrivateKey {
+                    reason: "not a PKCS#8 RSA or ECDSA P-256 private key".into(),
+                });
+            };
+        let leaf_spki = leaf
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .map_err(|e| AppleError::InvalidCertificate {
+                what: "signer certificate".into(),
+                reason: e.to_string(),
             })?;
-            (SigningKey::Rsa(rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(k)), public)
-        } else if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(private_key_pkcs8_der) {
-            let public = k.verifying_key().to_public_key_der().map_err(|e| AppleError::InvalidPrivateKey {
-                reason: format!("P-256 public key: {e}"),
-            })?;
-            (SigningKey::P256(k), public)
-        } else {
-            return Err(AppleError::InvalidPrivateKey {
-                reason: "not a PKCS#8 RSA or ECDSA P-256 private key".into(),
-            });
-        };
-        let leaf_spki = leaf.tbs_certificate().subject_public_key_info().to_der().map_err(|e| {
-            AppleError::InvalidCertificate { what: "signer certificate".into(), reason: e.to_string() }
-        })?;
         if leaf_spki != public_der.as_bytes() {
             return Err(AppleError::KeyCertificateMismatch {
                 subject: leaf.tbs_certificate().subject().to_string(),
@@ -99,7 +120,10 @@ impl ProfileSigner {
 
     /// The signer certificate's subject.
     pub fn subject(&self) -> String {
-        self.chain.first().map(|c| c.tbs_certificate().subject().to_string()).unwrap_or_default()
+        self.chain
+            .first()
+            .map(|c| c.tbs_certificate().subject().to_string())
+            .unwrap_or_default()
     }
 
     /// Signs `content` (attached, SHA-256) with a `signingTime` of `now`;
@@ -109,8 +133,12 @@ impl ProfileSigner {
     /// # Errors
     /// [`AppleError::CmsEncoding`] if the CMS structure cannot be built.
     pub fn sign(&self, content: &[u8], now: OffsetDateTime) -> Result<Vec<u8>> {
-        let enc = |e: &dyn fmt::Display| AppleError::CmsEncoding { reason: e.to_string() };
-        let leaf = self.chain.first().ok_or_else(|| AppleError::CmsEncoding { reason: "no signer".into() })?;
+        let enc = |e: &dyn fmt::Display| AppleError::CmsEncoding {
+            reason: e.to_string(),
+        };
+        let leaf = self.chain.first().ok_or_else(|| AppleError::CmsEncoding {
+            reason: "no signer".into(),
+        })?;
         let octets = OctetString::new(content).map_err(|e| enc(&e))?;
         let econtent = EncapsulatedContentInfo {
             econtent_type: ID_DATA,
@@ -120,15 +148,22 @@ impl ProfileSigner {
             issuer: leaf.tbs_certificate().issuer().clone(),
             serial_number: leaf.tbs_certificate().serial_number().clone(),
         });
-        let digest = AlgorithmIdentifierOwned { oid: ID_SHA_256, parameters: None };
+        let digest = AlgorithmIdentifierOwned {
+            oid: ID_SHA_256,
+            parameters: None,
+        };
         let mut signer_info =
             SignerInfoBuilder::new(sid, digest.clone(), &econtent, None).map_err(|e| enc(&e))?;
-        signer_info.add_signed_attribute(signing_time(now)?).map_err(|e| enc(&e))?;
+        signer_info
+            .add_signed_attribute(signing_time(now)?)
+            .map_err(|e| enc(&e))?;
 
         let mut builder = SignedDataBuilder::new(&econtent);
         builder.add_digest_algorithm(digest).map_err(|e| enc(&e))?;
         for cert in &self.chain {
-            builder.add_certificate(CertificateChoices::Certificate(cert.clone())).map_err(|e| enc(&e))?;
+            builder
+                .add_certificate(CertificateChoices::Certificate(cert.clone()))
+                .map_err(|e| enc(&e))?;
         }
         match &self.key {
             SigningKey::Rsa(k) => {
@@ -149,10 +184,15 @@ impl ProfileSigner {
 
 /// The `signingTime` attribute (UTCTime until 2049, as RFC 5652 asks).
 fn signing_time(now: OffsetDateTime) -> Result<Attribute> {
-    let enc = |e: der::Error| AppleError::CmsEncoding { reason: format!("signingTime: {e}") };
+    let enc = |e: der::Error| AppleError::CmsEncoding {
+        reason: format!("signingTime: {e}"),
+    };
     let time = Time::try_from(SystemTime::from(now)).map_err(enc)?;
     let value = AttributeValue::from_der(&time.to_der().map_err(enc)?).map_err(enc)?;
     let mut values = SetOfVec::new();
     values.insert(value).map_err(enc)?;
-    Ok(Attribute { oid: ID_SIGNING_TIME, values })
+    Ok(Attribute {
+        oid: ID_SIGNING_TIME,
+        values,
+    })
 }

@@ -9,8 +9,8 @@ use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5911::{ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA};
 use const_oid::db::rfc5912::{
-    ECDSA_WITH_SHA_256, ID_SHA_256, ID_SHA_384, ID_SHA_512, RSA_ENCRYPTION, SHA_256_WITH_RSA_ENCRYPTION,
-    SHA_384_WITH_RSA_ENCRYPTION, SHA_512_WITH_RSA_ENCRYPTION,
+    ECDSA_WITH_SHA_256, ID_SHA_256, ID_SHA_384, ID_SHA_512, RSA_ENCRYPTION,
+    SHA_256_WITH_RSA_ENCRYPTION, SHA_384_WITH_RSA_ENCRYPTION, SHA_512_WITH_RSA_ENCRYPTION,
 };
 use der::asn1::{ObjectIdentifier as Oid, OctetString};
 use der::{Decode, Encode};
@@ -43,8 +43,11 @@ impl VerifiedProfile {
     /// # Errors
     /// [`AppleError::MalformedPlist`] when the signed content is not a plist.
     pub fn plist(&self) -> Result<Value> {
-        Value::from_reader(std::io::Cursor::new(&self.content))
-            .map_err(|e| AppleError::MalformedPlist { reason: e.to_string() })
+        Value::from_reader(std::io::Cursor::new(&self.content)).map_err(|e| {
+            AppleError::MalformedPlist {
+                reason: e.to_string(),
+            }
+        })
     }
 
     /// The signer's certificate (DER).
@@ -64,7 +67,9 @@ impl VerifiedProfile {
 }
 
 fn malformed(reason: impl Into<String>) -> AppleError {
-    AppleError::MalformedCms { reason: reason.into() }
+    AppleError::MalformedCms {
+        reason: reason.into(),
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -80,7 +85,10 @@ impl DigestAlg {
             o if o == ID_SHA_256 => Ok(Self::Sha256),
             o if o == ID_SHA_384 => Ok(Self::Sha384),
             o if o == ID_SHA_512 => Ok(Self::Sha512),
-            o => Err(AppleError::UnsupportedAlgorithm { field: "digestAlgorithm", oid: o.to_string() }),
+            o => Err(AppleError::UnsupportedAlgorithm {
+                field: "digestAlgorithm",
+                oid: o.to_string(),
+            }),
         }
     }
 
@@ -111,14 +119,26 @@ pub fn verify_signed_profile(signed: &[u8]) -> Result<VerifiedProfile> {
     let der = ber_to_der(signed)?;
     let ci = ContentInfo::from_der(&der).map_err(|e| malformed(format!("ContentInfo: {e}")))?;
     if ci.content_type != ID_SIGNED_DATA {
-        return Err(malformed(format!("content type {} is not signedData", ci.content_type)));
+        return Err(malformed(format!(
+            "content type {} is not signedData",
+            ci.content_type
+        )));
     }
-    let sd: SignedData = ci.content.decode_as().map_err(|e| malformed(format!("SignedData: {e}")))?;
+    let sd: SignedData = ci
+        .content
+        .decode_as()
+        .map_err(|e| malformed(format!("SignedData: {e}")))?;
     if sd.encap_content_info.econtent_type != ID_DATA {
         return Err(malformed("encapsulated content is not id-data"));
     }
-    let econtent = sd.encap_content_info.econtent.as_ref().ok_or_else(|| malformed("detached: no content"))?;
-    let content: OctetString = econtent.decode_as().map_err(|e| malformed(format!("eContent: {e}")))?;
+    let econtent = sd
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .ok_or_else(|| malformed("detached: no content"))?;
+    let content: OctetString = econtent
+        .decode_as()
+        .map_err(|e| malformed(format!("eContent: {e}")))?;
     let content = content.as_bytes();
 
     let certs: Vec<&Certificate> = sd
@@ -137,15 +157,22 @@ pub fn verify_signed_profile(signed: &[u8]) -> Result<VerifiedProfile> {
 
     let mut first_signer: Option<&Certificate> = None;
     if sd.signer_infos.0.is_empty() {
-        return Err(AppleError::BadSignature { reason: "no SignerInfo" });
+        return Err(AppleError::BadSignature {
+            reason: "no SignerInfo",
+        });
     }
     for si in sd.signer_infos.0.iter() {
         let cert = find_signer(si, &certs)?;
         verify_signer_info(si, cert, content)?;
         first_signer.get_or_insert(cert);
     }
-    let signer = first_signer.ok_or(AppleError::BadSignature { reason: "no SignerInfo" })?;
-    let encode = |c: &Certificate| c.to_der().map_err(|e| malformed(format!("certificate: {e}")));
+    let signer = first_signer.ok_or(AppleError::BadSignature {
+        reason: "no SignerInfo",
+    })?;
+    let encode = |c: &Certificate| {
+        c.to_der()
+            .map_err(|e| malformed(format!("certificate: {e}")))
+    };
     Ok(VerifiedProfile {
         content: content.to_vec(),
         signer: encode(signer)?,
@@ -156,13 +183,20 @@ pub fn verify_signed_profile(signed: &[u8]) -> Result<VerifiedProfile> {
 
 fn find_signer<'a>(si: &SignerInfo, certs: &[&'a Certificate]) -> Result<&'a Certificate> {
     let SignerIdentifier::IssuerAndSerialNumber(ias) = &si.sid else {
-        return Err(AppleError::BadSignature { reason: "signer identified by key id, not issuer and serial" });
+        return Err(AppleError::BadSignature {
+            reason: "signer identified by key id, not issuer and serial",
+        });
     };
     certs
         .iter()
-        .find(|c| c.tbs_certificate().issuer() == &ias.issuer && c.tbs_certificate().serial_number() == &ias.serial_number)
+        .find(|c| {
+            c.tbs_certificate().issuer() == &ias.issuer
+                && c.tbs_certificate().serial_number() == &ias.serial_number
+        })
         .copied()
-        .ok_or(AppleError::BadSignature { reason: "signer certificate not in the SignedData" })
+        .ok_or(AppleError::BadSignature {
+            reason: "signer certificate not in the SignedData",
+        })
 }
 
 fn verify_signer_info(si: &SignerInfo, cert: &Certificate, content: &[u8]) -> Result<()> {
@@ -177,20 +211,30 @@ fn verify_signer_info(si: &SignerInfo, cert: &Certificate, content: &[u8]) -> Re
                     _ => return Err(malformed("a signed attribute without exactly one value")),
                 };
                 if attr.oid == ID_CONTENT_TYPE {
-                    let oid: Oid = single.decode_as().map_err(|e| malformed(format!("contentType: {e}")))?;
+                    let oid: Oid = single
+                        .decode_as()
+                        .map_err(|e| malformed(format!("contentType: {e}")))?;
                     content_type_ok = oid == ID_DATA;
                 } else if attr.oid == ID_MESSAGE_DIGEST {
-                    let md: OctetString = single.decode_as().map_err(|e| malformed(format!("messageDigest: {e}")))?;
+                    let md: OctetString = single
+                        .decode_as()
+                        .map_err(|e| malformed(format!("messageDigest: {e}")))?;
                     digest_ok = bool::from(md.as_bytes().ct_eq(&digest_alg.digest(content)));
                 }
             }
             if !content_type_ok {
-                return Err(AppleError::BadSignature { reason: "contentType attribute missing or not id-data" });
+                return Err(AppleError::BadSignature {
+                    reason: "contentType attribute missing or not id-data",
+                });
             }
             if !digest_ok {
-                return Err(AppleError::BadSignature { reason: "messageDigest does not match the content" });
+                return Err(AppleError::BadSignature {
+                    reason: "messageDigest does not match the content",
+                });
             }
-            attrs.to_der().map_err(|e| malformed(format!("signed attributes: {e}")))?
+            attrs
+                .to_der()
+                .map_err(|e| malformed(format!("signed attributes: {e}")))?
         }
         None => content.to_vec(),
     };
@@ -201,32 +245,49 @@ fn verify_signer_info(si: &SignerInfo, cert: &Certificate, content: &[u8]) -> Re
         .map_err(|e| malformed(format!("signer public key: {e}")))?;
     let signature = si.signature.as_bytes();
     let sig_oid = si.signature_algorithm.oid;
-    let bad = AppleError::BadSignature { reason: "signature does not verify with the signer's key" };
+    let bad = AppleError::BadSignature {
+        reason: "signature does not verify with the signer's key",
+    };
     if sig_oid == RSA_ENCRYPTION
         || sig_oid == SHA_256_WITH_RSA_ENCRYPTION
         || sig_oid == SHA_384_WITH_RSA_ENCRYPTION
         || sig_oid == SHA_512_WITH_RSA_ENCRYPTION
     {
         use rsa::signature::Verifier;
-        let key = rsa::PublicKey::from_public_key_der(&spki)
-            .map_err(|_| AppleError::BadSignature { reason: "signer key is not RSA" })?;
+        let key =
+            rsa::PublicKey::from_public_key_der(&spki).map_err(|_| AppleError::BadSignature {
+                reason: "signer key is not RSA",
+            })?;
         let sig = rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| bad.clone())?;
-        let ok = match digest_alg {
-            DigestAlg::Sha256 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key).verify(&signed_bytes, &sig),
-            DigestAlg::Sha384 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha384>::new(key).verify(&signed_bytes, &sig),
-            DigestAlg::Sha512 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(key).verify(&signed_bytes, &sig),
-        };
+        let ok =
+            match digest_alg {
+                DigestAlg::Sha256 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key)
+                    .verify(&signed_bytes, &sig),
+                DigestAlg::Sha384 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha384>::new(key)
+                    .verify(&signed_bytes, &sig),
+                DigestAlg::Sha512 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(key)
+                    .verify(&signed_bytes, &sig),
+            };
         ok.map_err(|_| bad)
     } else if sig_oid == ECDSA_WITH_SHA_256 {
         use p256::ecdsa::signature::Verifier;
         if !matches!(digest_alg, DigestAlg::Sha256) {
-            return Err(AppleError::UnsupportedAlgorithm { field: "digestAlgorithm with ECDSA", oid: si.digest_alg.oid.to_string() });
+            return Err(AppleError::UnsupportedAlgorithm {
+                field: "digestAlgorithm with ECDSA",
+                oid: si.digest_alg.oid.to_string(),
+            });
         }
-        let key = p256::ecdsa::VerifyingKey::from_public_key_der(&spki)
-            .map_err(|_| AppleError::BadSignature { reason: "signer key is not ECDSA P-256" })?;
+        let key = p256::ecdsa::VerifyingKey::from_public_key_der(&spki).map_err(|_| {
+            AppleError::BadSignature {
+                reason: "signer key is not ECDSA P-256",
+            }
+        })?;
         let sig = p256::ecdsa::DerSignature::from_bytes(signature).map_err(|_| bad.clone())?;
         key.verify(&signed_bytes, &sig).map_err(|_| bad)
     } else {
-        Err(AppleError::UnsupportedAlgorithm { field: "signatureAlgorithm", oid: sig_oid.to_string() })
+        Err(AppleError::UnsupportedAlgorithm {
+            field: "signatureAlgorithm",
+            oid: sig_oid.to_string(),
+        })
     }
 }

@@ -14,14 +14,15 @@ use crate::fields::{DictWriter, to_xml};
 use crate::ids::CommandUuid;
 
 pub use request::{
-    CertificateList, ClearPasscode, Command, DeviceInformation, DeviceLock, EraseDevice, InstallApplication,
-    InstallProfile, InstalledApplicationList, ProfileList, RemoveApplication, RemoveProfile, RestartDevice,
-    SecurityInfo, Setting, Settings, ShutDownDevice,
+    CertificateList, ClearPasscode, Command, DeviceInformation, DeviceLock, EraseDevice,
+    InstallApplication, InstallProfile, InstalledApplicationList, ProfileList, RemoveApplication,
+    RemoveProfile, RestartDevice, SecurityInfo, Setting, Settings, ShutDownDevice,
 };
 pub use response::{
-    AppInstallState, CommandResult, DeviceInformationResponse, DeviceLockResponse, InstallApplicationResponse,
-    InstalledApplication, InstalledApplicationListResponse, InstalledCertificate, CertificateListResponse,
-    InstalledPayload, InstalledProfile, ProfileListResponse, SecurityInfoResponse, SettingResult, SettingsResponse,
+    AppInstallState, CertificateListResponse, CommandResult, DeviceInformationResponse,
+    DeviceLockResponse, InstallApplicationResponse, InstalledApplication,
+    InstalledApplicationListResponse, InstalledCertificate, InstalledPayload, InstalledProfile,
+    ProfileListResponse, SecurityInfoResponse, SettingResult, SettingsResponse,
 };
 
 /// A command's `RequestType`. Unknown strings from a device are data
@@ -136,7 +137,9 @@ impl CommandRequest {
         inner.put("RequestType", self.command.request_type().as_str());
         self.command.write(&mut inner);
         let mut outer = DictWriter::new();
-        outer.put("CommandUUID", self.uuid.as_str()).put("Command", Value::Dictionary(inner.finish()));
+        outer
+            .put("CommandUUID", self.uuid.as_str())
+            .put("Command", Value::Dictionary(inner.finish()));
         outer.finish()
     }
 

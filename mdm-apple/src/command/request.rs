@@ -18,10 +18,25 @@ impl DeviceInformation {
     /// The attributes an inventory usually wants.
     pub fn common() -> Self {
         let q = [
-            "UDID", "DeviceName", "OSVersion", "BuildVersion", "ModelName", "Model", "ProductName", "SerialNumber",
-            "DeviceCapacity", "AvailableDeviceCapacity", "IMEI", "MEID", "IsSupervised", "WiFiMAC", "BluetoothMAC",
+            "UDID",
+            "DeviceName",
+            "OSVersion",
+            "BuildVersion",
+            "ModelName",
+            "Model",
+            "ProductName",
+            "SerialNumber",
+            "DeviceCapacity",
+            "AvailableDeviceCapacity",
+            "IMEI",
+            "MEID",
+            "IsSupervised",
+            "WiFiMAC",
+            "BluetoothMAC",
         ];
-        Self { queries: q.iter().map(|s| (*s).to_owned()).collect() }
+        Self {
+            queries: q.iter().map(|s| (*s).to_owned()).collect(),
+        }
     }
 }
 
@@ -45,7 +60,9 @@ pub struct InstallProfile {
 
 impl fmt::Debug for InstallProfile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InstallProfile").field("payload_len", &self.payload.len()).finish()
+        f.debug_struct("InstallProfile")
+            .field("payload_len", &self.payload.len())
+            .finish()
     }
 }
 
@@ -192,9 +209,10 @@ impl Setting {
             Self::VoiceRoaming(b) => w.put("Item", "VoiceRoaming").put("Enabled", *b),
             Self::PersonalHotspot(b) => w.put("Item", "PersonalHotspot").put("Enabled", *b),
             Self::Bluetooth(b) => w.put("Item", "Bluetooth").put("Enabled", *b),
-            Self::Wallpaper { image, place } => {
-                w.put("Item", "Wallpaper").data("Image", image).put("Where", u64::from(*place))
-            }
+            Self::Wallpaper { image, place } => w
+                .put("Item", "Wallpaper")
+                .data("Image", image)
+                .put("Where", u64::from(*place)),
         };
         Value::Dictionary(w.finish())
     }
@@ -282,7 +300,9 @@ impl Command {
                 w.put("Identifier", c.identifier.as_str());
             }
             Self::DeviceLock(c) => {
-                w.opt("Message", c.message.clone()).opt("PhoneNumber", c.phone_number.clone()).opt("PIN", c.pin.clone());
+                w.opt("Message", c.message.clone())
+                    .opt("PhoneNumber", c.phone_number.clone())
+                    .opt("PIN", c.pin.clone());
             }
             Self::EraseDevice(c) => {
                 w.opt("PreserveDataPlan", c.preserve_data_plan)
@@ -313,17 +333,28 @@ impl Command {
                     }
                 };
                 match c {
-                    InstallApplication::StoreId { itunes_store_id, volume_purchase, management_flags } => {
+                    InstallApplication::StoreId {
+                        itunes_store_id,
+                        volume_purchase,
+                        management_flags,
+                    } => {
                         w.put("iTunesStoreID", *itunes_store_id);
                         options(w, *volume_purchase);
                         w.opt("ManagementFlags", management_flags.map(u64::from));
                     }
-                    InstallApplication::BundleId { identifier, volume_purchase, management_flags } => {
+                    InstallApplication::BundleId {
+                        identifier,
+                        volume_purchase,
+                        management_flags,
+                    } => {
                         w.put("Identifier", identifier.as_str());
                         options(w, *volume_purchase);
                         w.opt("ManagementFlags", management_flags.map(u64::from));
                     }
-                    InstallApplication::Manifest { manifest_url, management_flags } => {
+                    InstallApplication::Manifest {
+                        manifest_url,
+                        management_flags,
+                    } => {
                         w.put("ManifestURL", manifest_url.as_str());
                         w.opt("ManagementFlags", management_flags.map(u64::from));
                     }
@@ -336,7 +367,10 @@ impl Command {
                 w.opt("ManagedOnly", c.managed_only);
             }
             Self::Settings(c) => {
-                w.put("Settings", Value::Array(c.settings.iter().map(Setting::to_value).collect()));
+                w.put(
+                    "Settings",
+                    Value::Array(c.settings.iter().map(Setting::to_value).collect()),
+                );
             }
         }
     }

@@ -32,11 +32,15 @@ impl DeviceInformationResponse {
     pub fn from_report(report: &CommandReport) -> Result<Self> {
         check_type(report, RequestType::DeviceInformation)?;
         let f = Fields::new(&report.response, "DeviceInformation response");
-        let q = f.opt_dict("QueryResponses")?.ok_or(AppleError::MissingField {
-            message: "DeviceInformation response",
-            key: "QueryResponses",
-        })?;
-        Ok(Self { query_responses: q.clone() })
+        let q = f
+            .opt_dict("QueryResponses")?
+            .ok_or(AppleError::MissingField {
+                message: "DeviceInformation response",
+                key: "QueryResponses",
+            })?;
+        Ok(Self {
+            query_responses: q.clone(),
+        })
     }
 
     /// A string attribute (`UDID`, `DeviceName`, `OSVersion`, `SerialNumber`, …).
@@ -85,7 +89,10 @@ impl SecurityInfoResponse {
         let f = Fields::new(&report.response, "SecurityInfo response");
         let d = f
             .opt_dict("SecurityInfo")?
-            .ok_or(AppleError::MissingField { message: "SecurityInfo response", key: "SecurityInfo" })?;
+            .ok_or(AppleError::MissingField {
+                message: "SecurityInfo response",
+                key: "SecurityInfo",
+            })?;
         let s = Fields::new(d, "SecurityInfo");
         Ok(Self {
             hardware_encryption_caps: s.opt_int("HardwareEncryptionCaps")?,
@@ -164,11 +171,13 @@ impl ProfileListResponse {
                 Some(a) => a
                     .iter()
                     .map(|v| {
-                        v.as_data().map(<[u8]>::to_vec).ok_or(AppleError::WrongType {
-                            message: "ProfileList item",
-                            key: "SignerCertificates".into(),
-                            expected: "an array of data",
-                        })
+                        v.as_data()
+                            .map(<[u8]>::to_vec)
+                            .ok_or(AppleError::WrongType {
+                                message: "ProfileList item",
+                                key: "SignerCertificates".into(),
+                                expected: "an array of data",
+                            })
                     })
                     .collect::<Result<_>>()?,
             };
@@ -202,7 +211,9 @@ impl DeviceLockResponse {
     pub fn from_report(report: &CommandReport) -> Result<Self> {
         check_type(report, RequestType::DeviceLock)?;
         let f = Fields::new(&report.response, "DeviceLock response");
-        Ok(Self { message_result: f.opt_string("MessageResult")? })
+        Ok(Self {
+            message_result: f.opt_string("MessageResult")?,
+        })
     }
 }
 
@@ -399,7 +410,11 @@ impl SettingsResponse {
                 Ok(SettingResult {
                     item: s.opt_string("Item")?,
                     status: s.req_str("Status")?.to_owned(),
-                    error_chain: s.opt_dict_array("ErrorChain")?.into_iter().map(ErrorChainItem::read).collect::<Result<_>>()?,
+                    error_chain: s
+                        .opt_dict_array("ErrorChain")?
+                        .into_iter()
+                        .map(ErrorChainItem::read)
+                        .collect::<Result<_>>()?,
                 })
             })
             .collect::<Result<_>>()?;
@@ -442,15 +457,25 @@ impl CommandResult {
     /// The response type's errors, or [`AppleError::ResponseTypeMismatch`].
     pub fn parse(request_type: &RequestType, report: &CommandReport) -> Result<Self> {
         Ok(match request_type {
-            RequestType::DeviceInformation => Self::DeviceInformation(DeviceInformationResponse::from_report(report)?),
-            RequestType::SecurityInfo => Self::SecurityInfo(SecurityInfoResponse::from_report(report)?),
-            RequestType::ProfileList => Self::ProfileList(ProfileListResponse::from_report(report)?),
-            RequestType::DeviceLock => Self::DeviceLock(DeviceLockResponse::from_report(report)?),
-            RequestType::InstalledApplicationList => {
-                Self::InstalledApplicationList(InstalledApplicationListResponse::from_report(report)?)
+            RequestType::DeviceInformation => {
+                Self::DeviceInformation(DeviceInformationResponse::from_report(report)?)
             }
-            RequestType::InstallApplication => Self::InstallApplication(InstallApplicationResponse::from_report(report)?),
-            RequestType::CertificateList => Self::CertificateList(CertificateListResponse::from_report(report)?),
+            RequestType::SecurityInfo => {
+                Self::SecurityInfo(SecurityInfoResponse::from_report(report)?)
+            }
+            RequestType::ProfileList => {
+                Self::ProfileList(ProfileListResponse::from_report(report)?)
+            }
+            RequestType::DeviceLock => Self::DeviceLock(DeviceLockResponse::from_report(report)?),
+            RequestType::InstalledApplicationList => Self::InstalledApplicationList(
+                InstalledApplicationListResponse::from_report(report)?,
+            ),
+            RequestType::InstallApplication => {
+                Self::InstallApplication(InstallApplicationResponse::from_report(report)?)
+            }
+            RequestType::CertificateList => {
+                Self::CertificateList(CertificateListResponse::from_report(report)?)
+            }
             RequestType::Settings => Self::Settings(SettingsResponse::from_report(report)?),
             other => {
                 check_type(report, other.clone())?;

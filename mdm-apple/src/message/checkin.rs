@@ -62,7 +62,10 @@ impl PushMagic {
     pub fn new(magic: impl Into<String>) -> Result<Self> {
         let magic = magic.into();
         if magic.is_empty() {
-            return Err(AppleError::MissingField { message: "TokenUpdate", key: "PushMagic" });
+            return Err(AppleError::MissingField {
+                message: "TokenUpdate",
+                key: "PushMagic",
+            });
         }
         Ok(Self(magic))
     }
@@ -217,7 +220,8 @@ impl Authenticate {
     /// [`AppleError::PlistWrite`] if serialisation fails.
     pub fn to_xml(&self) -> Result<Vec<u8>> {
         let mut w = DictWriter::new();
-        w.put("MessageType", "Authenticate").put("Topic", self.topic.as_str());
+        w.put("MessageType", "Authenticate")
+            .put("Topic", self.topic.as_str());
         self.device.write(&mut w);
         w.opt("SerialNumber", self.serial_number.clone())
             .opt("OSVersion", self.os_version.clone())
@@ -257,7 +261,12 @@ pub struct TokenUpdate {
 
 impl TokenUpdate {
     /// A device-channel TokenUpdate.
-    pub fn new(topic: ApnsTopic, device: DeviceId, token: PushToken, push_magic: PushMagic) -> Self {
+    pub fn new(
+        topic: ApnsTopic,
+        device: DeviceId,
+        token: PushToken,
+        push_magic: PushMagic,
+    ) -> Self {
         Self {
             topic,
             device,
@@ -277,7 +286,9 @@ impl TokenUpdate {
             user: UserChannel::read(f)?,
             token: PushToken::new(f.req_data("Token")?.to_vec())?,
             push_magic: PushMagic::new(f.req_str("PushMagic")?)?,
-            unlock_token: f.opt_data("UnlockToken")?.map(|b| UnlockToken::new(b.to_vec())),
+            unlock_token: f
+                .opt_data("UnlockToken")?
+                .map(|b| UnlockToken::new(b.to_vec())),
             awaiting_configuration: f.opt_bool("AwaitingConfiguration")?,
             not_on_console: f.opt_bool("NotOnConsole")?,
         })
@@ -289,16 +300,19 @@ impl TokenUpdate {
     /// [`AppleError::PlistWrite`] if serialisation fails.
     pub fn to_xml(&self) -> Result<Vec<u8>> {
         let mut w = DictWriter::new();
-        w.put("MessageType", "TokenUpdate").put("Topic", self.topic.as_str());
+        w.put("MessageType", "TokenUpdate")
+            .put("Topic", self.topic.as_str());
         self.device.write(&mut w);
         if let Some(u) = &self.user {
             u.write(&mut w);
         }
-        w.data("Token", self.token.as_bytes()).put("PushMagic", self.push_magic.as_str());
+        w.data("Token", self.token.as_bytes())
+            .put("PushMagic", self.push_magic.as_str());
         if let Some(u) = &self.unlock_token {
             w.data("UnlockToken", u.as_bytes());
         }
-        w.opt("AwaitingConfiguration", self.awaiting_configuration).opt("NotOnConsole", self.not_on_console);
+        w.opt("AwaitingConfiguration", self.awaiting_configuration)
+            .opt("NotOnConsole", self.not_on_console);
         to_xml(&Value::Dictionary(w.finish()))
     }
 }
@@ -315,7 +329,10 @@ pub struct CheckOut {
 
 impl CheckOut {
     pub(crate) fn read(f: &Fields<'_>) -> Result<Self> {
-        Ok(Self { topic: topic(f)?, device: DeviceId::read(f)? })
+        Ok(Self {
+            topic: topic(f)?,
+            device: DeviceId::read(f)?,
+        })
     }
 
     /// The XML plist a device would PUT.
@@ -324,7 +341,8 @@ impl CheckOut {
     /// [`AppleError::PlistWrite`] if serialisation fails.
     pub fn to_xml(&self) -> Result<Vec<u8>> {
         let mut w = DictWriter::new();
-        w.put("MessageType", "CheckOut").put("Topic", self.topic.as_str());
+        w.put("MessageType", "CheckOut")
+            .put("Topic", self.topic.as_str());
         self.device.write(&mut w);
         to_xml(&Value::Dictionary(w.finish()))
     }

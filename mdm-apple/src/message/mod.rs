@@ -11,7 +11,9 @@ use std::ops::Deref;
 use crate::error::{AppleError, Result};
 use crate::fields::{Fields, parse_dictionary};
 
-pub use checkin::{Authenticate, CheckOut, PushMagic, PushToken, TokenUpdate, UnlockToken, UserChannel};
+pub use checkin::{
+    Authenticate, CheckOut, PushMagic, PushToken, TokenUpdate, UnlockToken, UserChannel,
+};
 pub use report::{CommandReport, CommandStatus, ErrorChainItem};
 
 /// Which enrollment a message belongs to: a device enrollment's `UDID`, or
@@ -36,7 +38,10 @@ impl DeviceId {
         match (f.opt_str("UDID")?, f.opt_str("EnrollmentID")?) {
             (Some(u), _) if !u.is_empty() => Ok(Self::Udid(u.to_owned())),
             (_, Some(e)) if !e.is_empty() => Ok(Self::EnrollmentId(e.to_owned())),
-            _ => Err(AppleError::MissingField { message: f.message, key: "UDID" }),
+            _ => Err(AppleError::MissingField {
+                message: f.message,
+                key: "UDID",
+            }),
         }
     }
 
@@ -119,7 +124,10 @@ pub fn decode(bytes: &[u8]) -> Result<DeviceMessage> {
                 message: CheckOut::read(&Fields::new(&dict, "CheckOut"))?,
                 raw: raw(),
             }),
-            other => DeviceMessage::OtherCheckin { message_type: other.to_owned(), raw: raw() },
+            other => DeviceMessage::OtherCheckin {
+                message_type: other.to_owned(),
+                raw: raw(),
+            },
         })
     } else if dict.contains_key("Status") {
         Ok(DeviceMessage::Report(Received {

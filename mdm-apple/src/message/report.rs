@@ -53,7 +53,10 @@ impl CommandStatus {
 
     /// Whether this status ends the command (it leaves the queue).
     pub fn is_final(&self) -> bool {
-        matches!(self, Self::Acknowledged | Self::Error | Self::CommandFormatError)
+        matches!(
+            self,
+            Self::Acknowledged | Self::Error | Self::CommandFormatError
+        )
     }
 }
 
@@ -144,7 +147,12 @@ impl CommandReport {
     }
 
     /// A report on a command, with response keys (empty for most commands).
-    pub fn result(device: DeviceId, uuid: CommandUuid, status: CommandStatus, response: Dictionary) -> Self {
+    pub fn result(
+        device: DeviceId,
+        uuid: CommandUuid,
+        status: CommandStatus,
+        response: Dictionary,
+    ) -> Self {
         Self {
             device,
             user: None,
@@ -161,11 +169,20 @@ impl CommandReport {
         let command_uuid = match f.opt_str("CommandUUID")? {
             Some(u) if !u.is_empty() => Some(CommandUuid::new(u)?),
             _ if status == CommandStatus::Idle => None,
-            _ => return Err(AppleError::MissingField { message: f.message, key: "CommandUUID" }),
+            _ => {
+                return Err(AppleError::MissingField {
+                    message: f.message,
+                    key: "CommandUUID",
+                });
+            }
         };
-        let error_chain = f.opt_dict_array("ErrorChain")?.into_iter().map(ErrorChainItem::read).collect::<Result<_>>()?;
+        let error_chain = f
+            .opt_dict_array("ErrorChain")?
+            .into_iter()
+            .map(ErrorChainItem::read)
+            .collect::<Result<_>>()?;
         let mut response = Dictionary::new();
-        for (k, v) in f.dict.iter() {
+        for (k, v) in f.dict {
             if !ENVELOPE_KEYS.contains(&k.as_str()) {
                 response.insert(k.clone(), v.clone());
             }
@@ -187,7 +204,7 @@ impl CommandReport {
     /// [`AppleError::PlistWrite`] if serialisation fails.
     pub fn to_xml(&self) -> Result<Vec<u8>> {
         let mut w = DictWriter::new();
-        for (k, v) in self.response.iter() {
+        for (k, v) in &self.response {
             w.put(k, v.clone());
         }
         self.device.write(&mut w);
@@ -195,10 +212,24 @@ impl CommandReport {
             u.write(&mut w);
         }
         w.put("Status", self.status.as_str())
-            .opt("CommandUUID", self.command_uuid.as_ref().map(CommandUuid::as_str))
-            .opt("RequestType", self.request_type.as_ref().map(RequestType::as_str));
+            .opt(
+                "CommandUUID",
+                self.command_uuid.as_ref().map(CommandUuid::as_str),
+            )
+            .opt(
+                "RequestType",
+                self.request_type.as_ref().map(RequestType::as_str),
+            );
         if !self.error_chain.is_empty() {
-            w.put("ErrorChain", Value::Array(self.error_chain.iter().map(ErrorChainItem::to_value).collect()));
+            w.put(
+                "ErrorChain",
+                Value::Array(
+                    self.error_chain
+                        .iter()
+                        .map(ErrorChainItem::to_value)
+                        .collect(),
+                ),
+            );
         }
         to_xml(&Value::Dictionary(w.finish()))
     }

@@ -53,7 +53,12 @@ impl CertificatePayload {
             reason: e.to_string(),
         })?;
         let subject = cert.tbs_certificate().subject().to_string();
-        Ok(Self { der, format, subject, file_name: None })
+        Ok(Self {
+            der,
+            format,
+            subject,
+            file_name: None,
+        })
     }
 
     /// The certificate's DER bytes.

@@ -3,8 +3,8 @@
 use rand_core::CryptoRng;
 
 use super::{
-    CertificateFormat, CertificatePayload, MdmPayload, Payload, PayloadContent, Pkcs12Identity, Profile,
-    ProfileParams, ScepIdentity,
+    CertificateFormat, CertificatePayload, MdmPayload, Payload, PayloadContent, Pkcs12Identity,
+    Profile, ProfileParams, ScepIdentity,
 };
 use crate::error::Result;
 use crate::ids::{ApnsTopic, HttpsUrl, PayloadUuid};
@@ -46,7 +46,10 @@ pub struct EnrollmentParams {
 ///
 /// # Errors
 /// Any rule of [`ProfileParams::build`], or an unparsable root CA.
-pub fn enrollment_profile<R: CryptoRng + ?Sized>(params: &EnrollmentParams, rng: &mut R) -> Result<Profile> {
+pub fn enrollment_profile<R: CryptoRng + ?Sized>(
+    params: &EnrollmentParams,
+    rng: &mut R,
+) -> Result<Profile> {
     let prefix = params.identifier_prefix.trim_end_matches('.');
     let mut profile = ProfileParams::new(
         format!("{prefix}.enrollment"),
@@ -61,12 +64,16 @@ pub fn enrollment_profile<R: CryptoRng + ?Sized>(params: &EnrollmentParams, rng:
 
     let identity_uuid = PayloadUuid::random(rng);
     let (identity_id, identity_content, identity_name) = match &params.identity {
-        EnrollmentIdentity::Pkcs12(p) => {
-            (format!("{prefix}.enrollment.identity"), PayloadContent::Pkcs12(p.clone()), "Device identity")
-        }
-        EnrollmentIdentity::Scep(s) => {
-            (format!("{prefix}.enrollment.scep"), PayloadContent::Scep(s.clone()), "Device identity (SCEP)")
-        }
+        EnrollmentIdentity::Pkcs12(p) => (
+            format!("{prefix}.enrollment.identity"),
+            PayloadContent::Pkcs12(p.clone()),
+            "Device identity",
+        ),
+        EnrollmentIdentity::Scep(s) => (
+            format!("{prefix}.enrollment.scep"),
+            PayloadContent::Scep(s.clone()),
+            "Device identity (SCEP)",
+        ),
     };
     let mut identity = Payload::new(identity_id, identity_uuid.clone(), identity_content);
     identity.display_name = Some(identity_name.into());
@@ -75,14 +82,26 @@ pub fn enrollment_profile<R: CryptoRng + ?Sized>(params: &EnrollmentParams, rng:
     if let Some(ca) = &params.server_root_ca_der {
         let mut root = CertificatePayload::from_der(ca.clone(), CertificateFormat::Root)?;
         root.file_name = Some("server-root-ca.cer".into());
-        let mut p = Payload::new(format!("{prefix}.enrollment.root-ca"), PayloadUuid::random(rng), PayloadContent::Certificate(root));
+        let mut p = Payload::new(
+            format!("{prefix}.enrollment.root-ca"),
+            PayloadUuid::random(rng),
+            PayloadContent::Certificate(root),
+        );
         p.display_name = Some("Server root certificate".into());
         profile.payloads.push(p);
     }
 
-    let mut mdm = MdmPayload::new(params.server_url.clone(), params.topic.clone(), identity_uuid);
+    let mut mdm = MdmPayload::new(
+        params.server_url.clone(),
+        params.topic.clone(),
+        identity_uuid,
+    );
     mdm.check_in_url = params.check_in_url.clone();
-    let mut p = Payload::new(format!("{prefix}.enrollment.mdm"), PayloadUuid::random(rng), PayloadContent::Mdm(mdm));
+    let mut p = Payload::new(
+        format!("{prefix}.enrollment.mdm"),
+        PayloadUuid::random(rng),
+        PayloadContent::Mdm(mdm),
+    );
     p.display_name = Some("Mobile device management".into());
     p.organization = Some(params.organization.clone());
     profile.payloads.push(p);

@@ -41,7 +41,13 @@ impl Pkcs12Identity {
                 reason: format!("outer tag is {}, not SEQUENCE", any.tag()),
             });
         }
-        Ok(Self { pkcs12, password, file_name: None, key_is_extractable: None, allow_all_apps_access: None })
+        Ok(Self {
+            pkcs12,
+            password,
+            file_name: None,
+            key_is_extractable: None,
+            allow_all_apps_access: None,
+        })
     }
 
     /// The PKCS#12 bytes.
@@ -129,7 +135,10 @@ pub struct ScepSubjectAltName {
 
 impl ScepSubjectAltName {
     fn is_empty(&self) -> bool {
-        self.rfc822_name.is_none() && self.dns_name.is_none() && self.uri.is_none() && self.nt_principal_name.is_none()
+        self.rfc822_name.is_none()
+            && self.dns_name.is_none()
+            && self.uri.is_none()
+            && self.nt_principal_name.is_none()
     }
 }
 
@@ -195,7 +204,9 @@ impl ScepIdentity {
         for (attr, value) in &self.subject {
             let known = matches!(attr.as_str(), "C" | "L" | "ST" | "O" | "OU" | "CN");
             let oid = !attr.is_empty()
-                && attr.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                && attr
+                    .split('.')
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
                 && attr.contains('.');
             if !(known || oid) || value.is_empty() {
                 return Err(AppleError::InvalidValue {
@@ -228,7 +239,10 @@ impl ScepIdentity {
                 .subject
                 .iter()
                 .map(|(a, v)| {
-                    Value::Array(vec![Value::Array(vec![Value::String(a.clone()), Value::String(v.clone())])])
+                    Value::Array(vec![Value::Array(vec![
+                        Value::String(a.clone()),
+                        Value::String(v.clone()),
+                    ])])
                 })
                 .collect();
             inner.put("Subject", Value::Array(rdns));

@@ -66,17 +66,24 @@ impl AccessRights {
             Some("must not be 0")
         } else if self.0 & !Self::ALL.0 != 0 {
             Some("has bits above 4096 that no right defines")
-        } else if self.contains(Self::INSTALL_REMOVE_PROFILES) && !self.contains(Self::INSPECT_PROFILES) {
+        } else if self.contains(Self::INSTALL_REMOVE_PROFILES)
+            && !self.contains(Self::INSPECT_PROFILES)
+        {
             Some("2 (install/remove profiles) requires 1 (inspect profiles)")
         } else if self.contains(Self::INSTALL_REMOVE_PROVISIONING_PROFILES)
             && !self.contains(Self::INSPECT_PROVISIONING_PROFILES)
         {
-            Some("128 (install/remove provisioning profiles) requires 64 (inspect provisioning profiles)")
+            Some(
+                "128 (install/remove provisioning profiles) requires 64 (inspect provisioning profiles)",
+            )
         } else {
             None
         };
         match reason {
-            Some(reason) => Err(AppleError::InvalidAccessRights { bits: self.0, reason }),
+            Some(reason) => Err(AppleError::InvalidAccessRights {
+                bits: self.0,
+                reason,
+            }),
             None => Ok(()),
         }
     }
@@ -145,7 +152,11 @@ pub struct MdmPayload {
 impl MdmPayload {
     /// An MDM payload with every access right, signed messages and check-out
     /// on removal — what a typical iOS server enrolls with.
-    pub fn new(server_url: HttpsUrl, topic: ApnsTopic, identity_certificate_uuid: PayloadUuid) -> Self {
+    pub fn new(
+        server_url: HttpsUrl,
+        topic: ApnsTopic,
+        identity_certificate_uuid: PayloadUuid,
+    ) -> Self {
         Self {
             server_url,
             check_in_url: None,
@@ -167,9 +178,15 @@ impl MdmPayload {
 
     pub(crate) fn write(&self, w: &mut DictWriter) {
         w.put("ServerURL", self.server_url.as_str())
-            .opt("CheckInURL", self.check_in_url.as_ref().map(HttpsUrl::as_str))
+            .opt(
+                "CheckInURL",
+                self.check_in_url.as_ref().map(HttpsUrl::as_str),
+            )
             .put("Topic", self.topic.as_str())
-            .put("IdentityCertificateUUID", self.identity_certificate_uuid.as_str())
+            .put(
+                "IdentityCertificateUUID",
+                self.identity_certificate_uuid.as_str(),
+            )
             .put("AccessRights", u64::from(self.access_rights.bits()))
             .put("SignMessage", self.sign_message)
             .put("CheckOutWhenRemoved", self.check_out_when_removed);
@@ -195,10 +212,19 @@ mod tests {
         assert!(AccessRights::ALL.validate().is_ok());
         assert!(AccessRights::from_bits(0).validate().is_err());
         assert!(AccessRights::INSTALL_REMOVE_PROFILES.validate().is_err());
-        assert!((AccessRights::INSTALL_REMOVE_PROFILES | AccessRights::INSPECT_PROFILES).validate().is_ok());
-        assert!(AccessRights::INSTALL_REMOVE_PROVISIONING_PROFILES.validate().is_err());
         assert!(
-            (AccessRights::INSTALL_REMOVE_PROVISIONING_PROFILES | AccessRights::INSPECT_PROVISIONING_PROFILES)
+            (AccessRights::INSTALL_REMOVE_PROFILES | AccessRights::INSPECT_PROFILES)
+                .validate()
+                .is_ok()
+        );
+        assert!(
+            AccessRights::INSTALL_REMOVE_PROVISIONING_PROFILES
+                .validate()
+                .is_err()
+        );
+        assert!(
+            (AccessRights::INSTALL_REMOVE_PROVISIONING_PROFILES
+                | AccessRights::INSPECT_PROVISIONING_PROFILES)
                 .validate()
                 .is_ok()
         );

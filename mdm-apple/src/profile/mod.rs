@@ -116,7 +116,14 @@ pub struct Payload {
 impl Payload {
     /// A payload with only the required common keys.
     pub fn new(identifier: impl Into<String>, uuid: PayloadUuid, content: PayloadContent) -> Self {
-        Self { identifier: identifier.into(), uuid, display_name: None, description: None, organization: None, content }
+        Self {
+            identifier: identifier.into(),
+            uuid,
+            display_name: None,
+            description: None,
+            organization: None,
+            content,
+        }
     }
 
     /// This payload as a plist dictionary (keys sorted).
@@ -184,7 +191,11 @@ pub struct ProfileParams {
 
 impl ProfileParams {
     /// A profile with no payloads yet.
-    pub fn new(identifier: impl Into<String>, uuid: PayloadUuid, display_name: impl Into<String>) -> Self {
+    pub fn new(
+        identifier: impl Into<String>,
+        uuid: PayloadUuid,
+        display_name: impl Into<String>,
+    ) -> Self {
         Self {
             identifier: identifier.into(),
             uuid,
@@ -210,7 +221,10 @@ impl ProfileParams {
     /// # Errors
     /// The first broken rule, as an [`AppleError`] naming the key.
     pub fn build(self) -> Result<Profile> {
-        let missing = |payload: &str, key| AppleError::MissingKey { payload: payload.to_owned(), key };
+        let missing = |payload: &str, key| AppleError::MissingKey {
+            payload: payload.to_owned(),
+            key,
+        };
         if self.identifier.trim().is_empty() {
             return Err(missing("Configuration", "PayloadIdentifier"));
         }
@@ -237,10 +251,16 @@ impl ProfileParams {
                 return Err(missing(p.content.payload_type(), "PayloadIdentifier"));
             }
             if !identifiers.insert(p.identifier.as_str()) {
-                return Err(AppleError::DuplicatePayload { key: "PayloadIdentifier", value: p.identifier.clone() });
+                return Err(AppleError::DuplicatePayload {
+                    key: "PayloadIdentifier",
+                    value: p.identifier.clone(),
+                });
             }
             if !uuids.insert(p.uuid.as_str()) {
-                return Err(AppleError::DuplicatePayload { key: "PayloadUUID", value: p.uuid.to_string() });
+                return Err(AppleError::DuplicatePayload {
+                    key: "PayloadUUID",
+                    value: p.uuid.to_string(),
+                });
             }
             p.content.validate()?;
         }
@@ -257,9 +277,14 @@ impl ProfileParams {
         }
         if let Some(m) = mdm.first() {
             let target = &m.identity_certificate_uuid;
-            let found = self.payloads.iter().any(|p| &p.uuid == target && p.content.is_identity());
+            let found = self
+                .payloads
+                .iter()
+                .any(|p| &p.uuid == target && p.content.is_identity());
             if !found {
-                return Err(AppleError::IdentityNotInProfile { uuid: target.to_string() });
+                return Err(AppleError::IdentityNotInProfile {
+                    uuid: target.to_string(),
+                });
             }
         }
         Ok(Profile { params: self })
@@ -307,7 +332,12 @@ impl Profile {
             .opt("PayloadRemovalDisallowed", p.removal.removal_disallowed)
             .opt("HasRemovalPasscode", p.removal.has_removal_passcode)
             .opt("RemovalDate", p.removal.removal_date.map(plist_date))
-            .opt("DurationUntilRemoval", p.removal.duration_until_removal.map(|d| d.as_seconds_f64()))
+            .opt(
+                "DurationUntilRemoval",
+                p.removal
+                    .duration_until_removal
+                    .map(time::Duration::as_seconds_f64),
+            )
             .opt("PayloadExpirationDate", p.expiration_date.map(plist_date))
             .opt(
                 "PayloadScope",
@@ -323,7 +353,11 @@ impl Profile {
             }
             w.put("ConsentText", Value::Dictionary(consent));
         }
-        let content = p.payloads.iter().map(|pl| Value::Dictionary(pl.to_dictionary())).collect();
+        let content = p
+            .payloads
+            .iter()
+            .map(|pl| Value::Dictionary(pl.to_dictionary()))
+            .collect();
         w.put("PayloadContent", Value::Array(content));
         w.finish()
     }

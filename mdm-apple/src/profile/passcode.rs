@@ -80,11 +80,21 @@ mod tests {
 
     #[test]
     fn ranges_are_enforced() {
-        let ok = PasscodePolicy { min_length: Some(6), max_failed_attempts: Some(10), ..Default::default() };
+        let ok = PasscodePolicy {
+            min_length: Some(6),
+            max_failed_attempts: Some(10),
+            ..Default::default()
+        };
         assert!(ok.validate().is_ok());
-        let bad = PasscodePolicy { max_failed_attempts: Some(1), ..Default::default() };
+        let bad = PasscodePolicy {
+            max_failed_attempts: Some(1),
+            ..Default::default()
+        };
         assert!(bad.validate().is_err());
-        let bad = PasscodePolicy { min_length: Some(17), ..Default::default() };
+        let bad = PasscodePolicy {
+            min_length: Some(17),
+            ..Default::default()
+        };
         assert!(bad.validate().is_err());
     }
 }

@@ -71,16 +71,28 @@ impl Restrictions {
             ("allowAssistant", self.allow_assistant),
             ("allowExplicitContent", self.allow_explicit_content),
             ("allowUntrustedTLSPrompt", self.allow_untrusted_tls_prompt),
-            ("allowPasscodeModification", self.allow_passcode_modification),
-            ("allowEraseContentAndSettings", self.allow_erase_content_and_settings),
+            (
+                "allowPasscodeModification",
+                self.allow_passcode_modification,
+            ),
+            (
+                "allowEraseContentAndSettings",
+                self.allow_erase_content_and_settings,
+            ),
             ("allowAccountModification", self.allow_account_modification),
             ("allowVPNCreation", self.allow_vpn_creation),
-            ("allowUIConfigurationProfileInstallation", self.allow_ui_configuration_profile_installation),
+            (
+                "allowUIConfigurationProfileInstallation",
+                self.allow_ui_configuration_profile_installation,
+            ),
             ("allowUSBRestrictedMode", self.allow_usb_restricted_mode),
             ("allowFindMyDevice", self.allow_find_my_device),
             ("forceEncryptedBackup", self.force_encrypted_backup),
             ("forceWiFiPowerOn", self.force_wifi_power_on),
-            ("forceAutomaticDateAndTime", self.force_automatic_date_and_time),
+            (
+                "forceAutomaticDateAndTime",
+                self.force_automatic_date_and_time,
+            ),
         ];
         for (key, value) in keys {
             w.opt(key, value);

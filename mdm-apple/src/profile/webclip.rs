@@ -24,14 +24,24 @@ pub struct WebClip {
 impl WebClip {
     /// A removable web clip without icon.
     pub fn new(url: HttpsUrl, label: impl Into<String>) -> Self {
-        Self { url, label: label.into(), icon: None, is_removable: None, full_screen: None, precomposed: None }
+        Self {
+            url,
+            label: label.into(),
+            icon: None,
+            is_removable: None,
+            full_screen: None,
+            precomposed: None,
+        }
     }
 
     pub(crate) const PAYLOAD_TYPE: &'static str = "com.apple.webClip.managed";
 
     pub(crate) fn validate(&self) -> Result<()> {
         if self.label.trim().is_empty() {
-            return Err(AppleError::MissingKey { payload: Self::PAYLOAD_TYPE.into(), key: "Label" });
+            return Err(AppleError::MissingKey {
+                payload: Self::PAYLOAD_TYPE.into(),
+                key: "Label",
+            });
         }
         if let Some(icon) = &self.icon
             && !icon.starts_with(b"\x89PNG\r\n\x1a\n")
@@ -47,7 +57,8 @@ impl WebClip {
     }
 
     pub(crate) fn write(&self, w: &mut DictWriter) {
-        w.put("URL", self.url.as_str()).put("Label", self.label.as_str());
+        w.put("URL", self.url.as_str())
+            .put("Label", self.label.as_str());
         if let Some(icon) = &self.icon {
             w.data("Icon", icon);
         }

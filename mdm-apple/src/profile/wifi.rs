@@ -74,16 +74,26 @@ impl WifiNetwork {
             reason,
         };
         if self.ssid.is_empty() || self.ssid.len() > 32 {
-            return Err(invalid("SSID_STR", self.ssid.clone(), "must be 1 to 32 bytes"));
+            return Err(invalid(
+                "SSID_STR",
+                self.ssid.clone(),
+                "must be 1 to 32 bytes",
+            ));
         }
         match (self.encryption, &self.password) {
-            (WifiEncryption::None, Some(_)) => {
-                Err(invalid("Password", "<redacted>".into(), "an open network takes no password"))
-            }
+            (WifiEncryption::None, Some(_)) => Err(invalid(
+                "Password",
+                "<redacted>".into(),
+                "an open network takes no password",
+            )),
             (WifiEncryption::Wpa | WifiEncryption::Wpa2 | WifiEncryption::Wpa3, Some(p))
                 if p.len() < 8 || p.len() > 63 =>
             {
-                Err(invalid("Password", "<redacted>".into(), "a WPA passphrase is 8 to 63 characters"))
+                Err(invalid(
+                    "Password",
+                    "<redacted>".into(),
+                    "a WPA passphrase is 8 to 63 characters",
+                ))
             }
             _ => Ok(()),
         }
@@ -116,7 +126,11 @@ mod tests {
 
     #[test]
     fn wifi_rules() {
-        assert!(WifiNetwork::wpa("Office", "correct horse").validate().is_ok());
+        assert!(
+            WifiNetwork::wpa("Office", "correct horse")
+                .validate()
+                .is_ok()
+        );
         assert!(WifiNetwork::wpa("Office", "short").validate().is_err());
         assert!(WifiNetwork::wpa("", "correct horse").validate().is_err());
         let mut open = WifiNetwork::wpa("Guest", "correct horse");

@@ -1,0 +1,12 @@
+//! mdm-apple's integration tests: one binary, one module per concern.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod integration {
+    pub mod fixtures;
+    mod messages;
+    mod profiles;
+    mod schema;
+    mod signing;
+    mod snapshots;
+    mod tools;
+}
