@@ -568,6 +568,22 @@ impl ProvisioningPayload {
         }
     }
 
+    /// The payload that provisions our agent as device owner: its admin
+    /// receiver, where to download it, and the connection settings it needs
+    /// on first start. Non-essential system apps stay enabled (as Headwind
+    /// and most EMMs do); set the other fields as needed.
+    pub fn for_agent(
+        admin_component: ComponentName,
+        download: PackageDownload,
+        connection: AgentConnection,
+    ) -> Self {
+        let mut payload = Self::new(admin_component);
+        payload.download = Some(download);
+        payload.admin_extras.connection = Some(connection);
+        payload.leave_all_system_apps_enabled = Some(true);
+        payload
+    }
+
     /// Checks the parts that a struct literal could leave inconsistent.
     pub fn validate(&self) -> Result<(), AndroidError> {
         if let Some(locale) = &self.locale {
@@ -1356,6 +1372,24 @@ mod tests {
                 .to_string();
             assert!(error.contains(needle), "{input}: {error}");
         }
+    }
+
+    #[test]
+    fn for_agent_carries_the_connection() {
+        let sample = sample_payload();
+        let payload = ProvisioningPayload::for_agent(
+            sample.admin_component.clone(),
+            sample.download.clone().unwrap(),
+            sample.admin_extras.connection.clone().unwrap(),
+        );
+        let json: Value = serde_json::from_str(&payload.to_qr_json().unwrap()).unwrap();
+        assert_eq!(json[keys::LEAVE_ALL_SYSTEM_APPS_ENABLED], true);
+        assert_eq!(
+            json[keys::ADMIN_EXTRAS_BUNDLE][extras::SERVER_HOST],
+            "mdm.example.com"
+        );
+        let back = ProvisioningPayload::parse_qr_json(&payload.to_qr_json().unwrap()).unwrap();
+        assert_eq!(back.admin_extras.connection, sample.admin_extras.connection);
     }
 
     #[test]
