@@ -109,6 +109,7 @@ mod tests {
     fn agent_schema_snapshot_round_trip_and_python() {
         let (schema, resources) = agent_restrictions();
         schema.check().unwrap();
+        schema.check_resources(&resources).unwrap();
         let xml = schema.to_xml().unwrap();
         insta::assert_snapshot!("agent_restrictions", xml);
         assert_eq!(RestrictionSchema::parse_xml(&xml).unwrap(), schema);

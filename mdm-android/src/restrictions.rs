@@ -375,6 +375,14 @@ impl RestrictionSchema {
         Ok(schema)
     }
 
+    /// Checks the schema against the resources it references: every
+    /// `@array/…` of `entries`/`entryValues` exists, both arrays of a
+    /// restriction have the same length, and a choice's (or multi-select's)
+    /// default is among its entry values. Errors name the key path.
+    pub fn check_resources(&self, resources: &Resources) -> Result<(), AndroidError> {
+        check_resources_of(&self.restrictions, "", resources)
+    }
+
     /// Finds a top-level restriction by key.
     pub fn get(&self, key: &str) -> Option<&Restriction> {
         self.restrictions.iter().find(|r| r.key == key)
@@ -400,6 +408,79 @@ impl RestrictionSchema {
         };
         validate_bundle(&self.restrictions, map, "", resources)
     }
+}
+
+fn check_resources_of(
+    restrictions: &[Restriction],
+    parent: &str,
+    resources: &Resources,
+) -> Result<(), AndroidError> {
+    for restriction in restrictions {
+        let path = join(parent, &restriction.key);
+        if restriction.kind.has_entries() {
+            let values = entry_values(restriction, &path, resources)?;
+            let labels = match &restriction.entries {
+                Some(ResourceText::Reference { kind, name }) if kind == "array" => {
+                    resources.string_array(name)
+                }
+                _ => None,
+            }
+            .ok_or_else(|| AndroidError::InvalidRestriction {
+                key: path.clone(),
+                reason: format!(
+                    "android:entries {} is not an @array the resources hold",
+                    restriction
+                        .entries
+                        .as_ref()
+                        .map_or_else(String::new, ToString::to_string)
+                ),
+            })?;
+            if labels.len() != values.len() {
+                return Err(AndroidError::InvalidRestriction {
+                    key: path,
+                    reason: format!("{} entries but {} entry values", labels.len(), values.len()),
+                });
+            }
+            let defaults: Vec<String> = match (&restriction.default_value, restriction.kind) {
+                (None, _) => Vec::new(),
+                (Some(ResourceText::Literal(text)), RestrictionType::Choice) => vec![text.clone()],
+                (Some(ResourceText::Reference { kind, name }), RestrictionType::Choice) => {
+                    match resources.get(kind, name) {
+                        Some(ResourceValue::String(text)) => vec![text.clone()],
+                        _ => {
+                            return Err(AndroidError::InvalidRestriction {
+                                key: path,
+                                reason: format!(
+                                    "default @{kind}/{name} is not a string the resources hold"
+                                ),
+                            });
+                        }
+                    }
+                }
+                (Some(ResourceText::Reference { kind, name }), _) if kind == "array" => resources
+                    .string_array(name)
+                    .map(|items| items.into_iter().map(str::to_owned).collect())
+                    .ok_or_else(|| AndroidError::InvalidRestriction {
+                        key: path.clone(),
+                        reason: format!("default @array/{name} is missing from the resources"),
+                    })?,
+                (Some(other), _) => {
+                    return Err(AndroidError::InvalidRestriction {
+                        key: path,
+                        reason: format!("a multi-select default must be an @array, not {other}"),
+                    });
+                }
+            };
+            if let Some(stray) = defaults.iter().find(|d| !values.contains(&d.as_str())) {
+                return Err(AndroidError::InvalidRestriction {
+                    key: path,
+                    reason: format!("default {stray:?} is not one of {values:?}"),
+                });
+            }
+        }
+        check_resources_of(&restriction.children, &path, resources)?;
+    }
+    Ok(())
 }
 
 fn truncate(text: &str) -> String {
@@ -983,6 +1064,7 @@ mod tests {
             "items": [{"key": "a", "value": "b"}, {}],
         });
         schema.validate_values(&good, &resources).unwrap();
+        schema.check_resources(&resources).unwrap();
         let rows = [
             (json!({"nope": 1}), "nope"),
             (json!({"can_say_hello": "yes"}), "can_say_hello"),
@@ -1013,6 +1095,37 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("entry_values_rank"), "{error}");
+    }
+
+    #[test]
+    fn schema_is_checked_against_its_resources() {
+        let mut resources = Resources::new();
+        resources.insert_string_array("labels", &["One", "Two"]);
+        resources.insert_string_array("values", &["1", "2"]);
+        resources.insert_string_array("short", &["1"]);
+        let schema = |default: &str, values: &str| RestrictionSchema {
+            restrictions: vec![
+                Restriction::new("b", RestrictionType::Bundle, "B").with_children(vec![
+                    Restriction::new("c", RestrictionType::Choice, "C")
+                        .with_entries("labels", values)
+                        .with_default(default),
+                ]),
+            ],
+        };
+        schema("2", "values").check_resources(&resources).unwrap();
+        let rows = [
+            (schema("3", "values"), "\"3\""),
+            (schema("1", "short"), "2 entries but 1"),
+            (schema("1", "missing"), "@array/missing"),
+            (schema("@string/none", "values"), "@string/none"),
+        ];
+        for (schema, needle) in rows {
+            let error = schema.check_resources(&resources).unwrap_err().to_string();
+            assert!(
+                error.contains("\"b/c\"") && error.contains(needle),
+                "{error}"
+            );
+        }
     }
 
     #[test]
