@@ -485,6 +485,9 @@ impl AgentConfiguration {
             .ok_or_else(|| AndroidError::Render {
                 reason: format!("sync interval {interval} does not fit the agent's seconds field"),
             })?;
+        // Android settings belong to a policy: without one (a device in
+        // *Unassigned devices*, R-GR-1) none apply.
+        let android = policy.and(android);
         if let Some(android) = android {
             android.check()?;
         }
@@ -816,8 +819,11 @@ pub(crate) mod tests {
         assert_eq!(first, render_configuration(&ws, device, None).unwrap());
         // Unassigned devices get no policy.
         ws.move_device(device, Workspace::UNASSIGNED, NOW).unwrap();
-        let unassigned = render_configuration(&ws, device, None).unwrap();
+        let unassigned = render_configuration(&ws, device, Some(&android_settings())).unwrap();
         assert!(unassigned.document.policy.is_none() && unassigned.document.protection.is_none());
+        assert!(
+            unassigned.document.applications.is_empty() && unassigned.document.license.is_none()
+        );
         assert_ne!(unassigned.version, first.version);
         ws.move_device(device, Workspace::MANAGED, NOW).unwrap();
         assert_eq!(
