@@ -102,7 +102,7 @@ pub fn agent_restrictions() -> (RestrictionSchema, Resources) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::android_xml::python_etree_root;
+    use crate::android_xml::{python_etree_root, python3};
     use serde_json::json;
 
     #[test]
@@ -154,35 +154,13 @@ mod tests {
     }
 
     fn python_keys(xml: &str) -> Option<String> {
-        use std::io::Write as _;
-        let script = "import sys, xml.etree.ElementTree as ET\n\
-                      r = ET.fromstring(sys.stdin.buffer.read())\n\
-                      A = '{http://schemas.android.com/apk/res/android}'\n\
-                      print('\\n'.join(e.get(A + 'key') for e in r.iter('restriction')))\n";
-        let mut child = match std::process::Command::new("python3")
-            .args(["-c", script])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-        {
-            Ok(child) => child,
-            Err(e) => {
-                assert!(
-                    std::env::var("CI").as_deref() != Ok("true"),
-                    "python3 required in CI: {e}"
-                );
-                return None;
-            }
-        };
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(xml.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(output.status.success());
-        Some(String::from_utf8(output.stdout).unwrap())
+        python3(
+            "import sys, xml.etree.ElementTree as ET\n\
+             r = ET.fromstring(sys.stdin.buffer.read())\n\
+             A = '{http://schemas.android.com/apk/res/android}'\n\
+             print('\\n'.join(e.get(A + 'key') for e in r.iter('restriction')))\n",
+            xml,
+        )
     }
 
     #[test]

@@ -320,17 +320,13 @@ impl XmlWriter {
     }
 }
 
-/// Runs Python's `xml.etree.ElementTree` on `xml` and returns the root's tag
-/// (`{namespace}local` or `local`). `None` when python3 is missing and `CI`
-/// is not `true`; a panic otherwise, so the check cannot silently pass.
+/// Runs `python3 -c script` with `input` on stdin and returns its stdout.
+/// `None` when python3 is missing and `CI` is not `true`; a panic when it is
+/// missing in CI or the script fails, so a check cannot silently pass.
 #[cfg(test)]
-pub(crate) fn python_etree_root(xml: &str) -> Option<String> {
+pub(crate) fn python3(script: &str, input: &str) -> Option<String> {
     use std::io::Write as _;
     use std::process::{Command, Stdio};
-    let script = "import sys, xml.etree.ElementTree as ET\n\
-                  root = ET.fromstring(sys.stdin.buffer.read())\n\
-                  print(root.tag)\n\
-                  print(sum(1 for _ in root.iter()))\n";
     let child = Command::new("python3")
         .args(["-c", script])
         .stdin(Stdio::piped())
@@ -344,7 +340,7 @@ pub(crate) fn python_etree_root(xml: &str) -> Option<String> {
                 std::env::var("CI").as_deref() != Ok("true"),
                 "python3 is required in CI: {e}"
             );
-            eprintln!("skipping the xml.etree check: python3 not found ({e})");
+            eprintln!("skipping a python3 check: python3 not found ({e})");
             return None;
         }
     };
@@ -352,13 +348,26 @@ pub(crate) fn python_etree_root(xml: &str) -> Option<String> {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(xml.as_bytes())
+        .write_all(input.as_bytes())
         .expect("write to python3");
     let output = child.wait_with_output().expect("python3 output");
     assert!(
         output.status.success(),
-        "xml.etree refused our XML: {}\n{xml}",
+        "python3 refused our output: {}\n{input}",
         String::from_utf8_lossy(&output.stderr)
     );
     Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Runs Python's `xml.etree.ElementTree` on `xml` and returns the root's tag
+/// (`{namespace}local` or `local`) and the element count, one per line.
+#[cfg(test)]
+pub(crate) fn python_etree_root(xml: &str) -> Option<String> {
+    python3(
+        "import sys, xml.etree.ElementTree as ET\n\
+         root = ET.fromstring(sys.stdin.buffer.read())\n\
+         print(root.tag)\n\
+         print(sum(1 for _ in root.iter()))\n",
+        xml,
+    )
 }

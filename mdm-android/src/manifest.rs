@@ -746,7 +746,7 @@ fn read_tree(reader: &mut XmlReader<'_>) -> Result<Tree, AndroidError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::android_xml::python_etree_root;
+    use crate::android_xml::{python_etree_root, python3};
     use proptest::prelude::*;
 
     fn agent() -> AndroidManifest {
@@ -763,8 +763,7 @@ mod tests {
             assert!(out.starts_with("manifest\n"), "{out}");
         }
         // xml.etree sees the android: attributes in the Android namespace.
-        if let Some(out) = python_check(
-            &xml,
+        if let Some(out) = python3(
             "import sys, xml.etree.ElementTree as ET\n\
              r = ET.fromstring(sys.stdin.buffer.read())\n\
              A = '{http://schemas.android.com/apk/res/android}'\n\
@@ -772,6 +771,7 @@ mod tests {
              print(len(r.findall('uses-permission')))\n\
              m = r.find('application/meta-data')\n\
              print(m.get(A + 'name'), m.get(A + 'resource'))\n",
+            &xml,
         ) {
             assert_eq!(
                 out,
@@ -781,34 +781,6 @@ mod tests {
                 )
             );
         }
-    }
-
-    fn python_check(xml: &str, script: &str) -> Option<String> {
-        use std::io::Write as _;
-        let mut child = match std::process::Command::new("python3")
-            .args(["-c", script])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-        {
-            Ok(child) => child,
-            Err(e) => {
-                assert!(
-                    std::env::var("CI").as_deref() != Ok("true"),
-                    "python3 required in CI: {e}"
-                );
-                return None;
-            }
-        };
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(xml.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(output.status.success());
-        Some(String::from_utf8(output.stdout).unwrap())
     }
 
     #[test]

@@ -1158,6 +1158,37 @@ mod tests {
         insta::assert_snapshot!("qr_payload", payload.to_qr_json_pretty().unwrap());
     }
 
+    /// Python's `json` reads our QR text and finds the JSON types
+    /// ManagedProvisioning expects for each key.
+    #[test]
+    fn python_json_agrees_on_the_types() {
+        let script = r#"
+import json, sys
+d = json.loads(sys.stdin.buffer.read().decode('utf-8'))
+P = 'android.app.extra.PROVISIONING_'
+types = {
+    'DEVICE_ADMIN_COMPONENT_NAME': str, 'DEVICE_ADMIN_PACKAGE_DOWNLOAD_LOCATION': str,
+    'DEVICE_ADMIN_PACKAGE_CHECKSUM': str, 'DEVICE_ADMIN_MINIMUM_VERSION_CODE': int,
+    'ADMIN_EXTRAS_BUNDLE': dict, 'WIFI_SSID': str, 'WIFI_HIDDEN': bool,
+    'WIFI_SECURITY_TYPE': str, 'WIFI_PASSWORD': str, 'LOCALE': str, 'TIME_ZONE': str,
+    'LEAVE_ALL_SYSTEM_APPS_ENABLED': bool,
+}
+for k, v in d.items():
+    assert k.startswith(P), k
+    t = types[k[len(P):]]
+    assert type(v) is t, (k, type(v))
+import base64
+c = d[P + 'DEVICE_ADMIN_PACKAGE_CHECKSUM']
+assert len(base64.urlsafe_b64decode(c + '=' * (-len(c) % 4))) == 32
+assert type(d[P + 'ADMIN_EXTRAS_BUNDLE']['io.mdmtoolkit.agent.SERVER_PORT']) is int
+print(len(d))
+"#;
+        let qr = sample_payload().to_qr_json().unwrap();
+        if let Some(out) = crate::android_xml::python3(script, &qr) {
+            assert_eq!(out.trim(), "12");
+        }
+    }
+
     #[test]
     fn nfc_form_has_the_same_keys_as_strings() {
         let payload = sample_payload();
