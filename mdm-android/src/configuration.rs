@@ -13,6 +13,35 @@
 //! compact serialisation: struct fields in declaration order, map keys
 //! sorted), so an unchanged configuration has an unchanged version and is not
 //! sent again.
+//!
+//! # The document
+//!
+//! ```json
+//! {
+//!   "schemaVersion": 1,
+//!   "policy": { "id": 0, "name": "Default", "version": 1 },   // null while unassigned
+//!   "syncIntervalSeconds": 21600,
+//!   "protection": {                                            // null while unassigned
+//!     "definitionsSource": "VENDOR_SERVERS",                   // | "ADMINISTRATION_SERVER"
+//!     "definitionsSchedule": { "type": "DAILY", "time": "08:00" },
+//!         // | { "type": "WEEKLY", "day": "MONDAY", "time": "08:00" } | { "type": "OFF" }
+//!     "detectAdware": true, "detectAutoDialers": true, "detectRiskware": true,
+//!     "scanApps": true,
+//!     "actionOnThreat": "QUARANTINE",                          // | "DELETE" | "REPORT"
+//!     "scanAfterUpdate": true
+//!   },
+//!   "license": { "activationCode": "AB12C-DE34F-GH56J-KL78M",
+//!                "expiresAt": "2027-11-28T00:00:00Z" },        // null when none is held
+//!   "passwordRequirements": { "passwordQuality": "NUMERIC", "passwordMinimumLength": 6,
+//!                             "passwordExpirationTimeout": "7776000s" },   // optional
+//!   "cameraAccess": "CAMERA_ACCESS_USER_CHOICE",               // optional
+//!   "statusReportingSettings": { "applicationReportsEnabled": true, "…": false },
+//!   "applications": [ { "packageName": "io.mdmtoolkit.agent",
+//!                       "installType": "FORCE_INSTALLED",
+//!                       "managedConfiguration": { "sync_interval_minutes": 360 },
+//!                       "minimumVersionCode": 10400 } ]        // omitted when empty
+//! }
+//! ```
 
 use std::collections::BTreeMap;
 use std::fmt;

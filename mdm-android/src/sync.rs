@@ -12,6 +12,31 @@
 //! Wire rules: field names camelCase; times RFC 3339; digests and
 //! configuration versions lower-case hex; unknown fields are ignored (newer
 //! agents may send more); unknown enum values become `UNKNOWN`.
+//!
+//! ```json
+//! // Request (agent → server)
+//! { "deviceId": 0,
+//!   "clientCertificateSha256": null,                 // hex, once a certificate is redeemed
+//!   "appliedConfigurationVersion": "1859…7c2e",      // null before the first configuration
+//!   "agent": { "version": "1.4.0",
+//!              "install": { "installerPackage": "com.google.android.packageinstaller",
+//!                           "managingPackage": "io.mdmtoolkit.agent",
+//!                           "embeddedSettings": true } },
+//!   "osVersion": "14.0.0",
+//!   "status": { "realTimeProtection": true, "definitionsDate": "2026-11-28T07:00:00Z",
+//!               "lastScan": { "at": "2026-11-28T08:00:00Z", "result": "CLEAN" },
+//!               "license": "ACTIVE", "deviceAdminGranted": true, "accessibilityGranted": true },
+//!   "commandResults": [ { "id": 1, "status": "DONE" } ] }
+//!
+//! // Response (server → agent)
+//! { "deviceId": 0, "deviceState": "managed",
+//!   "configurationVersion": "1859…7c2e",
+//!   "configuration": { … },                          // only when the version changed
+//!   "license": { "activationCode": "…", "expiresAt": "2027-11-28T00:00:00Z" },
+//!   "clientCertificate": "NOT_ISSUED",               // | "AWAITING_REDEMPTION" | "APPLIED"
+//!   "commands": [ { "id": 2, "kind": "SCAN_NOW", "issuedAt": "2026-11-28T09:00:00Z" } ],
+//!   "nextSyncAt": "2026-11-28T15:00:00Z" }
+//! ```
 
 use std::collections::HashMap;
 use std::sync::Arc;
