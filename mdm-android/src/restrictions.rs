@@ -95,11 +95,21 @@ pub enum ResourceText {
         /// The resource name.
         name: String,
     },
+    /// `@null` (no value) or `@empty` (an empty value).
+    Null {
+        /// `true` for `@empty`.
+        empty: bool,
+    },
 }
 
 impl ResourceText {
     /// Reads an attribute value; `@kind/name` is a reference, `\@` escapes a literal `@`.
     pub fn parse(text: &str) -> Self {
+        match text {
+            "@null" => return Self::Null { empty: false },
+            "@empty" => return Self::Null { empty: true },
+            _ => {}
+        }
         if let Some(reference) = text.strip_prefix('@')
             && let Some((kind, name)) = reference.split_once('/')
             && !kind.is_empty()
@@ -137,6 +147,8 @@ impl ResourceText {
             Self::Literal(text) if text.starts_with(['@', '?']) => format!("\\{text}"),
             Self::Literal(text) => text.clone(),
             Self::Reference { kind, name } => format!("@{kind}/{name}"),
+            Self::Null { empty: false } => "@null".to_owned(),
+            Self::Null { empty: true } => "@empty".to_owned(),
         }
     }
 }
@@ -1231,6 +1243,34 @@ mod tests {
         // An android-looking prefix bound elsewhere is not android:.
         let xml = r#"<restrictions xmlns:android="urn:other"><restriction android:key="k" android:restrictionType="string"/></restrictions>"#;
         assert!(RestrictionSchema::parse_xml(xml).is_err());
+    }
+
+    #[test]
+    fn resource_text_forms_round_trip() {
+        for text in [
+            "plain",
+            "@string/x",
+            "@android:string/ok",
+            "\\@literal",
+            "@null",
+            "@empty",
+            "?attr",
+        ] {
+            let parsed = ResourceText::parse(text);
+            assert_eq!(
+                ResourceText::parse(&parsed.to_attribute()),
+                parsed,
+                "{text}"
+            );
+        }
+        assert_eq!(
+            ResourceText::parse("\\@literal"),
+            ResourceText::literal("@literal")
+        );
+        assert_eq!(
+            ResourceText::parse("@null"),
+            ResourceText::Null { empty: false }
+        );
     }
 
     #[test]
