@@ -21,7 +21,7 @@ pub struct Csr {
     der: Vec<u8>,
     subject: String,
     public_key_raw: Vec<u8>,
-    params: rcgen::CertificateSigningRequestParams,
+    public_key: rcgen::SubjectPublicKeyInfo,
 }
 
 impl fmt::Debug for Csr {
@@ -82,6 +82,10 @@ impl Csr {
     /// Reads a DER CSR and verifies its self-signature. Only requests with a
     /// P-256 or RSA key, signed with SHA-256, are accepted.
     pub fn from_der(der: &[u8]) -> Result<Self> {
+        Self::parse(der, true)
+    }
+
+    fn parse(der: &[u8], verify: bool) -> Result<Self> {
         let invalid = |reason: String| CertError::InvalidCsr { reason };
         let (rest, parsed) =
             x509_parser::certification_request::X509CertificationRequest::from_der(der)
@@ -93,28 +97,32 @@ impl Csr {
         let subject = info.subject.to_string();
         let spki_raw = info.subject_pki.raw.to_vec();
         let public_key_raw = info.subject_pki.subject_public_key.data.to_vec();
-        let params = rcgen::CertificateSigningRequestParams::from_der(
-            &CertificateSigningRequestDer::from(der),
-        )
-        .map_err(|e| invalid(e.to_string()))?;
-        let alg = rcgen::PublicKeyData::algorithm(&params.public_key);
+        if verify {
+            // Verifies the self-signature and refuses unsupported extensions.
+            rcgen::CertificateSigningRequestParams::from_der(&CertificateSigningRequestDer::from(
+                der,
+            ))
+            .map_err(|e| invalid(e.to_string()))?;
+        }
+        let public_key =
+            rcgen::SubjectPublicKeyInfo::from_der(&spki_raw).map_err(|e| invalid(e.to_string()))?;
+        let alg = rcgen::PublicKeyData::algorithm(&public_key);
         if alg != &rcgen::PKCS_ECDSA_P256_SHA256 && alg != &rcgen::PKCS_RSA_SHA256 {
             return Err(invalid(
                 "only ECDSA P-256 and RSA keys with SHA-256 signatures are accepted".into(),
             ));
         }
-        // rcgen infers the key's algorithm from the signature algorithm: make
-        // sure the key it would certify is exactly the key in the request.
-        if rcgen::PublicKeyData::subject_public_key_info(&params.public_key) != spki_raw {
+        // Make sure the key rcgen would certify is exactly the key in the request.
+        if rcgen::PublicKeyData::subject_public_key_info(&public_key) != spki_raw {
             return Err(invalid(
-                "the key type does not match the signature algorithm".into(),
+                "the public key cannot be certified as given".into(),
             ));
         }
         Ok(Self {
             der: der.to_vec(),
             subject,
             public_key_raw,
-            params,
+            public_key,
         })
     }
 
@@ -151,11 +159,11 @@ impl Csr {
 
     /// The requested public key as SubjectPublicKeyInfo DER.
     pub fn public_key_der(&self) -> Vec<u8> {
-        rcgen::PublicKeyData::subject_public_key_info(&self.params.public_key)
+        rcgen::PublicKeyData::subject_public_key_info(&self.public_key)
     }
 
-    pub(crate) fn public_key(&self) -> &rcgen::PublicKey {
-        &self.params.public_key
+    pub(crate) fn public_key(&self) -> &rcgen::SubjectPublicKeyInfo {
+        &self.public_key
     }
 }
 
