@@ -543,6 +543,7 @@ impl AndroidEndpoint {
 
     /// Handles one sync (R-SY-1):
     ///
+    /// 0. the request must pass [`SyncRequest::check`];
     /// 1. the device must exist ([`AndroidError::UnknownDevice`]) and be
     ///    Android ([`AndroidError::NotAndroid`]);
     /// 2. the client certificate presented must be the one the model records
@@ -564,6 +565,7 @@ impl AndroidEndpoint {
         request: &SyncRequest,
         now: OffsetDateTime,
     ) -> Result<SyncResponse, AndroidError> {
+        request.check()?;
         let id = request.device_id;
         let name = || id.to_string();
         let device = workspace
