@@ -59,7 +59,7 @@ fn profiles(c: &mut Criterion) {
     ] {
         let signer = ProfileSigner::new(&[cert.to_vec()], key).unwrap();
         g.bench_function(name, |b| {
-            b.iter(|| profile.sign(black_box(&signer), now).unwrap())
+            b.iter(|| profile.sign(black_box(&signer), now).unwrap());
         });
         let signed = profile.sign(&signer, now).unwrap();
         g.bench_function(
@@ -92,7 +92,7 @@ fn messages(c: &mut Criterion) {
         });
     });
     g.bench_function("build_token_update", |b| {
-        b.iter(|| black_box(&tu).to_xml().unwrap())
+        b.iter(|| black_box(&tu).to_xml().unwrap());
     });
     g.bench_function("queue_round", |b| {
         let mut rng = ChaCha20Rng::seed_from_u64(2);
