@@ -151,7 +151,7 @@ impl<'a> ApnsIntake<'a> {
                         subject: info.subject.clone(),
                     });
                 }
-                PrivateKey::from_pkcs8_der(kept.pkcs8_der_secret())?
+                kept.try_clone()?
             }
             (None, Some(k)) => k,
             (None, None) => {

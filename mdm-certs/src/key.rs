@@ -238,6 +238,12 @@ impl PrivateKey {
         }
     }
 
+    /// A second handle on the same key (re-read from its PKCS#8 encoding).
+    /// Deliberately not `Clone`: copies of secrets should be visible.
+    pub fn try_clone(&self) -> Result<Self> {
+        Self::from_pkcs8_der(&self.pkcs8)
+    }
+
     /// The key's algorithm.
     pub fn algorithm(&self) -> KeyAlgorithm {
         self.algorithm
@@ -338,7 +344,7 @@ pub(crate) mod test_keys {
     pub fn rsa2048(which: usize) -> PrivateKey {
         static KEYS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
         let keys = KEYS.get_or_init(|| {
-            (0..3u64)
+            (0..2u64)
                 .map(|i| {
                     let key =
                         PrivateKey::generate(KeyAlgorithm::Rsa2048, &mut rng(1000 + i)).unwrap();

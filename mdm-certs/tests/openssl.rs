@@ -341,6 +341,30 @@ fn openssl_verifies_csrs() {
     assert!(ok, "{out}");
     let parsed = Csr::from_pem(&std::fs::read_to_string(&csr).unwrap()).unwrap();
     assert_eq!(parsed.subject(), "CN=openssl-device");
+    // Keys other than P-256 and RSA are refused, not mis-certified.
+    let (ok, out) = run(
+        "openssl",
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-384",
+            "-nodes",
+            "-keyout",
+            s(&key),
+            "-subj",
+            "/CN=p384",
+            "-out",
+            s(&csr),
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(matches!(
+        Csr::from_pem(&std::fs::read_to_string(&csr).unwrap()),
+        Err(mdm_certs::CertError::InvalidCsr { .. })
+    ));
 }
 
 #[test]

@@ -40,6 +40,20 @@ proptest! {
     }
 
     #[test]
+    fn intake_never_panics_on_pfx_shaped_bytes(
+        body in proptest::collection::vec(any::<u8>(), 0..1024),
+        password in proptest::option::of("[a-z]{0,8}"),
+    ) {
+        // A PFX header (SEQUENCE, INTEGER 3) so the PKCS#12 reader is reached.
+        let len = body.len() + 3;
+        let mut bytes = vec![0x30, 0x82, (len >> 8) as u8, (len & 0xff) as u8, 0x02, 0x01, 0x03];
+        bytes.extend_from_slice(&body);
+        prop_assert!(Pkcs12::looks_like(&bytes));
+        let key = workspace_key();
+        prop_assert!(ApnsIntake::new(&key).accept("x.p12", &bytes, password.as_deref(), NOW).is_err());
+    }
+
+    #[test]
     fn parsers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1024), text in ".{0,300}") {
         let _ = Certificate::from_der(&bytes);
         let _ = Certificate::from_pem(&text);
