@@ -91,7 +91,7 @@ mod profile;
 mod push;
 mod queue;
 
-pub use cms::{ProfileSigner, VerifiedProfile, verify_signed_profile};
+pub use cms::{ProfileSigner, VerifiedProfile, verify_detached_signature, verify_signed_profile};
 pub use command::*;
 pub use enrollment_state::{AppleEnrollment, EnrollmentEvent, EnrollmentState, PushTarget};
 pub use error::{AppleError, Result};

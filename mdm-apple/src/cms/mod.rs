@@ -8,4 +8,4 @@ mod verify;
 
 pub(crate) use ber::ber_to_der;
 pub use sign::ProfileSigner;
-pub use verify::{VerifiedProfile, verify_signed_profile};
+pub use verify::{VerifiedProfile, verify_detached_signature, verify_signed_profile};

@@ -12,6 +12,7 @@ use const_oid::db::rfc5911::{ID_DATA, ID_SIGNING_TIME};
 use const_oid::db::rfc5912::ID_SHA_256;
 use der::asn1::{OctetString, SetOfVec};
 use der::{Any, Decode, Encode};
+use sha2::Digest;
 use spki::{AlgorithmIdentifierOwned, EncodePublicKey};
 use time::OffsetDateTime;
 use x509_cert::Certificate;
@@ -133,17 +134,41 @@ impl ProfileSigner {
     /// # Errors
     /// [`AppleError::CmsEncoding`] if the CMS structure cannot be built.
     pub fn sign(&self, content: &[u8], now: OffsetDateTime) -> Result<Vec<u8>> {
+        self.sign_cms(content, false, now)
+    }
+
+    /// Signs `content` **detached** (the content is not embedded): the form
+    /// of the `Mdm-Signature` header a device with `SignMessage` sends over
+    /// each request body (base64 of this DER). Simulated devices use it;
+    /// servers check it with [`crate::verify_detached_signature`].
+    ///
+    /// # Errors
+    /// [`AppleError::CmsEncoding`] if the CMS structure cannot be built.
+    pub fn sign_detached(&self, content: &[u8], now: OffsetDateTime) -> Result<Vec<u8>> {
+        self.sign_cms(content, true, now)
+    }
+
+    fn sign_cms(&self, content: &[u8], detached: bool, now: OffsetDateTime) -> Result<Vec<u8>> {
         let enc = |e: &dyn fmt::Display| AppleError::CmsEncoding {
             reason: e.to_string(),
         };
         let leaf = self.chain.first().ok_or_else(|| AppleError::CmsEncoding {
             reason: "no signer".into(),
         })?;
-        let octets = OctetString::new(content).map_err(|e| enc(&e))?;
-        let econtent = EncapsulatedContentInfo {
-            econtent_type: ID_DATA,
-            econtent: Some(Any::encode_from(&octets).map_err(|e| enc(&e))?),
+        let econtent = if detached {
+            EncapsulatedContentInfo {
+                econtent_type: ID_DATA,
+                econtent: None,
+            }
+        } else {
+            let octets = OctetString::new(content).map_err(|e| enc(&e))?;
+            EncapsulatedContentInfo {
+                econtent_type: ID_DATA,
+                econtent: Some(Any::encode_from(&octets).map_err(|e| enc(&e))?),
+            }
         };
+        let external_digest = detached.then(|| sha2::Sha256::digest(content));
+        let external = external_digest.as_ref().map(|d| d.as_slice());
         let sid = SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
             issuer: leaf.tbs_certificate().issuer().clone(),
             serial_number: leaf.tbs_certificate().serial_number().clone(),
@@ -152,8 +177,8 @@ impl ProfileSigner {
             oid: ID_SHA_256,
             parameters: None,
         };
-        let mut signer_info =
-            SignerInfoBuilder::new(sid, digest.clone(), &econtent, None).map_err(|e| enc(&e))?;
+        let mut signer_info = SignerInfoBuilder::new(sid, digest.clone(), &econtent, external)
+            .map_err(|e| enc(&e))?;
         signer_info
             .add_signed_attribute(signing_time(now)?)
             .map_err(|e| enc(&e))?;

@@ -116,6 +116,22 @@ impl DigestAlg {
 /// [`AppleError::MalformedCms`] for bytes that are not SignedData,
 /// [`AppleError::UnsupportedAlgorithm`], [`AppleError::BadSignature`].
 pub fn verify_signed_profile(signed: &[u8]) -> Result<VerifiedProfile> {
+    verify_signed_data(signed, None)
+}
+
+/// Verifies a **detached** CMS signature over `content` — the
+/// `Mdm-Signature` header of a device request (base64-decoded) over the
+/// request body — with the same checks as [`verify_signed_profile`].
+/// The returned [`VerifiedProfile::content`] is `content` itself.
+///
+/// # Errors
+/// As [`verify_signed_profile`]; also [`AppleError::MalformedCms`] when the
+/// signature embeds content (it is not detached).
+pub fn verify_detached_signature(signature: &[u8], content: &[u8]) -> Result<VerifiedProfile> {
+    verify_signed_data(signature, Some(content))
+}
+
+fn verify_signed_data(signed: &[u8], detached: Option<&[u8]>) -> Result<VerifiedProfile> {
     let der = ber_to_der(signed)?;
     let ci = ContentInfo::from_der(&der).map_err(|e| malformed(format!("ContentInfo: {e}")))?;
     if ci.content_type != ID_SIGNED_DATA {
@@ -131,16 +147,25 @@ pub fn verify_signed_profile(signed: &[u8]) -> Result<VerifiedProfile> {
     if sd.encap_content_info.econtent_type != ID_DATA {
         return Err(malformed("encapsulated content is not id-data"));
     }
-    let econtent = sd
+    let embedded: Option<OctetString> = sd
         .encap_content_info
         .econtent
         .as_ref()
-        .ok_or_else(|| malformed("detached: no content"))?;
-    let content: OctetString = econtent
-        .decode_as()
-        .map_err(|e| malformed(format!("eContent: {e}")))?;
-    let content = content.as_bytes();
-
+        .map(|e| {
+            e.decode_as()
+                .map_err(|e| malformed(format!("eContent: {e}")))
+        })
+        .transpose()?;
+    let content: &[u8] = match (&embedded, detached) {
+        (Some(octets), None) => octets.as_bytes(),
+        (None, Some(external)) => external,
+        (None, None) => return Err(malformed("detached signature: no content to verify")),
+        (Some(_), Some(_)) => {
+            return Err(malformed(
+                "expected a detached signature, found embedded content",
+            ));
+        }
+    };
     let certs: Vec<&Certificate> = sd
         .certificates
         .as_ref()

@@ -193,3 +193,63 @@ proptest! {
         let _ = verify_signed_profile(&bytes);
     }
 }
+
+#[test]
+fn detached_mdm_signature_round_trip_and_openssl() {
+    let Some(pki) = pki() else { return };
+    let body = TokenUpdate::new(
+        ApnsTopic::new(super::fixtures::TOPIC).unwrap(),
+        DeviceId::Udid("U".into()),
+        PushToken::new(vec![3; 32]).unwrap(),
+        PushMagic::new("m").unwrap(),
+    )
+    .to_xml()
+    .unwrap();
+    for (name, s) in [("rsa", &pki.rsa), ("ec", &pki.ec)] {
+        let sig = signer_of(s).sign_detached(&body, now()).unwrap();
+        let v = verify_detached_signature(&sig, &body).unwrap();
+        assert_eq!(v.signer_der(), s.chain[0].as_slice(), "{name}");
+        assert_eq!(v.content(), body.as_slice());
+        // The wrong body fails; a detached signature is not a signed profile.
+        let mut other = body.clone();
+        other[50] ^= 1;
+        assert!(
+            matches!(
+                verify_detached_signature(&sig, &other),
+                Err(AppleError::BadSignature { .. })
+            ),
+            "{name}"
+        );
+        assert!(
+            matches!(
+                verify_signed_profile(&sig),
+                Err(AppleError::MalformedCms { .. })
+            ),
+            "{name}"
+        );
+        // An attached signature is not a detached one.
+        let attached = signer_of(s).sign(&body, now()).unwrap();
+        assert!(matches!(
+            verify_detached_signature(&attached, &body),
+            Err(AppleError::MalformedCms { .. })
+        ));
+        // openssl agrees.
+        let dir = scratch("detached");
+        let (sig_path, body_path) = (
+            dir.join(format!("{name}.p7s")),
+            dir.join(format!("{name}.body")),
+        );
+        std::fs::write(&sig_path, &sig).unwrap();
+        std::fs::write(&body_path, &body).unwrap();
+        run(Command::new("openssl")
+            .args([
+                "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any", "-in",
+            ])
+            .arg(&sig_path)
+            .arg("-content")
+            .arg(&body_path)
+            .arg("-CAfile")
+            .arg(&pki.ca_pem)
+            .args(["-out", "/dev/null"]));
+    }
+}
