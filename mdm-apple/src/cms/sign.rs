@@ -168,7 +168,7 @@ impl ProfileSigner {
             }
         };
         let external_digest = detached.then(|| sha2::Sha256::digest(content));
-        let external = external_digest.as_ref().map(|d| d.as_slice());
+        let external = external_digest.as_deref();
         let sid = SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
             issuer: leaf.tbs_certificate().issuer().clone(),
             serial_number: leaf.tbs_certificate().serial_number().clone(),
