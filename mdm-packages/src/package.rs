@@ -896,7 +896,7 @@ mod tests {
         for (bytes, expected_entry) in cases {
             match StandalonePackage::open(bytes) {
                 Err(PackagesError::PackageCorrupt { entry, .. }) => {
-                    assert_eq!(entry, expected_entry)
+                    assert_eq!(entry, expected_entry);
                 }
                 other => panic!("expected corruption in {expected_entry}, got {other:?}"),
             }

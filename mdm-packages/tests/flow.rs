@@ -2,6 +2,7 @@
 //! `mdm-apple`: send instructions, open links from real User-Agents, and
 //! check what the model recorded.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use std::io::Write;
 use std::process::{Command, Stdio};
 
