@@ -62,7 +62,7 @@ fn packages(c: &mut Criterion) {
         .link(InvitationToken::parse("owE8CCx17ckTWYw7qsGvoY92M_6PAUiWqy8acv-D2Lo").unwrap());
     let qr = InvitationQr::new(&link).unwrap();
     c.bench_function("qr_png_8px", |b| {
-        b.iter(|| black_box(&qr).to_png(8).unwrap())
+        b.iter(|| black_box(&qr).to_png(8).unwrap());
     });
     c.bench_function("qr_encode_and_png_8px", |b| {
         b.iter(|| {
