@@ -5,7 +5,7 @@
 use crate::error::{AppleError, Result};
 use crate::ids::ApnsTopic;
 use crate::message::{
-    Authenticate, CheckOut, DeviceId, PushMagic, PushToken, TokenUpdate, UnlockToken,
+    Authenticate, CheckOut, DeviceId, DeviceMessage, PushMagic, PushToken, TokenUpdate, UnlockToken,
 };
 
 /// Where an enrollment stands.
@@ -172,6 +172,20 @@ impl AppleEnrollment {
         };
         self.state = EnrollmentState::Enrolled;
         Ok(event)
+    }
+
+    /// Applies whichever check-in `msg` is; command reports and check-ins
+    /// this crate does not model change nothing (`Ok(None)`).
+    ///
+    /// # Errors
+    /// As [`Self::authenticate`], [`Self::token_update`], [`Self::check_out`].
+    pub fn apply(&mut self, msg: &DeviceMessage) -> Result<Option<EnrollmentEvent>> {
+        match msg {
+            DeviceMessage::Authenticate(m) => self.authenticate(m).map(Some),
+            DeviceMessage::TokenUpdate(m) => self.token_update(m).map(Some),
+            DeviceMessage::CheckOut(m) => self.check_out(m).map(Some),
+            _ => Ok(None),
+        }
     }
 
     /// Applies `CheckOut`.

@@ -55,11 +55,7 @@
 //! let auth = Authenticate::new(topic.clone(), device.clone()).to_xml()?;
 //! let token = TokenUpdate::new(topic.clone(), device.clone(), PushToken::new(vec![7; 32])?, PushMagic::new("magic")?);
 //! for body in [auth, token.to_xml()?] {
-//!     match decode(&body)? {
-//!         DeviceMessage::Authenticate(m) => { enrollment.authenticate(&m)?; }
-//!         DeviceMessage::TokenUpdate(m) => { enrollment.token_update(&m)?; }
-//!         _ => unreachable!(),
-//!     }
+//!     enrollment.apply(&decode(&body)?)?;
 //! }
 //! assert_eq!(enrollment.state(), EnrollmentState::Enrolled);
 //!

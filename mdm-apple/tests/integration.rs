@@ -5,7 +5,7 @@ mod integration {
     pub mod fixtures;
     mod messages;
     mod profiles;
-    mod schema;
+    pub mod schema;
     mod signing;
     mod snapshots;
     mod tools;

@@ -117,6 +117,13 @@ fn end_to_end_topic_from_push_cert_to_signed_verified_profile() {
         .arg(&plain)))
     .unwrap();
     assert_eq!(out, format!("{topic}\nTrue\n"));
+    // Apple's schema accepts every key of the enrollment profile.
+    let dict = plist::Value::from_reader_xml(content.as_slice())
+        .unwrap()
+        .into_dictionary()
+        .unwrap();
+    let violations = super::schema::profile_violations(&dict);
+    assert!(violations.is_empty(), "{violations:?}");
     // Read back here too: same plist, same signer.
     let verified = verify_signed_profile(&signed).unwrap();
     assert_eq!(verified.signer_der(), pki.rsa.chain[0].as_slice());
