@@ -1,0 +1,546 @@
+//! Simulated Android devices: they open the invitation link, install the
+//! agent from the standalone package (reading the settings it embeds) or
+//! from a plain APK (typing the address), redeem a client certificate by
+//! one-time password, and sync through `mdm-android`'s real JSON protocol.
+
+use mdm_android::{
+    AgentInfo, AgentLicenseState, CommandKind, CommandResult, CommandStatus, DeviceStatus,
+    InstallReport, LastScan, ScanOutcome, Sha256Digest, SyncRequest, SyncResponse,
+};
+use mdm_certs::{ClientCertificateDelivery, DeliveryPayload, OtpPolicy};
+use mdm_model::{InstallSource, InvitationToken, Platform, UserId, Workspace};
+use mdm_packages::{
+    AndroidDelivery, CaCertificate, ClientHints, ConnectionSettings, InstructionSettings, Language,
+    LinkAnswer, LinkBase, LinkRequest, LinkRoutes, ProductDescription, ProductFile,
+    ProductPlatform, StandalonePackage, open_link as answer_link, send_instructions,
+};
+use time::{Duration, OffsetDateTime, Time};
+
+use crate::draw::{self, Purpose};
+use crate::error::model;
+use crate::pki::AdminPki;
+use crate::scenario::FleetCommand;
+use crate::tally::{Inv, Tally};
+use crate::world::{Event, Stage, World};
+use crate::{HarnessError, SimTime};
+
+/// Where the store listing of the agent is.
+pub(crate) const STORE_URL: &str =
+    "https://play.google.com/store/apps/details?id=com.example.mdm.agent";
+const AGENT_VERSION: &str = "11.2.0.45";
+
+fn packages(step: &'static str) -> impl Fn(mdm_packages::PackagesError) -> HarnessError {
+    move |e| HarnessError::Packages {
+        step,
+        message: e.to_string(),
+    }
+}
+
+fn android(step: &'static str) -> impl Fn(mdm_android::AndroidError) -> HarnessError {
+    move |e| HarnessError::Android {
+        step,
+        message: e.to_string(),
+    }
+}
+
+/// The product, its agent APK bytes, the connection settings a standalone
+/// package embeds, and the base of invitation links.
+pub(crate) fn distribution(
+    pki: &AdminPki,
+) -> Result<(ProductDescription, Vec<u8>, ConnectionSettings, LinkBase), HarnessError> {
+    // A stand-in APK: the harness does not ship an agent, only bytes with a
+    // ZIP signature so that the package carries something APK-shaped.
+    let mut apk = b"PK\x03\x04 fleet-simulation agent stand-in ".to_vec();
+    apk.extend(
+        (0u32..2048).map(|i| u8::try_from(i.wrapping_mul(2_654_435_761) >> 24).unwrap_or(0)),
+    );
+    let file = ProductFile {
+        path: mdm_packages::ProductPath::new("agent.apk").map_err(|message| {
+            HarnessError::Packages {
+                step: "product file",
+                message,
+            }
+        })?,
+        sha256: mdm_packages::Sha256Digest::of(&apk),
+        size: Some(apk.len() as u64),
+    };
+    let product = ProductDescription::new(
+        "Fleet Agent",
+        "11.2.0",
+        ProductPlatform::Android,
+        vec![file],
+    )
+    .map_err(packages("product"))?;
+    let connection = ConnectionSettings {
+        server: mdm_packages::ServerAddress::parse(crate::world::SERVER_HOST, 443)
+            .map_err(packages("server address"))?,
+        server_ca: CaCertificate::from_der(pki.ca.certificate().der())
+            .map_err(packages("server CA"))?,
+        workspace_id: "fleet".into(),
+        user: None,
+        enrollment_token: None,
+    };
+    let base = LinkBase::parse(&format!("https://{}/enroll", crate::world::SERVER_HOST))
+        .map_err(packages("link base"))?;
+    Ok((product, apk, connection, base))
+}
+
+/// The administrator sends one user an instruction message (link + QR); the
+/// device's user reads the link from it.
+pub(crate) fn send_instruction(
+    w: &mut World,
+    user: UserId,
+    now: SimTime,
+) -> Result<InvitationToken, HarnessError> {
+    let language = match user.get() % 3 {
+        0 => Language::English,
+        1 => Language::Japanese,
+        _ => Language::Russian,
+    };
+    let settings = InstructionSettings {
+        link_base: &w.link_base,
+        service_name: "Fleet MDM",
+        agent_name: "Fleet Agent",
+        android: AndroidDelivery::StandalonePackage,
+        language,
+    };
+    let at = w.now(now);
+    let batch = send_instructions(&mut w.ws, &[user], &settings, at, &mut w.admin_rng)
+        .map_err(packages("send instructions"))?;
+    let outgoing = batch
+        .messages
+        .into_iter()
+        .next()
+        .ok_or_else(|| HarnessError::Packages {
+            step: "send instructions",
+            message: format!("no message for {user}"),
+        })?;
+    // What the device opens is the link as the message carries it.
+    let link = mdm_packages::InvitationLink::parse_for(&outgoing.link.to_string(), &w.link_base)
+        .map_err(packages("read link"))?;
+    Ok(link.token().clone())
+}
+
+fn user_agent(i: u32) -> &'static str {
+    if i.is_multiple_of(4) {
+        "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Safari/537.36"
+    } else {
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36"
+    }
+}
+
+/// What the agent reports about how it was installed.
+fn install_report(source: InstallSource) -> InstallReport {
+    match source {
+        InstallSource::KnoxMobileEnrollment => InstallReport {
+            installer_package: Some("com.sec.enterprise.knox.cloudmdm.smdms".into()),
+            managing_package: None,
+            embedded_settings: false,
+        },
+        InstallSource::ThirdPartyEmm => InstallReport {
+            installer_package: Some("com.google.android.apps.work.clouddpc".into()),
+            managing_package: Some("com.google.android.apps.work.clouddpc".into()),
+            embedded_settings: false,
+        },
+        InstallSource::StandalonePackage => InstallReport {
+            installer_package: Some("com.google.android.packageinstaller".into()),
+            managing_package: None,
+            embedded_settings: true,
+        },
+        _ => InstallReport {
+            installer_package: Some("com.android.vending".into()),
+            managing_package: None,
+            embedded_settings: false,
+        },
+    }
+}
+
+/// The device opens its link; the agent is installed and connects.
+pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
+    let Some(d) = w.device(i) else { return Ok(()) };
+    let plan = d.plan;
+    let token = d
+        .token
+        .as_ref()
+        .map(InvitationToken::expose)
+        .unwrap_or_default();
+    let at = w.now(now);
+    let mut rng = draw::stream(w.opts.seed, i, Purpose::Keys);
+    let files = [("agent.apk", w.agent_apk.as_slice())];
+    let android_route = if plan.install == InstallSource::PlainApk {
+        mdm_packages::AndroidRoute::StoreListing { url: STORE_URL }
+    } else {
+        mdm_packages::AndroidRoute::StandalonePackage {
+            product: &w.product,
+            files: &files,
+            connection: &w.connection,
+        }
+    };
+    let routes = LinkRoutes {
+        android: android_route,
+        apple: mdm_packages::AppleRoute {
+            params: &w.apple_params,
+            signer: Some(&w.profile_signer),
+        },
+    };
+    let request = LinkRequest {
+        token: &token,
+        user_agent: user_agent(i),
+        hints: ClientHints::default(),
+    };
+    let answer =
+        answer_link(&mut w.ws, &request, &routes, at, &mut rng).map_err(packages("open link"))?;
+    // The agent finds the server: embedded in the package, or typed by the user.
+    let (device, address) = match answer {
+        LinkAnswer::AndroidPackage { device, package } => {
+            let opened =
+                StandalonePackage::open(package.into_bytes()).map_err(packages("open package"))?;
+            let embedded =
+                mdm_android::ServerAddress::parse(&opened.connection().server.to_string())
+                    .map_err(android("embedded address"))?;
+            (
+                device,
+                mdm_android::first_connection_address(
+                    InstallSource::StandalonePackage,
+                    Some(&embedded),
+                    None,
+                ),
+            )
+        }
+        LinkAnswer::AndroidStore { device, .. } => (
+            device,
+            mdm_android::first_connection_address(
+                InstallSource::PlainApk,
+                None,
+                Some(crate::world::SERVER_HOST),
+            ),
+        ),
+        LinkAnswer::Refused(reason) => {
+            Tally::count(&mut w.tally.refusals, &reason.to_string());
+            if let Some(d) = w.device_mut(i) {
+                d.stage = Stage::Lost;
+            }
+            w.queue.push(now.after(3600), i, Event::Reinstall);
+            return Ok(());
+        }
+        other => {
+            Tally::count(
+                &mut w.tally.refusals,
+                &format!("unexpected answer (HTTP {})", other.http_status()),
+            );
+            if let Some(d) = w.device_mut(i) {
+                d.stage = Stage::Done;
+            }
+            return Ok(());
+        }
+    };
+    address.map_err(android("first connection address"))?;
+    let group = w.ws.device(device).map_err(model("device"))?.group();
+    w.tally.check(
+        Inv::ThroughGroup,
+        (group != Some(Workspace::UNASSIGNED))
+            .then(|| format!("{device} did not land in Unassigned devices")),
+    );
+    let source_name = match plan.install {
+        InstallSource::PlainApk => "plain APK",
+        InstallSource::KnoxMobileEnrollment => "KNOX Mobile Enrollment",
+        InstallSource::ThirdPartyEmm => "third-party EMM",
+        _ => "standalone package",
+    };
+    Tally::count(&mut w.tally.installs, source_name);
+    // A standalone install gets its client certificate by one-time password
+    // (R-CL-1); a plain APK gets none automatically (R-AN-1 b).
+    let mut client_cert = None;
+    if plan.install == InstallSource::StandalonePackage {
+        let (_key, csr) = mdm_certs::Csr::for_device(&format!("android-{i}"), &mut rng)
+            .map_err(crate::pki::cert("device CSR"))?;
+        let certificate = w.pki.issue_device_certificate(
+            &csr,
+            &format!("user{}", plan.user),
+            &format!("android-{i}"),
+            at,
+            &mut rng,
+        )?;
+        let (mut delivery, otp) = ClientCertificateDelivery::new(
+            DeliveryPayload::Certificate(Box::new(certificate)),
+            OtpPolicy::default(),
+            at,
+            &mut rng,
+        );
+        w.ws.record_client_certificate_issued(device, at)
+            .map_err(model("client certificate issued"))?;
+        let fetched = match delivery
+            .redeem(otp.expose(), at + Duration::minutes(2))
+            .map_err(crate::pki::cert("redeem OTP"))?
+        {
+            DeliveryPayload::Certificate(c) => c.der().to_vec(),
+            DeliveryPayload::Pkcs12(_) => Vec::new(),
+        };
+        let digest = Sha256Digest::of(&fetched);
+        w.ws.record_client_certificate_applied(device, *digest.as_bytes(), at)
+            .map_err(model("client certificate applied"))?;
+        w.tally.client_certificates_applied += 1;
+        client_cert = Some(digest);
+    }
+    if let Some(d) = w.device_mut(i) {
+        d.model = Some(device);
+        d.client_cert = client_cert;
+        d.stage = Stage::Installing;
+    }
+    // The first sync completes the enrollment (in `mdm-android`'s endpoint).
+    w.queue.push(now.after(300), i, Event::Contact);
+    Ok(())
+}
+
+/// A second device opens a link that already enrolled one: refused (R-IN-1).
+pub(crate) fn reuse_link(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
+    let Some(token) = w
+        .device(i)
+        .and_then(|d| d.token.as_ref())
+        .map(InvitationToken::expose)
+    else {
+        return Ok(());
+    };
+    let consumed_before =
+        w.ws.invitation_for(&InvitationToken::parse(&token).map_err(model("token"))?)
+            .map(mdm_model::Invitation::state);
+    let at = w.now(now);
+    let mut rng = draw::stream(w.opts.seed ^ 0x5eed, i, Purpose::Keys);
+    let routes = LinkRoutes {
+        android: mdm_packages::AndroidRoute::StoreListing { url: STORE_URL },
+        apple: mdm_packages::AppleRoute {
+            params: &w.apple_params,
+            signer: Some(&w.profile_signer),
+        },
+    };
+    let request = LinkRequest {
+        token: &token,
+        user_agent: user_agent(i + 1),
+        hints: ClientHints::default(),
+    };
+    let answer =
+        answer_link(&mut w.ws, &request, &routes, at, &mut rng).map_err(packages("reuse link"))?;
+    let was_consumed = matches!(
+        consumed_before,
+        Some(mdm_model::InvitationState::Consumed { .. })
+    );
+    match answer {
+        LinkAnswer::Refused(reason) => {
+            Tally::count(&mut w.tally.refusals, &format!("second device: {reason}"));
+            w.tally.check(Inv::InvitationOnce, None);
+        }
+        LinkAnswer::AndroidStore { device, .. }
+        | LinkAnswer::AndroidPackage { device, .. }
+        | LinkAnswer::AppleProfile { device, .. } => {
+            // The second device got there first: the first one will be refused.
+            w.tally.check(
+                Inv::InvitationOnce,
+                was_consumed
+                    .then(|| format!("{device} enrolled on an invitation already consumed")),
+            );
+            w.ws.retire_device(device, at)
+                .map_err(model("retire second device"))?;
+            Tally::count(
+                &mut w.tally.refusals,
+                "second device enrolled first and was retired",
+            );
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Midnight-to-08:00 rule of R-PO-1: the latest daily definitions update at or before `at`.
+fn last_update(at: OffsetDateTime) -> OffsetDateTime {
+    let eight = at.replace_time(Time::from_hms(8, 0, 0).unwrap_or(Time::MIDNIGHT));
+    if eight <= at {
+        eight
+    } else {
+        eight - Duration::DAY
+    }
+}
+
+/// One sync: the agent's JSON request, the server's endpoint, the JSON answer.
+pub(crate) fn sync(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
+    let Some(d) = w.device(i) else { return Ok(()) };
+    let Some(id) = d.model else { return Ok(()) };
+    let at = w.now(now);
+    let last_sync = w.ws.device(id).map_err(model("device"))?.last_sync();
+    if !w.pki.rotation.device_can_connect(last_sync, at) {
+        return w.mark_lost(i, now, "missed the server-certificate rotation");
+    }
+    let updated = last_update(at);
+    let request = SyncRequest {
+        device_id: id,
+        client_certificate_sha256: d.client_cert,
+        applied_configuration_version: d.config_version,
+        agent: AgentInfo {
+            version: AGENT_VERSION.into(),
+            install: install_report(d.plan.install),
+        },
+        os_version: None,
+        status: DeviceStatus {
+            real_time_protection: true,
+            definitions_date: Some(updated),
+            last_scan: Some(LastScan {
+                at: updated + Duration::minutes(10),
+                result: ScanOutcome::Clean,
+            }),
+            license: AgentLicenseState::Active,
+            device_admin_granted: true,
+            accessibility_granted: true,
+        },
+        command_results: d.command_results.clone(),
+    };
+    let body = request.to_json().map_err(android("sync request"))?;
+    let faults = w.opts.scenario.faults;
+    if w.coin(i, now, 4, faults.drop_chance) {
+        Tally::count(&mut w.tally.message_faults, "sync request lost");
+        w.queue.push(now.after(900), i, Event::Contact);
+        return Ok(());
+    }
+    let copies = if w.coin(i, now, 5, faults.duplicate_chance) {
+        2
+    } else {
+        1
+    };
+    let mut answer = None;
+    for copy in 0..copies {
+        let parsed = SyncRequest::parse(&body).map_err(android("parse sync request"))?;
+        let result = w.android.handle_sync(&mut w.ws, &parsed, at);
+        if copy == 1 {
+            Tally::count(&mut w.tally.message_faults, "sync request duplicated");
+        }
+        if answer.is_none() {
+            answer = Some(result);
+        }
+    }
+    let Some(result) = answer else { return Ok(()) };
+    let response = match result {
+        Ok(response) => response,
+        Err(mdm_android::AndroidError::UnmanageableInstall { installer, .. }) => {
+            Tally::count(
+                &mut w.tally.refusals,
+                &format!("agent installed through {installer}: reinstall"),
+            );
+            return w.mark_lost(i, now, "agent installed through KNOX or another EMM");
+        }
+        Err(mdm_android::AndroidError::DeviceLeftManagement { .. }) => {
+            return w.mark_lost(i, now, "wiped: must enroll again");
+        }
+        Err(e) => {
+            return Err(HarnessError::Android {
+                step: "sync",
+                message: e.to_string(),
+            });
+        }
+    };
+    let json = response.to_json().map_err(android("sync response"))?;
+    let response = SyncResponse::parse(&json).map_err(android("parse sync response"))?;
+    w.tally.syncs += 1;
+    w.tally.syncs_this_hour += 1;
+    if w.device(i).is_some_and(|d| d.stage == Stage::Installing) {
+        w.enrolled(i, now, Platform::Android);
+    }
+    account_completed(w);
+    // The device applies the answer and runs its commands.
+    let results: Vec<CommandResult> = response
+        .commands
+        .iter()
+        .map(|c| CommandResult {
+            id: c.id,
+            status: CommandStatus::Done,
+            detail: None,
+            location: None,
+        })
+        .collect();
+    let wiped = response.device_state.is_terminal();
+    if let Some(d) = w.device_mut(i) {
+        if response.configuration_version.is_some() {
+            d.config_version = response.configuration_version;
+        }
+        d.command_results = results;
+    }
+    if wiped {
+        return w.mark_lost(i, now, "wiped: must enroll again");
+    }
+    let jitter = w.device(i).map_or(0, |d| d.plan.jitter_secs);
+    let next = response
+        .next_sync_at
+        .map_or(now.after(6 * 3600), |t| SimTime::of(t, w.start));
+    w.queue.push(next.after(jitter), i, Event::Contact);
+    Ok(())
+}
+
+/// The administrator queues a command for every enrolled Android device.
+pub(crate) fn queue_for_all(
+    w: &mut World,
+    command: FleetCommand,
+    now: SimTime,
+) -> Result<(), HarnessError> {
+    let kind = match command {
+        FleetCommand::DeviceLock => CommandKind::Lock,
+        FleetCommand::ScanNow | FleetCommand::SecurityInfo => CommandKind::ScanNow,
+        FleetCommand::DeviceInformation => CommandKind::Locate,
+    };
+    let at = w.now(now);
+    for i in 0..u32::try_from(w.devices.len()).unwrap_or(0) {
+        let Some(d) = w.device(i) else { continue };
+        let (Platform::Android, Stage::Enrolled, Some(id)) = (d.plan.platform, d.stage, d.model)
+        else {
+            continue;
+        };
+        if !w.ws.device(id).is_ok_and(|r| r.state().is_connected()) {
+            continue;
+        }
+        let command = w
+            .android
+            .commands
+            .enqueue(&w.ws, id, kind, at)
+            .map_err(android("enqueue"))?;
+        w.android_commands.insert(command, i);
+        w.tally.pending_commands += 1;
+    }
+    Ok(())
+}
+
+fn account_completed(w: &mut World) {
+    for done in w.android.commands.take_completed() {
+        w.android_commands.remove(&done.command.id);
+        w.tally.pending_commands = w.tally.pending_commands.saturating_sub(1);
+        let status = match done.result.status {
+            CommandStatus::Done => "done",
+            CommandStatus::Failed => "failed",
+            CommandStatus::Unknown => "unknown status",
+        };
+        Tally::count(
+            &mut w.tally.commands,
+            &format!("android {:?} {status}", done.command.kind),
+        );
+    }
+}
+
+/// At the end: Android commands not yet reported are pending, each with its reason.
+pub(crate) fn account_commands(w: &mut World) {
+    account_completed(w);
+    let mut pending: Vec<(u64, u32)> = w.android_commands.drain().collect();
+    pending.sort_unstable();
+    for (_, i) in pending {
+        let reason = match w.device(i).map(|d| (d.stage, d.plan.offline_at(w.horizon))) {
+            Some((Stage::Lost, _)) => "device lost",
+            Some((_, true)) => "device offline",
+            Some(_) => "awaiting the device's next sync",
+            None => "",
+        };
+        w.tally.check(
+            Inv::CommandsEnd,
+            reason
+                .is_empty()
+                .then(|| format!("device {i}: pending without a reason")),
+        );
+        Tally::count(
+            &mut w.tally.commands,
+            &format!("android command pending: {reason}"),
+        );
+    }
+}

@@ -1,0 +1,560 @@
+//! Simulated iPhones and iPads: they open the invitation link with a real
+//! User-Agent, verify the signed enrollment profile, get an identity
+//! certificate from a CSR, send real `Authenticate` and `TokenUpdate`
+//! plists, answer pushes and commands — all through `mdm-packages`,
+//! `mdm-apple`, `mdm-certs` and `mdm-model`.
+
+use mdm_apple::{
+    ApnsTopic, AppleEnrollment, CommandReport, CommandRequest, CommandStatus, CommandUuid,
+    DeviceMessage, EnrollmentEvent, EnrollmentIdentity, EnrollmentParams, HttpsUrl, ProfileSigner,
+    PushMagic, PushOptions, PushToken, ReportOutcome, ScepIdentity, TokenUpdate, decode,
+    push_request, verify_signed_profile,
+};
+use mdm_model::{Platform, SyncReport};
+use mdm_packages::{ClientHints, LinkAnswer, LinkRequest, LinkRoutes, open_link as answer_link};
+use rand_core::Rng;
+
+use crate::draw::{self, Purpose};
+use crate::error::model;
+use crate::pki::AdminPki;
+use crate::scenario::FleetCommand;
+use crate::tally::{Inv, Tally};
+use crate::world::{Event, Stage, World};
+use crate::{HarnessError, SimTime};
+
+fn apple(step: &'static str) -> impl Fn(mdm_apple::AppleError) -> HarnessError {
+    move |e| HarnessError::Apple {
+        step,
+        message: e.to_string(),
+    }
+}
+
+/// The workspace's enrollment-profile parameters (SCEP identity, the
+/// server's root CA) and the profile signer (the server's certificate).
+pub(crate) fn enrollment_setup(
+    pki: &AdminPki,
+) -> Result<(EnrollmentParams, ProfileSigner), HarnessError> {
+    let host = crate::world::SERVER_HOST;
+    let params = EnrollmentParams {
+        server_url: HttpsUrl::new("ServerURL", format!("https://{host}/mdm/server"))
+            .map_err(apple("server URL"))?,
+        check_in_url: Some(
+            HttpsUrl::new("CheckInURL", format!("https://{host}/mdm/checkin"))
+                .map_err(apple("check-in URL"))?,
+        ),
+        topic: ApnsTopic::new(pki.topic.as_str()).map_err(apple("topic"))?,
+        identity: EnrollmentIdentity::Scep(ScepIdentity {
+            name: Some("fleet-ca".into()),
+            subject: vec![
+                ("O".into(), crate::world::COMPANY.into()),
+                ("CN".into(), "%SerialNumber%".into()),
+            ],
+            challenge: Some("simulated-challenge".into()),
+            ..ScepIdentity::new(format!("https://{host}/scep"))
+        }),
+        server_root_ca_der: Some(pki.ca.certificate().der().to_vec()),
+        identifier_prefix: "example.fleet.mdm".into(),
+        organization: crate::world::COMPANY.into(),
+    };
+    let current = pki.rotation.current();
+    let chain = vec![
+        current.certificate.der().to_vec(),
+        pki.ca.certificate().der().to_vec(),
+    ];
+    let signer = ProfileSigner::new(&chain, current.key.pkcs8_der_secret())
+        .map_err(apple("profile signer"))?;
+    Ok((params, signer))
+}
+
+/// Real User-Agent strings: iPhone, an iPad before iPadOS 13, and an
+/// iPadOS 13+ iPad that presents itself as a Mac.
+fn user_agent(platform: Platform, variant: u32) -> (&'static str, bool) {
+    match (platform, variant % 2) {
+        (Platform::IPadOs, 0) => (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
+            true,
+        ),
+        (Platform::IPadOs, _) => (
+            "Mozilla/5.0 (iPad; CPU OS 12_5_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/12.1.2 Mobile/15E148 Safari/604.1",
+            false,
+        ),
+        _ => (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Mobile/15E148 Safari/604.1",
+            false,
+        ),
+    }
+}
+
+fn udid(i: u32) -> String {
+    format!("00008110-{:016X}", 0x001C_0000_0000_0000_u64 | u64::from(i))
+}
+
+fn push_identity(seed: u64, i: u32) -> Result<(PushToken, PushMagic), HarnessError> {
+    let mut rng = draw::stream(seed, i, Purpose::Keys);
+    let mut token = vec![0u8; 32];
+    rng.fill_bytes(&mut token);
+    let magic = format!(
+        "{:08X}-{:04X}-4{:03X}-A{:03X}-{:012X}",
+        rng.next_u32(),
+        rng.next_u32() & 0xffff,
+        rng.next_u32() & 0xfff,
+        rng.next_u32() & 0xfff,
+        rng.next_u64() & 0xffff_ffff_ffff
+    );
+    Ok((
+        PushToken::new(token).map_err(apple("push token"))?,
+        PushMagic::new(magic).map_err(apple("push magic"))?,
+    ))
+}
+
+/// The device opens its invitation link, installs the profile and checks in.
+pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
+    let Some(d) = w.device(i) else { return Ok(()) };
+    let platform = d.plan.platform;
+    let token = d
+        .token
+        .as_ref()
+        .map(mdm_model::InvitationToken::expose)
+        .unwrap_or_default();
+    let (ua, needs_probe) = user_agent(platform, i);
+    let at = w.now(now);
+    let mut rng = draw::stream(w.opts.seed, i, Purpose::Keys);
+    let routes = LinkRoutes {
+        android: mdm_packages::AndroidRoute::StoreListing {
+            url: crate::device_android::STORE_URL,
+        },
+        apple: mdm_packages::AppleRoute {
+            params: &w.apple_params,
+            signer: Some(&w.profile_signer),
+        },
+    };
+    let mut request = LinkRequest {
+        token: &token,
+        user_agent: ua,
+        hints: ClientHints::default(),
+    };
+    let mut answer =
+        answer_link(&mut w.ws, &request, &routes, at, &mut rng).map_err(packages("open link"))?;
+    if let LinkAnswer::NeedsTouchHint { .. } = answer {
+        // The probe page reloads the link with the touch points it saw.
+        request.hints = ClientHints::from_query("touch=5");
+        answer = answer_link(&mut w.ws, &request, &routes, at, &mut rng)
+            .map_err(packages("open link"))?;
+    } else if needs_probe {
+        w.tally.check(
+            Inv::AppleNeedsApns,
+            Some(format!(
+                "device {i}: a desktop-class iPad UA was routed without a touch probe"
+            )),
+        );
+    }
+    let (device, profile) = match answer {
+        LinkAnswer::AppleProfile {
+            device,
+            profile,
+            platform: routed,
+            ..
+        } => {
+            if routed != platform {
+                Tally::count(&mut w.tally.refusals, "platform misdetected");
+            }
+            (device, profile)
+        }
+        LinkAnswer::Refused(reason) => {
+            Tally::count(&mut w.tally.refusals, &reason.to_string());
+            return refused(w, i, now, reason);
+        }
+        other => {
+            Tally::count(
+                &mut w.tally.refusals,
+                &format!("unexpected answer (HTTP {})", other.http_status()),
+            );
+            if let Some(d) = w.device_mut(i) {
+                d.stage = Stage::Done;
+            }
+            return Ok(());
+        }
+    };
+    // The device lands in Unassigned devices (R-GR-1).
+    let group = w.ws.device(device).map_err(model("device"))?.group();
+    w.tally.check(
+        Inv::ThroughGroup,
+        (group != Some(mdm_model::Workspace::UNASSIGNED))
+            .then(|| format!("{device} did not land in Unassigned devices")),
+    );
+    // The device verifies the signed profile and reads the topic it carries.
+    let verified = verify_signed_profile(&profile).map_err(apple("verify profile"))?;
+    let topic =
+        profile_topic(&verified.plist().map_err(apple("profile plist"))?).ok_or_else(|| {
+            HarnessError::Apple {
+                step: "profile topic",
+                message: "no com.apple.mdm payload".into(),
+            }
+        })?;
+    let apns_ok =
+        w.ws.apns_certificate()
+            .is_some_and(|a| a.is_valid_at(at) && a.topic() == topic.as_str());
+    w.tally.check(
+        Inv::AppleNeedsApns,
+        (!apns_ok).then(|| {
+            format!("{device} got a profile without a valid APNs certificate for its topic")
+        }),
+    );
+    let generation = w
+        .topics
+        .iter()
+        .position(|t| t == topic.as_str())
+        .unwrap_or(0);
+    // SCEP, simulated: the device makes a key and CSR, the workspace CA signs it.
+    let (_key, csr) =
+        mdm_certs::Csr::for_device(&udid(i), &mut rng).map_err(crate::pki::cert("device CSR"))?;
+    let identity = w.pki.issue_device_certificate(
+        &csr,
+        &format!("user{}", w.device(i).map_or(0, |d| d.plan.user)),
+        &udid(i),
+        at,
+        &mut rng,
+    )?;
+    if !identity.is_signed_by(w.pki.ca.certificate()) {
+        return Err(HarnessError::Apple {
+            step: "identity",
+            message: "identity not signed by the workspace CA".into(),
+        });
+    }
+    // Check-in: Authenticate, then TokenUpdate; the server parses both.
+    let device_id = mdm_apple::DeviceId::Udid(udid(i));
+    let mut enrollment =
+        AppleEnrollment::new(ApnsTopic::new(w.pki.topic.as_str()).map_err(apple("topic"))?);
+    let authenticate = mdm_apple::Authenticate::new(topic.clone(), device_id.clone())
+        .to_xml()
+        .map_err(apple("Authenticate"))?;
+    if w.coin(i, now, 2, w.opts.scenario.faults.malformed_checkin_chance) {
+        let truncated = authenticate
+            .get(..authenticate.len() / 2)
+            .unwrap_or_default();
+        if decode(truncated).is_err() {
+            Tally::count(&mut w.tally.message_faults, "malformed check-in refused");
+        } else {
+            w.tally.check(
+                Inv::NoPanic,
+                Some(format!("device {i}: a truncated check-in was accepted")),
+            );
+        }
+    }
+    let DeviceMessage::Authenticate(auth) =
+        decode(&authenticate).map_err(apple("decode Authenticate"))?
+    else {
+        return Err(HarnessError::Apple {
+            step: "decode Authenticate",
+            message: "wrong message type".into(),
+        });
+    };
+    enrollment
+        .authenticate(&auth)
+        .map_err(apple("authenticate"))?;
+    let (push_token, magic) = push_identity(w.opts.seed, i)?;
+    let update = TokenUpdate::new(topic, device_id, push_token, magic)
+        .to_xml()
+        .map_err(apple("TokenUpdate"))?;
+    let DeviceMessage::TokenUpdate(update) =
+        decode(&update).map_err(apple("decode TokenUpdate"))?
+    else {
+        return Err(HarnessError::Apple {
+            step: "decode TokenUpdate",
+            message: "wrong message type".into(),
+        });
+    };
+    match enrollment.token_update(&update) {
+        Ok(EnrollmentEvent::Enrolled) => {}
+        Ok(_) => {}
+        Err(e) => {
+            Tally::count(&mut w.tally.refusals, &format!("check-in refused: {e}"));
+            return w.mark_lost(i, now, "check-in refused");
+        }
+    }
+    w.ws.complete_enrollment(device, at)
+        .map_err(model("complete enrollment"))?;
+    if let Some(d) = w.device_mut(i) {
+        d.model = Some(device);
+        d.topic_generation = u8::try_from(generation).unwrap_or(u8::MAX);
+    }
+    w.enrolled(i, now, platform);
+    let jitter = w.device(i).map_or(0, |d| d.plan.jitter_secs);
+    w.queue.push(now.after(600 + jitter), i, Event::Contact);
+    Ok(())
+}
+
+fn refused(
+    w: &mut World,
+    i: u32,
+    now: SimTime,
+    reason: mdm_model::Refusal,
+) -> Result<(), HarnessError> {
+    use mdm_model::Refusal as R;
+    match reason {
+        // The administrator must fix the workspace; the user tries again a day later.
+        R::NoApnsCertificate | R::ApnsCertificateExpired | R::ApnsCertificateNotYetValid => {
+            w.queue.push(now.after(86_400), i, Event::OpenLink);
+            Ok(())
+        }
+        // A used, expired or revoked invitation: ask for a new one.
+        _ => {
+            if let Some(d) = w.device_mut(i) {
+                d.stage = Stage::Lost;
+            }
+            w.queue.push(now.after(3600), i, Event::Reinstall);
+            Ok(())
+        }
+    }
+}
+
+fn packages(step: &'static str) -> impl Fn(mdm_packages::PackagesError) -> HarnessError {
+    move |e| HarnessError::Packages {
+        step,
+        message: e.to_string(),
+    }
+}
+
+/// The `Topic` of the profile's `com.apple.mdm` payload.
+fn profile_topic(plist: &mdm_apple::plist::Value) -> Option<ApnsTopic> {
+    let payloads = plist.as_dictionary()?.get("PayloadContent")?.as_array()?;
+    payloads.iter().find_map(|p| {
+        let p = p.as_dictionary()?;
+        (p.get("PayloadType")?.as_string()? == "com.apple.mdm")
+            .then(|| p.get("Topic")?.as_string())
+            .flatten()
+            .and_then(|t| ApnsTopic::new(t).ok())
+    })
+}
+
+/// The scheduled contact: the server pushes, the device checks in (Idle),
+/// answers what is queued, and the model records the contact.
+pub(crate) fn check_in(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
+    if !push(w, i, now)? {
+        return Ok(());
+    }
+    serve(w, i, now)?;
+    let Some(id) = w.device(i).and_then(|d| d.model) else {
+        return Ok(());
+    };
+    let at = w.now(now);
+    let outcome =
+        w.ws.record_sync(id, &SyncReport::default(), at)
+            .map_err(model("record check-in"))?;
+    w.tally.syncs += 1;
+    w.tally.syncs_this_hour += 1;
+    let jitter = w.device(i).map_or(0, |d| d.plan.jitter_secs);
+    w.queue.push(
+        SimTime::of(outcome.next_sync_due, w.start).after(jitter),
+        i,
+        Event::Contact,
+    );
+    Ok(())
+}
+
+/// A push for queued commands.
+pub(crate) fn serve_commands(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
+    if push(w, i, now)? {
+        serve(w, i, now)?;
+    }
+    Ok(())
+}
+
+/// Sends the push through (simulated) APNs: it reaches the device only when
+/// the workspace's APNs certificate is valid and its topic is the one the
+/// device enrolled under. A device whose topic changed is stranded.
+fn push(w: &mut World, i: u32, now: SimTime) -> Result<bool, HarnessError> {
+    let at = w.now(now);
+    let Some(record) = w.ws.apns_certificate() else {
+        return Ok(false);
+    };
+    let valid = record.is_valid_at(at);
+    let topic = ApnsTopic::new(record.topic()).map_err(apple("topic"))?;
+    let (token, magic) = push_identity(w.opts.seed, i)?;
+    let request = push_request(&topic, &token, &magic, &PushOptions::default());
+    if !valid {
+        Tally::count(
+            &mut w.tally.message_faults,
+            "push refused: APNs certificate expired",
+        );
+        w.queue.push(now.after(86_400), i, Event::Contact);
+        return Ok(false);
+    }
+    let device_topic = w
+        .device(i)
+        .and_then(|d| w.topics.get(usize::from(d.topic_generation)));
+    let header_topic = request
+        .headers
+        .iter()
+        .find(|(k, _)| *k == "apns-topic")
+        .map(|(_, v)| v.as_str());
+    if device_topic.map(String::as_str) != header_topic {
+        w.mark_lost(i, now, "stranded: APNs topic changed")?;
+        return Ok(false);
+    }
+    if w.coin(i, now, 3, w.opts.scenario.faults.drop_chance) {
+        Tally::count(&mut w.tally.message_faults, "push lost");
+        w.queue.push(now.after(900), i, Event::CommandPush);
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// The device connects: `Idle`, then one report per command until the queue
+/// has nothing it will take now.
+fn serve(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
+    let Some(mut queue) = w.apple_queues.remove(&i) else {
+        return Ok(());
+    };
+    let device_id = mdm_apple::DeviceId::Udid(udid(i));
+    queue.begin_connection();
+    let idle = report_bytes(&CommandReport::idle(device_id.clone()))?;
+    let mut next: Option<CommandRequest> = queue.respond(&decode_report(&idle)?).1.cloned();
+    let mut deferred = false;
+    let mut salt = 10;
+    while let Some(command) = next.take() {
+        salt += 1;
+        let faults = w.opts.scenario.faults;
+        let status = if w.coin(i, now, salt, faults.not_now_chance) {
+            CommandStatus::NotNow
+        } else if w.coin(i, now, salt + 100, faults.command_error_chance) {
+            CommandStatus::Error
+        } else {
+            CommandStatus::Acknowledged
+        };
+        let report = report_bytes(&CommandReport::result(
+            device_id.clone(),
+            command.uuid.clone(),
+            status,
+            mdm_apple::plist::Dictionary::new(),
+        ))?;
+        let parsed = decode_report(&report)?;
+        let (outcome, following) = queue.respond(&parsed);
+        let following = following.cloned();
+        if w.coin(i, now, salt + 200, faults.duplicate_chance) {
+            let again = queue.record(&parsed);
+            if !matches!(
+                again,
+                ReportOutcome::Duplicate(_) | ReportOutcome::Deferred(_)
+            ) {
+                w.tally.check(
+                    Inv::CommandsEnd,
+                    Some(format!(
+                        "device {i}: a duplicated report changed the queue: {again:?}"
+                    )),
+                );
+            }
+            Tally::count(&mut w.tally.message_faults, "command report duplicated");
+        }
+        match outcome {
+            ReportOutcome::Finished(_, status) => {
+                w.tally.pending_commands = w.tally.pending_commands.saturating_sub(1);
+                let name = format!(
+                    "apple {} {}",
+                    command.command.request_type().as_str(),
+                    status.as_str()
+                );
+                Tally::count(&mut w.tally.commands, &name);
+            }
+            ReportOutcome::Deferred(_) => deferred = true,
+            other => w.tally.check(
+                Inv::CommandsEnd,
+                Some(format!("device {i}: unexpected {other:?}")),
+            ),
+        }
+        next = following;
+    }
+    if queue.pending_len() > 0 {
+        if deferred {
+            w.queue.push(now.after(3600), i, Event::CommandPush);
+        }
+        w.apple_queues.insert(i, queue);
+    }
+    Ok(())
+}
+
+fn report_bytes(report: &CommandReport) -> Result<Vec<u8>, HarnessError> {
+    report.to_xml().map_err(apple("command report"))
+}
+
+fn decode_report(bytes: &[u8]) -> Result<CommandReport, HarnessError> {
+    match decode(bytes).map_err(apple("decode report"))? {
+        DeviceMessage::Report(r) => Ok(r.message),
+        _ => Err(HarnessError::Apple {
+            step: "decode report",
+            message: "not a command report".into(),
+        }),
+    }
+}
+
+/// The administrator queues a command for every enrolled Apple device and pushes.
+pub(crate) fn queue_for_all(
+    w: &mut World,
+    command: FleetCommand,
+    now: SimTime,
+) -> Result<(), HarnessError> {
+    let mut rng = draw::stream(
+        w.opts.seed ^ u64::from(now.0),
+        crate::queue::ADMIN,
+        Purpose::Admin,
+    );
+    let targets: Vec<u32> = (0..u32::try_from(w.devices.len()).unwrap_or(0))
+        .filter(|&i| {
+            w.device(i)
+                .is_some_and(|d| d.plan.platform.is_apple() && d.stage == Stage::Enrolled)
+        })
+        .collect();
+    for i in targets {
+        let request = CommandRequest::new(CommandUuid::random(&mut rng), apple_command(command));
+        w.apple_queues
+            .entry(i)
+            .or_default()
+            .enqueue(request)
+            .map_err(apple("enqueue"))?;
+        w.tally.pending_commands += 1;
+        let jitter = w.device(i).map_or(0, |d| d.plan.jitter_secs);
+        w.queue.push(now.after(jitter / 4), i, Event::CommandPush);
+    }
+    Ok(())
+}
+
+fn apple_command(command: FleetCommand) -> mdm_apple::Command {
+    match command {
+        FleetCommand::DeviceInformation | FleetCommand::ScanNow => {
+            mdm_apple::Command::DeviceInformation(mdm_apple::DeviceInformation::common())
+        }
+        FleetCommand::SecurityInfo => mdm_apple::Command::SecurityInfo(mdm_apple::SecurityInfo),
+        FleetCommand::DeviceLock => mdm_apple::Command::DeviceLock(mdm_apple::DeviceLock {
+            message: Some("This device was locked by your administrator.".into()),
+            phone_number: None,
+            pin: None,
+        }),
+    }
+}
+
+/// At the end: commands still queued are pending, each with its reason.
+pub(crate) fn account_commands(w: &mut World) {
+    let mut queues: Vec<_> = w.apple_queues.drain().collect();
+    queues.sort_by_key(|(i, _)| *i);
+    for (i, queue) in queues {
+        let reason = match w.device(i).map(|d| (d.stage, d.plan.offline_at(w.horizon))) {
+            Some((Stage::Lost, _)) => "device lost or stranded",
+            Some((_, true)) => "device offline",
+            Some(_) => "deferred by the device (NotNow) or awaiting its next push",
+            None => "",
+        };
+        for pending in queue.pending() {
+            let name = format!(
+                "apple {} pending: {reason}",
+                pending.request.command.request_type().as_str()
+            );
+            w.tally.check(
+                Inv::CommandsEnd,
+                reason
+                    .is_empty()
+                    .then(|| format!("device {i}: pending without a reason")),
+            );
+            Tally::count(&mut w.tally.commands, &name);
+        }
+    }
+}
