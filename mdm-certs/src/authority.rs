@@ -19,8 +19,11 @@ pub struct Validity {
 }
 
 impl Validity {
-    /// A window from `not_before` to `not_after`; refused if it is empty.
+    /// A window from `not_before` to `not_after`, both truncated to whole
+    /// seconds (what X.509 encodes); refused if it is empty.
     pub fn new(not_before: OffsetDateTime, not_after: OffsetDateTime) -> Result<Self> {
+        let whole = |t: OffsetDateTime| t.replace_nanosecond(0).unwrap_or(t);
+        let (not_before, not_after) = (whole(not_before), whole(not_after));
         if not_after <= not_before {
             return Err(CertError::InvalidValidity {
                 not_before,
@@ -364,5 +367,22 @@ mod tests {
             Validity::new(t, t),
             Err(CertError::InvalidValidity { .. })
         ));
+        let sub = datetime!(2026-01-01 0:00:00.5 UTC);
+        assert!(Validity::new(t, sub).is_err());
+    }
+
+    #[test]
+    fn issued_validity_matches_requested_to_the_second() {
+        let ca = test_ca();
+        let start = datetime!(2026-02-03 4:05:06.789 UTC);
+        let v = Validity::days(start, 10).unwrap();
+        let subject = SubjectName::common_name("x").unwrap();
+        let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256, &mut rng(5)).unwrap();
+        let cert = ca
+            .issue_leaf(LeafKind::Client, &subject, Vec::new(), &key, v, &mut rng(6))
+            .unwrap();
+        assert_eq!(cert.info().not_before, datetime!(2026-02-03 4:05:06 UTC));
+        assert_eq!(cert.info().not_before, v.not_before());
+        assert_eq!(cert.info().not_after, v.not_after());
     }
 }

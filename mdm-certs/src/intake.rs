@@ -64,6 +64,13 @@ pub struct ApnsCertificateDetails {
     pub fingerprint: Fingerprint,
 }
 
+impl ApnsCertificateDetails {
+    /// The expiry watch for this certificate at `now`.
+    pub fn expiry_status(&self, now: OffsetDateTime) -> crate::ExpiryStatus {
+        crate::ExpiryStatus::at(self.not_before, self.not_after, now)
+    }
+}
+
 /// An accepted APNs certificate: the details, and the certificate paired with
 /// the workspace key, ready for APNs and for a backup.
 pub struct AcceptedApnsCertificate {
