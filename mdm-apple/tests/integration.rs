@@ -5,6 +5,7 @@ mod integration {
     pub mod fixtures;
     mod messages;
     mod profiles;
+    mod responses;
     pub mod schema;
     mod signing;
     mod snapshots;
