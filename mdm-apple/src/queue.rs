@@ -9,7 +9,7 @@
 //! * Reports are idempotent: a repeated final report, or one for a command
 //!   never queued, changes nothing and is reported as such.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 
 use crate::command::{CommandRequest, RequestType};
 use crate::error::{AppleError, Result};
@@ -59,7 +59,7 @@ pub struct CommandQueue {
     pending: VecDeque<PendingCommand>,
     skipped: HashSet<CommandUuid>,
     finished: Vec<FinishedCommand>,
-    finished_uuids: HashMap<CommandUuid, usize>,
+    finished_uuids: HashSet<CommandUuid>,
 }
 
 impl CommandQueue {
@@ -74,7 +74,7 @@ impl CommandQueue {
     /// [`AppleError::DuplicateCommand`] when its UUID is pending or finished.
     pub fn enqueue(&mut self, request: CommandRequest) -> Result<()> {
         let uuid = &request.uuid;
-        if self.finished_uuids.contains_key(uuid)
+        if self.finished_uuids.contains(uuid)
             || self.pending.iter().any(|p| &p.request.uuid == uuid)
         {
             return Err(AppleError::DuplicateCommand {
@@ -114,7 +114,7 @@ impl CommandQueue {
             }
             (_, Some(uuid)) => uuid,
         };
-        if self.finished_uuids.contains_key(uuid) {
+        if self.finished_uuids.contains(uuid) {
             return ReportOutcome::Duplicate(uuid.clone());
         }
         let Some(index) = self.pending.iter().position(|p| &p.request.uuid == uuid) else {
@@ -125,8 +125,7 @@ impl CommandQueue {
                 return ReportOutcome::Unknown(uuid.clone());
             };
             self.skipped.remove(uuid);
-            self.finished_uuids
-                .insert(uuid.clone(), self.finished.len());
+            self.finished_uuids.insert(uuid.clone());
             self.finished.push(FinishedCommand {
                 uuid: uuid.clone(),
                 request_type: done.request.command.request_type(),
@@ -171,11 +170,17 @@ impl CommandQueue {
         &self.finished
     }
 
-    /// The final report of a finished command.
+    /// The final report of a finished command (until taken).
     pub fn result_of(&self, uuid: &CommandUuid) -> Option<&FinishedCommand> {
-        self.finished_uuids
-            .get(uuid)
-            .and_then(|i| self.finished.get(*i))
+        self.finished.iter().find(|f| &f.uuid == uuid)
+    }
+
+    /// Hands over the finished commands (for storage or webhooks) and
+    /// frees their reports. Their UUIDs are remembered, so a late repeated
+    /// report is still recognised as a duplicate and the UUID cannot be
+    /// enqueued again.
+    pub fn take_finished(&mut self) -> Vec<FinishedCommand> {
+        std::mem::take(&mut self.finished)
     }
 
     /// Whether a command is deferred for the rest of this connection.
@@ -247,8 +252,15 @@ mod tests {
             q.result_of(&uuid(1)).map(|f| f.request_type.clone()),
             Some(RequestType::DeviceLock)
         );
-        // Enqueueing a finished UUID again is refused.
+        // Enqueueing a finished UUID again is refused, even after the records are taken.
         assert!(q.enqueue(req(1)).is_err());
+        assert_eq!(q.take_finished().len(), 2);
+        assert!(q.finished().is_empty());
+        assert!(q.enqueue(req(1)).is_err());
+        assert_eq!(
+            q.record(&report(1, CommandStatus::Acknowledged)),
+            ReportOutcome::Duplicate(uuid(1))
+        );
     }
 
     #[test]
