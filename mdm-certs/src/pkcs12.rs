@@ -144,6 +144,16 @@ impl Pkcs12 {
     /// `source_name` (the file name) goes into errors.
     pub fn read(bytes: &[u8], password: &str, source_name: &str) -> Result<Pkcs12Contents> {
         let name = || source_name.to_owned();
+        // Key derivation cost is chosen by whoever made the file: refuse
+        // absurd iteration counts before deriving anything.
+        if let Some(count) = max_salt_iterations(bytes, 0)
+            && count > MAX_READ_ITERATIONS
+        {
+            return Err(CertError::InvalidPkcs12 {
+                source_name: name(),
+                reason: format!("{count} key-derivation iterations (limit {MAX_READ_ITERATIONS})"),
+            });
+        }
         let store = p12_keystore::KeyStore::from_pkcs12(bytes, password).map_err(|e| match e {
             p12_keystore::error::Error::MacError(_)
             | p12_keystore::error::Error::UnpadError
@@ -198,12 +208,12 @@ impl Pkcs12 {
     }
 }
 
-/// The contents of a DER SEQUENCE at the start of `bytes`, if well-formed.
-fn der_sequence_contents(bytes: &[u8]) -> Option<&[u8]> {
+/// The most key-derivation iterations a file may ask for when read.
+const MAX_READ_ITERATIONS: u64 = 10_000_000;
+
+/// One DER TLV: (tag, contents, rest). Definite lengths only.
+fn der_tlv(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let (&tag, rest) = bytes.split_first()?;
-    if tag != 0x30 {
-        return None;
-    }
     let (&first, rest) = rest.split_first()?;
     let (len, rest) = if first < 0x80 {
         (usize::from(first), rest)
@@ -218,7 +228,52 @@ fn der_sequence_contents(bytes: &[u8]) -> Option<&[u8]> {
             .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
         (len, rest)
     };
-    rest.get(..len)
+    if rest.len() < len {
+        return None;
+    }
+    let (contents, rest) = rest.split_at(len);
+    Some((tag, contents, rest))
+}
+
+/// The largest iteration count in the file: PKCS#12 and PKCS#5 put them in
+/// the same shape, a SEQUENCE holding an OCTET STRING salt immediately
+/// followed by an INTEGER count (MacData, PBEParameter, PBKDF2-params).
+/// Walks SEQUENCEs, SETs, context tags and OCTET STRINGs that hold DER,
+/// at most 24 levels deep.
+fn max_salt_iterations(bytes: &[u8], depth: u8) -> Option<u64> {
+    if depth > 24 {
+        return None;
+    }
+    let mut best: Option<u64> = None;
+    let mut rest = bytes;
+    let mut previous_tag = 0u8;
+    while let Some((tag, contents, tail)) = der_tlv(rest) {
+        if tag == 0x02 && previous_tag == 0x04 && !contents.is_empty() {
+            let value = if contents.len() > 8 {
+                u64::MAX
+            } else {
+                contents
+                    .iter()
+                    .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+            };
+            best = best.max(Some(value));
+        }
+        let constructed = tag & 0x20 != 0;
+        if constructed || tag == 0x04 {
+            best = best.max(max_salt_iterations(contents, depth + 1));
+        }
+        previous_tag = tag;
+        rest = tail;
+    }
+    best
+}
+
+/// The contents of a DER SEQUENCE at the start of `bytes`, if well-formed.
+fn der_sequence_contents(bytes: &[u8]) -> Option<&[u8]> {
+    match der_tlv(bytes)? {
+        (0x30, contents, _) => Some(contents),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -244,6 +299,32 @@ mod tests {
         let pw = BackupPassword::new("long enough pw", "long enough pw").unwrap();
         assert_eq!(pw.expose(), "long enough pw");
         assert!(!format!("{pw:?}").contains("long"));
+    }
+
+    #[test]
+    fn iteration_counts_are_found_and_capped() {
+        let ca = test_ca();
+        let id = ClientIdentity::new("dave", None).unwrap();
+        let v = Validity::days(datetime!(2026-02-01 0:00 UTC), 30).unwrap();
+        let issued = ca
+            .issue_client_certificate_with_key(&id, v, KeyAlgorithm::EcdsaP256, &mut rng(9))
+            .unwrap();
+        let p12 = Pkcs12::write(&issued, &[], "dave", "pass word 123").unwrap();
+        assert_eq!(max_salt_iterations(&p12, 0), Some(ITERATIONS));
+        // Raise the MAC iteration count (the last INTEGER 100000 in the file).
+        let needle = [0x02, 0x03, 0x01, 0x86, 0xa0];
+        let pos = p12.windows(5).rposition(|w| w == needle).unwrap();
+        let mut big = p12.clone();
+        big[pos + 2] = 0xff;
+        assert_eq!(max_salt_iterations(&big, 0), Some(0xff86a0));
+        let mut huge = p12[..pos].to_vec();
+        huge.extend_from_slice(&[0x02, 0x03, 0xff, 0xff, 0xff]);
+        huge.extend_from_slice(&p12[pos + 5..]);
+        assert!(max_salt_iterations(&huge, 0).unwrap() > MAX_READ_ITERATIONS);
+        assert!(matches!(
+            Pkcs12::read(&huge, "pass word 123", "huge.p12"),
+            Err(CertError::InvalidPkcs12 { .. })
+        ));
     }
 
     #[test]
