@@ -343,3 +343,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn webhook_raw_payloads_decode_to_the_same_messages() {
+    use base64::Engine;
+    for (json, file) in [
+        ("Authenticate.2.json", "Authenticate.2.plist"),
+        ("DeviceInformation.1.json", "DeviceInformation.1.plist"),
+    ] {
+        let text = std::fs::read_to_string(
+            shared()
+                .join("vectors/nanomdm/service/webhook/testdata")
+                .join(json),
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let event = v.as_object().unwrap().values().next().unwrap();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(event["raw_payload"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(
+            decode(&raw).unwrap(),
+            decode(&vector(file)).unwrap(),
+            "{json}"
+        );
+    }
+}

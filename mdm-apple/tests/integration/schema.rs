@@ -361,3 +361,59 @@ fn the_checker_catches_violations() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn nanomdm_reference_enrollment_profile_passes_the_checker_and_matches_our_shape() {
+    // A real-world enrollment profile (nanomdm's docs) passes the same checker…
+    let path = shared().join("vectors/nanomdm/docs/enroll.mobileconfig");
+    let theirs = plist::Value::from_file(path)
+        .unwrap()
+        .into_dictionary()
+        .unwrap();
+    let violations = profile_violations(&theirs);
+    assert!(violations.is_empty(), "{violations:?}");
+    // …and ours, built from the same facts, has the same payload types and MDM keys.
+    let mut scep = ScepIdentity::new("https://mdm.example.org/scep");
+    scep.challenge = Some("SCEP-CHALLENGE-HERE".into());
+    let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(3);
+    let ours = enrollment_profile(
+        &EnrollmentParams {
+            server_url: HttpsUrl::new("ServerURL", "https://mdm.example.org/mdm").unwrap(),
+            check_in_url: None,
+            topic: ApnsTopic::new(TOPIC).unwrap(),
+            identity: EnrollmentIdentity::Scep(scep),
+            server_root_ca_der: None,
+            identifier_prefix: "com.example".into(),
+            organization: "Example".into(),
+        },
+        &mut rng,
+    )
+    .unwrap()
+    .to_dictionary();
+    let shape = |d: &Dictionary| -> Vec<(String, Vec<String>)> {
+        d.get("PayloadContent")
+            .and_then(Value::as_array)
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let p = p.as_dictionary().unwrap();
+                let t = p
+                    .get("PayloadType")
+                    .and_then(Value::as_string)
+                    .unwrap()
+                    .to_owned();
+                let mut keys: Vec<String> = p
+                    .keys()
+                    .filter(|k| !k.starts_with("Payload") && *k != "ServerCapabilities")
+                    .cloned()
+                    .collect();
+                if let Some(inner) = p.get("PayloadContent").and_then(Value::as_dictionary) {
+                    keys.extend(inner.keys().map(|k| format!("PayloadContent.{k}")));
+                }
+                keys.sort();
+                (t, keys)
+            })
+            .collect()
+    };
+    assert_eq!(shape(&ours), shape(&theirs));
+}
