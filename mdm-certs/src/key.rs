@@ -179,6 +179,13 @@ impl PrivateKey {
             "PRIVATE KEY" => Self::from_pkcs8_der(doc.as_bytes()),
             "ENCRYPTED PRIVATE KEY" => {
                 let password = password.ok_or(CertError::KeyPasswordRequired)?;
+                if let Some(count) = crate::pkcs12::max_salt_iterations(doc.as_bytes(), 0)
+                    && count > crate::pkcs12::MAX_READ_ITERATIONS
+                {
+                    return Err(CertError::InvalidPrivateKey {
+                        reason: format!("{count} key-derivation iterations requested"),
+                    });
+                }
                 let info =
                     pkcs8::EncryptedPrivateKeyInfoRef::try_from(doc.as_bytes()).map_err(|e| {
                         CertError::InvalidPrivateKey {
@@ -402,8 +409,24 @@ mod tests {
             PrivateKey::from_pkcs8_pem(&pem, Some("wrong")),
             Err(CertError::KeyPasswordWrong)
         ));
+        let (_, doc) = pkcs8::SecretDocument::from_pem(&pem).unwrap();
+        assert_eq!(
+            crate::pkcs12::max_salt_iterations(doc.as_bytes(), 0),
+            Some(u64::from(PBKDF2_ITERATIONS))
+        );
         let back = PrivateKey::from_pkcs8_pem(&pem, Some("correct horse")).unwrap();
         assert_eq!(back.public_key_raw(), key.public_key_raw());
+    }
+
+    #[test]
+    fn key_types_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<PrivateKey>();
+        check::<crate::CertificateAuthority>();
+        check::<crate::Certificate>();
+        check::<crate::ServerCertificateRotation>();
+        check::<crate::ClientCertificateDelivery>();
+        check::<crate::PushPortalStandIn>();
     }
 
     #[test]

@@ -209,7 +209,7 @@ impl Pkcs12 {
 }
 
 /// The most key-derivation iterations a file may ask for when read.
-const MAX_READ_ITERATIONS: u64 = 10_000_000;
+pub(crate) const MAX_READ_ITERATIONS: u64 = 10_000_000;
 
 /// One DER TLV: (tag, contents, rest). Definite lengths only.
 fn der_tlv(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
@@ -240,7 +240,7 @@ fn der_tlv(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 /// followed by an INTEGER count (MacData, PBEParameter, PBKDF2-params).
 /// Walks SEQUENCEs, SETs, context tags and OCTET STRINGs that hold DER,
 /// at most 24 levels deep.
-fn max_salt_iterations(bytes: &[u8], depth: u8) -> Option<u64> {
+pub(crate) fn max_salt_iterations(bytes: &[u8], depth: u8) -> Option<u64> {
     if depth > 24 {
         return None;
     }
