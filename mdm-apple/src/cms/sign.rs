@@ -62,12 +62,12 @@ impl ProfileSigner {
     /// X.509 or an empty chain, [`AppleError::InvalidPrivateKey`] for a key
     /// that is neither RSA nor P-256 PKCS#8, and
     /// [`AppleError::KeyCertificateMismatch`] when the key is not the leaf's.
-    pub fn new(chain_der: &[Vec<u8>], private_key_pkcs8_der: &[u8]) -> Result<Self> {
+    pub fn new<C: AsRef<[u8]>>(chain_der: &[C], private_key_pkcs8_der: &[u8]) -> Result<Self> {
         let chain = chain_der
             .iter()
             .enumerate()
             .map(|(i, der)| {
-                Certificate::from_der(der).map_err(|e| AppleError::InvalidCertificate {
+                Certificate::from_der(der.as_ref()).map_err(|e| AppleError::InvalidCertificate {
                     what: format!("signer chain entry {i}"),
                     reason: e.to_string(),
                 })

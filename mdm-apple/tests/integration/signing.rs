@@ -98,7 +98,7 @@ fn signer_key_must_match_the_certificate() {
         "{err:?}"
     );
     assert!(matches!(
-        ProfileSigner::new(&[], &pki.ec.key_pkcs8),
+        ProfileSigner::new::<Vec<u8>>(&[], &pki.ec.key_pkcs8),
         Err(AppleError::InvalidCertificate { .. })
     ));
     assert!(matches!(
