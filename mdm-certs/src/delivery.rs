@@ -8,8 +8,10 @@ use subtle::ConstantTimeEq as _;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
+use crate::authority::CertifiedKey;
 use crate::certificate::Certificate;
 use crate::error::{CertError, Result};
+use crate::pkcs12::Pkcs12;
 
 /// The OTP alphabet: digits and upper-case letters without `0 O 1 I`
 /// (32 symbols, 5 bits each), so an OTP read aloud or off a screen is not
@@ -84,6 +86,21 @@ impl OtpPolicy {
 pub struct OneTimePassword(Zeroizing<String>);
 
 impl OneTimePassword {
+    fn generate<R: CryptoRng + ?Sized>(length: usize, rng: &mut R) -> Self {
+        let mut otp = Zeroizing::new(String::with_capacity(length));
+        let mut buf = [0u8; 1];
+        while otp.len() < length {
+            rng.fill_bytes(&mut buf);
+            // 256 is a multiple of 32: masking keeps the draw uniform.
+            let symbol = OTP_ALPHABET
+                .get(usize::from(buf[0] & 0x1f))
+                .copied()
+                .unwrap_or(b'2');
+            otp.push(char::from(symbol));
+        }
+        Self(otp)
+    }
+
     /// The characters to show or send.
     pub fn expose(&self) -> &str {
         &self.0
@@ -190,26 +207,46 @@ impl ClientCertificateDelivery {
         now: OffsetDateTime,
         rng: &mut R,
     ) -> (Self, OneTimePassword) {
-        let mut otp = Zeroizing::new(String::with_capacity(policy.length));
-        let mut buf = [0u8; 1];
-        while otp.len() < policy.length {
-            rng.fill_bytes(&mut buf);
-            // 256 is a multiple of 32: masking keeps the draw uniform.
-            let symbol = OTP_ALPHABET
-                .get(usize::from(buf[0] & 0x1f))
-                .copied()
-                .unwrap_or(b'2');
-            otp.push(char::from(symbol));
-        }
-        let delivery = Self {
+        let otp = OneTimePassword::generate(policy.length, rng);
+        (Self::with_otp(payload, &otp, policy, now), otp)
+    }
+
+    /// Delivers a server-made client identity as a PKCS#12 protected by the
+    /// one-time password itself: the device presents the OTP to fetch the
+    /// file, then opens it with the same OTP.
+    pub fn with_pkcs12<R: CryptoRng + ?Sized>(
+        identity: &CertifiedKey,
+        chain: &[Certificate],
+        friendly_name: &str,
+        policy: OtpPolicy,
+        now: OffsetDateTime,
+        rng: &mut R,
+    ) -> Result<(Self, OneTimePassword)> {
+        let otp = OneTimePassword::generate(policy.length, rng);
+        let p12 = Pkcs12::write(identity, chain, friendly_name, otp.expose())?;
+        let delivery = Self::with_otp(
+            DeliveryPayload::Pkcs12(Zeroizing::new(p12)),
+            &otp,
+            policy,
+            now,
+        );
+        Ok((delivery, otp))
+    }
+
+    fn with_otp(
+        payload: DeliveryPayload,
+        otp: &OneTimePassword,
+        policy: OtpPolicy,
+        now: OffsetDateTime,
+    ) -> Self {
+        Self {
             payload,
-            otp_hash: hash(&otp),
+            otp_hash: hash(otp.expose()),
             created_at: now,
             expires_at: now.saturating_add(policy.lifetime),
             attempts_left: policy.max_attempts,
             applied_at: None,
-        };
-        (delivery, OneTimePassword(otp))
+        }
     }
 
     /// Where the delivery stands at `now`.
@@ -350,6 +387,35 @@ mod tests {
             Err(CertError::OtpExpired { .. })
         ));
         assert!(matches!(d.status(late), DeliveryStatus::Expired { .. }));
+    }
+
+    #[test]
+    fn pkcs12_opens_with_the_otp() {
+        use crate::authority::{Validity, test_ca};
+        let ca = test_ca();
+        let issued = ca
+            .issue_client_certificate_with_key(
+                &crate::ClientIdentity::new("erin", None).unwrap(),
+                Validity::days(T0, 30).unwrap(),
+                crate::KeyAlgorithm::EcdsaP256,
+                &mut rng(3),
+            )
+            .unwrap();
+        let policy = OtpPolicy::new(10, Duration::days(1), 3).unwrap();
+        let (mut d, otp) = ClientCertificateDelivery::with_pkcs12(
+            &issued,
+            &[ca.certificate().clone()],
+            "erin",
+            policy,
+            T0,
+            &mut rng(4),
+        )
+        .unwrap();
+        let DeliveryPayload::Pkcs12(bytes) = d.redeem(otp.expose(), T0).unwrap().clone() else {
+            panic!("expected a PKCS#12");
+        };
+        let opened = Pkcs12::read(&bytes, otp.expose(), "erin.p12").unwrap();
+        assert_eq!(opened.certificate, issued.certificate);
     }
 
     #[test]
