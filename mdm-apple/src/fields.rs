@@ -6,16 +6,88 @@
 
 use std::io::Cursor;
 
+use plist::stream::Event;
 use plist::{Dictionary, Value};
 
 use crate::error::{AppleError, Result};
 
+/// Deepest collection nesting accepted from untrusted input. Real MDM
+/// messages nest a handful of levels; without a bound a hostile body of
+/// nested `<array>`s would overflow the stack of a recursive builder.
+pub(crate) const MAX_NESTING: usize = 64;
+
+enum Frame {
+    Array(Vec<Value>),
+    Dict(Dictionary, Option<String>),
+}
+
+fn malformed(reason: impl Into<String>) -> AppleError {
+    AppleError::MalformedPlist {
+        reason: reason.into(),
+    }
+}
+
+/// Parses XML or binary plist bytes into a [`Value`] with an explicit stack
+/// (no recursion) and at most [`MAX_NESTING`] levels of collections.
+pub(crate) fn parse_value(bytes: &[u8]) -> Result<Value> {
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut root: Option<Value> = None;
+    for event in plist::stream::Reader::new(Cursor::new(bytes)) {
+        let event = event.map_err(|e| malformed(e.to_string()))?;
+        if root.is_some() {
+            return Err(malformed("content after the root value"));
+        }
+        let value = match event {
+            Event::StartArray(_) | Event::StartDictionary(_) if stack.len() >= MAX_NESTING => {
+                return Err(malformed(format!(
+                    "nested deeper than {MAX_NESTING} levels"
+                )));
+            }
+            Event::StartArray(_) => {
+                stack.push(Frame::Array(Vec::new()));
+                continue;
+            }
+            Event::StartDictionary(_) => {
+                stack.push(Frame::Dict(Dictionary::new(), None));
+                continue;
+            }
+            Event::EndCollection => match stack.pop() {
+                Some(Frame::Array(items)) => Value::Array(items),
+                Some(Frame::Dict(dict, None)) => Value::Dictionary(dict),
+                Some(Frame::Dict(_, Some(key))) => {
+                    return Err(malformed(format!("key {key:?} has no value")));
+                }
+                None => return Err(malformed("unbalanced end of collection")),
+            },
+            Event::Boolean(b) => Value::Boolean(b),
+            Event::Data(d) => Value::Data(d.into_owned()),
+            Event::Date(d) => Value::Date(d),
+            Event::Integer(i) => Value::Integer(i),
+            Event::Real(r) => Value::Real(r),
+            Event::String(s) => Value::String(s.into_owned()),
+            Event::Uid(u) => Value::Uid(u),
+            _ => return Err(malformed("unsupported plist element")),
+        };
+        match stack.last_mut() {
+            None => root = Some(value),
+            Some(Frame::Array(items)) => items.push(value),
+            Some(Frame::Dict(dict, key)) => match key.take() {
+                Some(k) => {
+                    dict.insert(k, value);
+                }
+                None => match value {
+                    Value::String(k) => *key = Some(k),
+                    _ => return Err(malformed("a dictionary key is not a string")),
+                },
+            },
+        }
+    }
+    root.ok_or_else(|| malformed("no value (empty or truncated)"))
+}
+
 /// Parses XML or binary plist bytes whose root must be a dictionary.
 pub(crate) fn parse_dictionary(bytes: &[u8], what: &'static str) -> Result<Dictionary> {
-    let value = Value::from_reader(Cursor::new(bytes)).map_err(|e| AppleError::MalformedPlist {
-        reason: e.to_string(),
-    })?;
-    value
+    parse_value(bytes)?
         .into_dictionary()
         .ok_or(AppleError::NotADictionary { what })
 }

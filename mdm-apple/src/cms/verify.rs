@@ -43,11 +43,7 @@ impl VerifiedProfile {
     /// # Errors
     /// [`AppleError::MalformedPlist`] when the signed content is not a plist.
     pub fn plist(&self) -> Result<Value> {
-        Value::from_reader(std::io::Cursor::new(&self.content)).map_err(|e| {
-            AppleError::MalformedPlist {
-                reason: e.to_string(),
-            }
-        })
+        crate::fields::parse_value(&self.content)
     }
 
     /// The signer's certificate (DER).

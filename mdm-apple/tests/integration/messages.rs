@@ -369,3 +369,42 @@ fn webhook_raw_payloads_decode_to_the_same_messages() {
         );
     }
 }
+
+#[test]
+fn deeply_nested_plists_do_not_overflow_the_stack() {
+    for depth in [1_000usize, 100_000] {
+        let mut xml = String::from(
+            r#"<?xml version="1.0"?><plist version="1.0"><dict><key>Status</key><string>Idle</string><key>UDID</key><string>U</string><key>X</key>"#,
+        );
+        xml.push_str(&"<array>".repeat(depth));
+        xml.push_str(&"</array>".repeat(depth));
+        xml.push_str("</dict></plist>");
+        assert!(
+            matches!(
+                decode(xml.as_bytes()),
+                Err(AppleError::MalformedPlist { .. })
+            ),
+            "{depth}"
+        );
+    }
+    // Binary plists too.
+    let mut v = plist::Value::Array(vec![]);
+    for _ in 0..200 {
+        v = plist::Value::Array(vec![v]);
+    }
+    let mut d = plist::Dictionary::new();
+    d.insert("Status".into(), "Idle".into());
+    d.insert("UDID".into(), "U".into());
+    d.insert("X".into(), v);
+    let mut bin = Vec::new();
+    plist::Value::Dictionary(d)
+        .to_writer_binary(&mut bin)
+        .unwrap();
+    assert!(matches!(
+        decode(&bin),
+        Err(AppleError::MalformedPlist { .. })
+    ));
+    // Modest nesting is fine.
+    let ok = r#"<?xml version="1.0"?><plist version="1.0"><dict><key>Status</key><string>Idle</string><key>UDID</key><string>U</string><key>X</key><array><array><dict><key>a</key><array/></dict></array></array></dict></plist>"#;
+    assert!(decode(ok.as_bytes()).is_ok());
+}
