@@ -351,6 +351,17 @@ mod tests {
     }
 
     #[test]
+    fn certificate_info_json_roundtrips() {
+        let ca = test_ca();
+        let info = ca.certificate().info();
+        let json = serde_json::to_value(info).unwrap();
+        assert_eq!(json["not_before"], "2026-01-01T00:00:00Z");
+        assert_eq!(json["is_ca"], true);
+        let back: crate::CertificateInfo = serde_json::from_value(json).unwrap();
+        assert_eq!(&back, info);
+    }
+
+    #[test]
     fn refuses_foreign_key() {
         let ca = test_ca();
         let other = PrivateKey::generate(KeyAlgorithm::EcdsaP256, &mut rng(99)).unwrap();

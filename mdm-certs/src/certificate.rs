@@ -11,9 +11,25 @@ use crate::error::{CertError, Result};
 use crate::expiry::ExpiryStatus;
 use crate::name::UID_OID;
 
-/// A SHA-256 fingerprint of a certificate's DER encoding.
+/// A SHA-256 fingerprint of a certificate's DER encoding. In JSON: 64
+/// lower-case hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Fingerprint(pub [u8; 32]);
+
+impl serde::Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Fingerprint {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(d)?;
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(text, &mut out).map_err(serde::de::Error::custom)?;
+        Ok(Self(out))
+    }
+}
 
 impl Fingerprint {
     /// Fingerprint of `der`.
@@ -46,8 +62,9 @@ impl fmt::Debug for Fingerprint {
     }
 }
 
-/// One subjectAltName entry.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// One subjectAltName entry. In JSON: `{"dns": "mdm.example.com"}`, `{"ip": "192.0.2.1"}`, ….
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum SubjectAltName {
     /// A `dNSName`.
@@ -63,8 +80,8 @@ pub enum SubjectAltName {
 }
 
 /// The facts about a certificate: what the console shows and what other
-/// crates need (R-AP-2).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// crates need (R-AP-2). In JSON, dates are RFC 3339 and byte strings hex.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CertificateInfo {
     /// Subject in OpenSSL's one-line form (RFC 4514 order as printed by x509-parser).
     pub subject: String,
@@ -77,8 +94,10 @@ pub struct CertificateInfo {
     /// Serial number, lower-case hex.
     pub serial_hex: String,
     /// Start of validity.
+    #[serde(with = "time::serde::rfc3339")]
     pub not_before: OffsetDateTime,
     /// End of validity.
+    #[serde(with = "time::serde::rfc3339")]
     pub not_after: OffsetDateTime,
     /// SHA-256 of the DER.
     pub fingerprint: Fingerprint,
@@ -89,8 +108,10 @@ pub struct CertificateInfo {
     /// Whether basicConstraints says `CA:TRUE`.
     pub is_ca: bool,
     /// The public key as SubjectPublicKeyInfo DER.
+    #[serde(with = "crate::serde_forms::hex_bytes")]
     pub public_key_der: Vec<u8>,
     /// The raw `subjectPublicKey` bits, what key matching compares.
+    #[serde(with = "crate::serde_forms::hex_bytes")]
     pub public_key_raw: Vec<u8>,
 }
 

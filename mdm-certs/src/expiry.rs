@@ -4,7 +4,10 @@ use time::{Duration, OffsetDateTime};
 
 /// Where a certificate's validity stands at a moment: the same scale for
 /// APNs, server and client certificates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ExpiryStatus {
     /// Valid, and more than 30 days from its end.

@@ -16,8 +16,24 @@ pub const PUSH_TOPIC_PREFIX: &str = "com.apple.mgmt.";
 /// An MDM push topic, read from the push certificate's subject `UID`
 /// (e.g. `com.apple.mgmt.External.<uuid>`). The enrollment profile's `Topic`
 /// must equal it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
 pub struct PushTopic(String);
+
+impl TryFrom<String> for PushTopic {
+    type Error = CertError;
+    fn try_from(topic: String) -> Result<Self> {
+        Self::parse(&topic)
+    }
+}
+
+impl From<PushTopic> for String {
+    fn from(topic: PushTopic) -> Self {
+        topic.0
+    }
+}
 
 impl PushTopic {
     /// Accepts a topic that starts with `com.apple.mgmt.` and has more after it.
@@ -48,15 +64,18 @@ impl fmt::Display for PushTopic {
 }
 
 /// What the console shows about an uploaded APNs certificate (R-AP-2).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// In JSON, dates are RFC 3339.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ApnsCertificateDetails {
     /// The uploaded file's name.
     pub file_name: String,
     /// The issuing CA's name (issuer CN, else O).
     pub issuer_name: String,
     /// Start of validity.
+    #[serde(with = "time::serde::rfc3339")]
     pub not_before: OffsetDateTime,
     /// End of validity.
+    #[serde(with = "time::serde::rfc3339")]
     pub not_after: OffsetDateTime,
     /// The push topic from the subject's UID.
     pub topic: PushTopic,
@@ -245,4 +264,32 @@ pub fn read_certificate_file(
     }
     let certificate = Certificate::from_der_named(bytes, file_name)?;
     Ok((certificate, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn details_json_form_is_stable() {
+        let details = ApnsCertificateDetails {
+            file_name: "push.pem".into(),
+            issuer_name: "Apple Application Integration 2 Certification Authority".into(),
+            not_before: datetime!(2026-06-01 12:00 UTC),
+            not_after: datetime!(2027-06-01 12:00 UTC),
+            topic: PushTopic::parse("com.apple.mgmt.External.1234").unwrap(),
+            fingerprint: Fingerprint([0xab; 32]),
+        };
+        let json = serde_json::to_value(&details).unwrap();
+        assert_eq!(json["not_before"], "2026-06-01T12:00:00Z");
+        assert_eq!(json["topic"], "com.apple.mgmt.External.1234");
+        assert_eq!(json["fingerprint"], "ab".repeat(32));
+        let back: ApnsCertificateDetails = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, details);
+        let mut bad = json;
+        bad["topic"] = "com.example.x".into();
+        assert!(serde_json::from_value::<ApnsCertificateDetails>(bad).is_err());
+    }
 }

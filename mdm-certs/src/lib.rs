@@ -77,6 +77,7 @@ mod pkcs12;
 mod portal;
 mod push_request;
 mod rotation;
+mod serde_forms;
 mod server;
 
 pub use apns_request::{ApnsCsrForm, ApnsKeyRequest, is_iso3166_alpha2};

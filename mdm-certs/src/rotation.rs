@@ -108,7 +108,7 @@ impl<'a> ActiveServerCertificate<'a> {
 }
 
 /// How a fleet fares through a rotation, counted from devices' last syncs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct LossForecast {
     /// Devices counted.
     pub total: usize,
