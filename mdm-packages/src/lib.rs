@@ -117,7 +117,7 @@ pub use routing::{
     AndroidRoute, AppleRoute, LinkAnswer, LinkRequest, LinkRoutes, MOBILECONFIG_CONTENT_TYPE,
     open_link,
 };
-pub use server::{ServerAddress, ServerHost};
+pub use server::{ConnectionAddress, ServerAddress};
 pub use user_agent::{
     ClientHints, DetectedDevice, Detection, FormFactor, UnsupportedOs, detect_device,
     touch_probe_page,

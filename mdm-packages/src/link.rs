@@ -17,7 +17,7 @@ use mdm_model::InvitationToken;
 use url::{Host, Url};
 
 use crate::error::{PackagesError, Result};
-use crate::server::{ServerAddress, ServerHost};
+use crate::server::{ConnectionAddress, ServerAddress};
 
 /// The path segment before the token.
 pub const ENROLL_SEGMENT: &str = "enroll";
@@ -179,9 +179,9 @@ impl InvitationLink {
         let url = &self.base.url;
         let port = url.port_or_known_default().unwrap_or(443);
         let host = match url.host() {
-            Some(Host::Domain(d)) => ServerHost::Dns(d.to_owned()),
-            Some(Host::Ipv4(ip)) => ServerHost::Ip(ip.into()),
-            Some(Host::Ipv6(ip)) => ServerHost::Ip(ip.into()),
+            Some(Host::Domain(d)) => ConnectionAddress::Dns(d.to_owned()),
+            Some(Host::Ipv4(ip)) => ConnectionAddress::Ip(ip.into()),
+            Some(Host::Ipv6(ip)) => ConnectionAddress::Ip(ip.into()),
             None => return Err(link_error(url.as_str(), "has no host")),
         };
         ServerAddress::new(host, port).map_err(|e| link_error(url.as_str(), &e.to_string()))

@@ -25,7 +25,6 @@
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
-use std::net::IpAddr;
 
 use mdm_model::InvitationToken;
 use serde::{Deserialize, Serialize};
@@ -35,7 +34,7 @@ use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 use crate::ca::CaCertificate;
 use crate::error::{PackagesError, Result};
 use crate::product::{ProductDescription, ProductPlatform, Sha256Digest};
-use crate::server::{ServerAddress, ServerHost};
+use crate::server::{ConnectionAddress, ServerAddress};
 
 /// Format of `manifest.json` and `connection.json`.
 pub const PACKAGE_FORMAT: u32 = 1;
@@ -240,10 +239,7 @@ impl StandalonePackage {
         );
         let document = ConnectionDocument {
             format: PACKAGE_FORMAT,
-            server_host: match connection.server.host() {
-                ServerHost::Dns(name) => name.clone(),
-                ServerHost::Ip(ip) => ip.to_string(),
-            },
+            server_host: connection.server.host().to_string(),
             server_port: connection.server.port(),
             server_ca: CA_ENTRY.to_owned(),
             server_ca_sha256: connection.server_ca.sha256_fingerprint(),
@@ -398,10 +394,8 @@ impl StandalonePackage {
             .map_err(|e| corrupt(CA_ENTRY, e.to_string()))?;
         let document: ConnectionDocument = serde_json::from_str(text(CONNECTION_ENTRY)?)
             .map_err(|e| corrupt(CONNECTION_ENTRY, format!("not connection settings: {e}")))?;
-        let host = match document.server_host.parse::<IpAddr>() {
-            Ok(ip) => ServerHost::Ip(ip),
-            Err(_) => ServerHost::Dns(document.server_host.clone()),
-        };
+        let host = ConnectionAddress::parse(&document.server_host)
+            .map_err(|e| corrupt(CONNECTION_ENTRY, format!("server host: {e}")))?;
         let server = ServerAddress::new(host, document.server_port)
             .map_err(|e| corrupt(CONNECTION_ENTRY, e.to_string()))?;
         let enrollment_token = document

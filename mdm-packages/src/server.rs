@@ -2,31 +2,13 @@
 //! package embeds and what an invitation link points at.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv6Addr};
 use std::str::FromStr;
 
+pub use mdm_certs::ConnectionAddress;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{PackagesError, Result};
-
-/// The host part of a server address: a DNS name or an IP address.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ServerHost {
-    /// A fully qualified domain name, stored lowercase without a trailing dot.
-    Dns(String),
-    /// An IPv4 or IPv6 address.
-    Ip(IpAddr),
-}
-
-impl fmt::Display for ServerHost {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Dns(name) => f.write_str(name),
-            Self::Ip(IpAddr::V4(ip)) => write!(f, "{ip}"),
-            Self::Ip(IpAddr::V6(ip)) => write!(f, "[{ip}]"),
-        }
-    }
-}
 
 /// A validated server address: host and port.
 ///
@@ -34,9 +16,12 @@ impl fmt::Display for ServerHost {
 /// host (taking a default port). DNS names compare case-insensitively (they
 /// are stored lowercase), so `MDM.Example.com` and `mdm.example.com` are the
 /// same server.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// The host is `mdm-certs`' [`ConnectionAddress`], the same value the
+/// server certificate must name (R-SV-2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ServerAddress {
-    host: ServerHost,
+    host: ConnectionAddress,
     port: u16,
 }
 
@@ -45,10 +30,10 @@ impl ServerAddress {
     ///
     /// # Errors
     /// [`PackagesError::ServerAddress`] for port 0 or an invalid DNS name.
-    pub fn new(host: ServerHost, port: u16) -> Result<Self> {
+    pub fn new(host: ConnectionAddress, port: u16) -> Result<Self> {
         let host = match host {
-            ServerHost::Dns(name) => ServerHost::Dns(check_dns_name(&name)?),
-            ip @ ServerHost::Ip(_) => ip,
+            ConnectionAddress::Dns(name) => check_dns_name(&name)?,
+            ip @ ConnectionAddress::Ip(_) => ip,
         };
         if port == 0 {
             return Err(PackagesError::ServerAddress {
@@ -89,12 +74,12 @@ impl ServerAddress {
             };
             let ip =
                 Ipv6Addr::from_str(inside).map_err(|_| bad("not an IPv6 address inside `[…]`"))?;
-            return Self::finish(ServerHost::Ip(IpAddr::V6(ip)), port, default_port)
+            return Self::finish(ConnectionAddress::Ip(IpAddr::V6(ip)), port, default_port)
                 .map_err(|p| bad(&p));
         } else if text.matches(':').count() > 1 {
             let ip = Ipv6Addr::from_str(text)
                 .map_err(|_| bad("not an IPv6 address (write `[v6]:port` with a port)"))?;
-            return Self::finish(ServerHost::Ip(IpAddr::V6(ip)), None, default_port)
+            return Self::finish(ConnectionAddress::Ip(IpAddr::V6(ip)), None, default_port)
                 .map_err(|p| bad(&p));
         } else {
             match text.split_once(':') {
@@ -102,21 +87,18 @@ impl ServerAddress {
                 None => (text, None),
             }
         };
-        let host = if let Ok(ip) = Ipv4Addr::from_str(host_text) {
-            ServerHost::Ip(IpAddr::V4(ip))
-        } else if host_text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-            return Err(bad("looks like an IPv4 address but is not one"));
-        } else {
-            ServerHost::Dns(check_dns_name(host_text).map_err(|e| match e {
-                PackagesError::ServerAddress { problem, .. } => bad(&problem),
-                other => other,
-            })?)
-        };
+        if host_text.contains('[') || host_text.contains(']') {
+            return Err(bad("brackets belong around an IPv6 address only"));
+        }
+        let host = check_dns_name(host_text).map_err(|e| match e {
+            PackagesError::ServerAddress { problem, .. } => bad(&problem),
+            other => other,
+        })?;
         Self::finish(host, port_text, default_port).map_err(|p| bad(&p))
     }
 
     fn finish(
-        host: ServerHost,
+        host: ConnectionAddress,
         port: Option<&str>,
         default_port: u16,
     ) -> std::result::Result<Self, String> {
@@ -138,7 +120,7 @@ impl ServerAddress {
 
     /// The host.
     #[must_use]
-    pub fn host(&self) -> &ServerHost {
+    pub fn host(&self) -> &ConnectionAddress {
         &self.host
     }
 
@@ -151,7 +133,10 @@ impl ServerAddress {
 
 impl fmt::Display for ServerAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.host, self.port)
+        match &self.host {
+            ConnectionAddress::Ip(IpAddr::V6(ip)) => write!(f, "[{ip}]:{}", self.port),
+            host => write!(f, "{host}:{}", self.port),
+        }
     }
 }
 
@@ -179,51 +164,29 @@ impl<'de> Deserialize<'de> for ServerAddress {
     }
 }
 
-/// Lowercases and checks a DNS name: labels of 1–63 letters, digits and
-/// hyphens (not at either end), at most 253 characters, a trailing dot
-/// dropped, not all-numeric in its last label.
-fn check_dns_name(name: &str) -> Result<String> {
-    let bad = |problem: String| PackagesError::ServerAddress {
+/// Checks a host name or IPv4 address with `mdm-certs`' rules (RFC 1123
+/// labels, at most 253 characters, lower-cased, trailing dot dropped), and
+/// also refuses a name whose last label is all digits (`1.2.3`): a mistyped
+/// IP address, not a host name.
+fn check_dns_name(name: &str) -> Result<ConnectionAddress> {
+    let bad = |problem: &str| PackagesError::ServerAddress {
         input: name.chars().take(300).collect(),
-        problem,
+        problem: problem.to_owned(),
     };
-    let lower = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
-    if lower.is_empty() {
-        return Err(bad("the host name is empty".to_owned()));
-    }
-    if lower.len() > 253 {
-        return Err(bad("the host name is longer than 253 characters".to_owned()));
-    }
-    for label in lower.split('.') {
-        if label.is_empty() || label.len() > 63 {
-            return Err(bad(
-                "a label of the host name is empty or longer than 63 characters".to_owned(),
-            ));
-        }
-        if !label
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            return Err(bad(format!(
-                "the label `{label}` has a character other than a letter, digit or hyphen (use punycode for internationalised names)"
-            )));
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err(bad(format!(
-                "the label `{label}` starts or ends with a hyphen"
-            )));
-        }
-    }
-    if lower
-        .rsplit('.')
-        .next()
-        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    let address = ConnectionAddress::parse(name).map_err(|_| {
+        bad("not an IP address or a host name of letters, digits and hyphens (use punycode for internationalised names)")
+    })?;
+    if let ConnectionAddress::Dns(host) = &address
+        && host
+            .rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
     {
         return Err(bad(
-            "the last label is all digits, which no DNS name has".to_owned()
+            "the last label is all digits: a mistyped IP address, not a host name",
         ));
     }
-    Ok(lower)
+    Ok(address)
 }
 
 #[cfg(test)]

@@ -511,3 +511,75 @@ fn python(script: &str, stdin: &[u8]) -> Option<String> {
     );
     Some(String::from_utf8(out.stdout).unwrap())
 }
+
+#[test]
+fn r_an_1_the_workspace_ca_from_mdm_certs_travels_in_the_package_and_a_move_makes_it_stale() {
+    use mdm_certs::{CertificateAuthority, KeyAlgorithm, SubjectName, Validity};
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let ca = CertificateAuthority::create(
+        &SubjectName::common_name("Acme MDM CA").unwrap(),
+        Validity::days(NOW, 3650).unwrap(),
+        KeyAlgorithm::EcdsaP256,
+        &mut rng,
+    )
+    .unwrap();
+    let server_ca = CaCertificate::from_certificate(ca.certificate().clone()).unwrap();
+    let address = ServerAddress::parse("mdm.acme.example:13292", 443).unwrap();
+    let server_cert = ca
+        .issue_server_certificate(
+            address.host(),
+            Validity::days(NOW, 365).unwrap(),
+            KeyAlgorithm::EcdsaP256,
+            &mut rng,
+        )
+        .unwrap();
+    // A leaf is not accepted where the CA belongs.
+    assert!(CaCertificate::from_certificate(server_cert.certificate.clone()).is_err());
+
+    let apk = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0".to_vec();
+    let product = ProductDescription::from_toml(&format!(
+        "format = 1\n[product]\nname = \"Acme Agent\"\nversion = \"2.0\"\nplatform = \"android\"\n\
+         [[files]]\npath = \"agent.apk\"\nsha256 = \"{}\"\n",
+        Sha256Digest::of(&apk)
+    ))
+    .unwrap();
+    let connection = ConnectionSettings {
+        server: address.clone(),
+        server_ca: server_ca.clone(),
+        workspace_id: "acme".to_owned(),
+        user: None,
+        enrollment_token: None,
+    };
+    let package = StandalonePackage::build(&product, &[("agent.apk", &apk)], &connection).unwrap();
+    let opened = StandalonePackage::open(package.bytes().to_vec()).unwrap();
+    // The CA in the package verifies the server certificate of the package's address.
+    let embedded = opened.connection().server_ca.certificate();
+    assert!(server_cert.certificate.is_signed_by(embedded));
+    assert!(
+        opened
+            .connection()
+            .server
+            .host()
+            .is_named_by(&server_cert.certificate)
+    );
+    assert!(!opened.freshness(&address, &server_ca).is_stale());
+
+    // The server moves (seed 003 §2 steps 7-11): new address, new server certificate.
+    let moved = ServerAddress::parse("mdm2.acme.example:13292", 443).unwrap();
+    let new_cert = ca
+        .issue_server_certificate(
+            moved.host(),
+            Validity::days(NOW, 365).unwrap(),
+            KeyAlgorithm::EcdsaP256,
+            &mut rng,
+        )
+        .unwrap();
+    assert!(
+        !opened
+            .connection()
+            .server
+            .host()
+            .is_named_by(&new_cert.certificate)
+    );
+    assert!(opened.freshness(&moved, &server_ca).is_stale());
+}
