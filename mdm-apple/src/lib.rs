@@ -16,6 +16,10 @@
 //!   [`DeviceMessage`]: [`Authenticate`], [`TokenUpdate`], [`CheckOut`] or a
 //!   [`CommandReport`], each beside its raw bytes. The same types build
 //!   and serialise messages, for device simulators.
+//! * **Request signatures** — devices with `SignMessage` send an
+//!   `Mdm-Signature` header: a detached CMS signature over the body.
+//!   [`ProfileSigner::sign_detached`] makes one (simulated devices) and
+//!   [`verify_detached_signature`] checks one (servers).
 //! * **State** — [`CommandQueue`] is the per-device queue (NotNow-safe,
 //!   idempotent); [`AppleEnrollment`] follows check-ins and refuses a
 //!   foreign topic.

@@ -58,6 +58,33 @@ pub struct InstallProfile {
     pub payload: Vec<u8>,
 }
 
+impl InstallProfile {
+    /// Installs `profile` signed by `signer` (the usual way to push a
+    /// configuration profile).
+    ///
+    /// # Errors
+    /// Serialisation or signing failures.
+    pub fn signed(
+        profile: &crate::Profile,
+        signer: &crate::ProfileSigner,
+        now: time::OffsetDateTime,
+    ) -> crate::Result<Self> {
+        Ok(Self {
+            payload: profile.sign(signer, now)?,
+        })
+    }
+
+    /// Installs `profile` unsigned (plain XML).
+    ///
+    /// # Errors
+    /// Serialisation failures.
+    pub fn unsigned(profile: &crate::Profile) -> crate::Result<Self> {
+        Ok(Self {
+            payload: profile.to_xml()?,
+        })
+    }
+}
+
 impl fmt::Debug for InstallProfile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InstallProfile")
@@ -100,6 +127,16 @@ pub struct EraseDevice {
 pub struct ClearPasscode {
     /// `UnlockToken` from the device's TokenUpdate.
     pub unlock_token: Vec<u8>,
+}
+
+impl ClearPasscode {
+    /// Clears the passcode with the unlock token the device escrowed in its
+    /// `TokenUpdate` (see [`crate::AppleEnrollment::unlock_token`]).
+    pub fn new(unlock_token: &crate::UnlockToken) -> Self {
+        Self {
+            unlock_token: unlock_token.as_bytes().to_vec(),
+        }
+    }
 }
 
 impl fmt::Debug for ClearPasscode {

@@ -17,6 +17,7 @@ use std::time::SystemTime;
 use plist::{Dictionary, Value};
 use time::OffsetDateTime;
 
+use crate::cms::ProfileSigner;
 use crate::error::{AppleError, Result};
 use crate::fields::{DictWriter, to_xml};
 use crate::ids::PayloadUuid;
@@ -375,7 +376,7 @@ impl Profile {
     ///
     /// # Errors
     /// Serialisation or signing failures.
-    pub fn sign(&self, signer: &crate::cms::ProfileSigner, now: OffsetDateTime) -> Result<Vec<u8>> {
+    pub fn sign(&self, signer: &ProfileSigner, now: OffsetDateTime) -> Result<Vec<u8>> {
         signer.sign(&self.to_xml()?, now)
     }
 }

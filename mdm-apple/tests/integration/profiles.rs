@@ -293,3 +293,86 @@ fn enrollment_profile_with_pkcs12_and_root_ca() {
         2
     );
 }
+
+mod rules {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    struct Spec {
+        kind: u8,
+        id: u8,
+        uuid: u8,
+    }
+
+    fn spec() -> impl Strategy<Value = Spec> {
+        (0u8..3, 0u8..6, 0u8..8).prop_map(|(kind, id, uuid)| Spec { kind, id, uuid })
+    }
+
+    fn content(kind: u8) -> PayloadContent {
+        match kind {
+            0 => PayloadContent::Scep(ScepIdentity::new("https://scep.example.com")),
+            1 => PayloadContent::WebClip(WebClip::new(
+                HttpsUrl::new("URL", "https://x.example").unwrap(),
+                "X",
+            )),
+            _ => PayloadContent::Passcode(PasscodePolicy::default()),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// `build` accepts exactly the profiles whose rules hold (an oracle
+        /// restating the rules), and refuses the rest with a typed error.
+        #[test]
+        fn build_accepts_exactly_the_valid_profiles(
+            specs in proptest::collection::vec(spec(), 1..6),
+            mdm in proptest::option::of((0u8..8, 0u32..9000)),
+        ) {
+            let mut payloads: Vec<Payload> = specs
+                .iter()
+                .map(|s| Payload::new(format!("p{}", s.id), uuid(u32::from(s.uuid)), content(s.kind)))
+                .collect();
+            if let Some((target, bits)) = mdm {
+                let mut m = mdm_payload(uuid(u32::from(target)));
+                if let PayloadContent::Mdm(ref mut x) = m.content {
+                    x.access_rights = AccessRights::from_bits(bits);
+                }
+                m.uuid = uuid(50);
+                payloads.push(m);
+            }
+            let ids: Vec<&str> = payloads.iter().map(|p| p.identifier.as_str()).collect();
+            let uuids: Vec<&PayloadUuid> = payloads.iter().map(|p| &p.uuid).collect();
+            let unique = |v: &[&str]| v.iter().enumerate().all(|(i, a)| !v[..i].contains(a));
+            let ids_ok = unique(&ids);
+            let uuid_strs: Vec<&str> = uuids.iter().map(|u| u.as_str()).collect();
+            let uuids_ok = unique(&uuid_strs) && !uuid_strs.contains(&uuid(900).as_str());
+            let mdm_ok = match mdm {
+                None => true,
+                Some((target, bits)) => {
+                    let rights = bits != 0 && bits <= 8191 && (bits & 2 == 0 || bits & 1 != 0) && (bits & 128 == 0 || bits & 64 != 0);
+                    let linked = specs.iter().any(|s| s.kind == 0 && s.uuid == target);
+                    rights && linked
+                }
+            };
+            let expected_ok = ids_ok && uuids_ok && mdm_ok;
+            match with_payloads(payloads) {
+                Ok(p) => {
+                    prop_assert!(expected_ok, "accepted an invalid profile");
+                    // And what it writes reads back as a plist with every payload.
+                    let xml = p.to_xml().unwrap();
+                    let back = plist::Value::from_reader_xml(xml.as_slice()).unwrap();
+                    let n = back.as_dictionary().and_then(|d| d.get("PayloadContent")).and_then(|v| v.as_array()).map(Vec::len);
+                    prop_assert_eq!(n, Some(p.payloads().len()));
+                }
+                Err(e) => {
+                    prop_assert!(!expected_ok, "refused a valid profile: {e:?}");
+                    prop_assert!(matches!(
+                        e,
+                        AppleError::DuplicatePayload { .. } | AppleError::InvalidAccessRights { .. } | AppleError::IdentityNotInProfile { .. }
+                    ), "{e:?}");
+                }
+            }
+        }
+    }
+}

@@ -253,3 +253,20 @@ fn detached_mdm_signature_round_trip_and_openssl() {
             .args(["-out", "/dev/null"]));
     }
 }
+
+#[test]
+fn install_profile_command_carries_a_verifiable_signed_profile() {
+    let Some(pki) = pki() else { return };
+    let profile = every_payload_profile();
+    let cmd = InstallProfile::signed(&profile, &signer_of(&pki.ec), now()).unwrap();
+    assert_eq!(
+        verify_signed_profile(&cmd.payload).unwrap().content(),
+        profile.to_xml().unwrap().as_slice()
+    );
+    assert_eq!(
+        InstallProfile::unsigned(&profile).unwrap().payload,
+        profile.to_xml().unwrap()
+    );
+    let token = UnlockToken::new(vec![1, 2, 3]);
+    assert_eq!(ClearPasscode::new(&token).unlock_token, vec![1, 2, 3]);
+}
