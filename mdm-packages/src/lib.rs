@@ -51,9 +51,11 @@
 //! assert!(outgoing.message.qr.bytes.starts_with(b"\x89PNG"));
 //!
 //! // Taro opens the link on an Android phone: off to the store, invitation used.
+//! // (the web front end receives the request path and its User-Agent)
 //! let link = outgoing.link.to_string();
+//! let path = link.strip_prefix("https://mdm.acme.example").unwrap_or_default();
 //! let request = LinkRequest {
-//!     token: link.rsplit('/').next().unwrap_or_default(),
+//!     token: base.token_in_path(path).unwrap_or_default(),
 //!     user_agent: "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 \
 //!                  (KHTML, like Gecko) Chrome/124.0.6367.82 Mobile Safari/537.36",
 //!     hints: ClientHints::default(),
@@ -112,7 +114,7 @@ pub use package::{
 pub use product::{
     PRODUCT_FORMAT, ProductDescription, ProductFile, ProductPath, ProductPlatform, Sha256Digest,
 };
-pub use qr::{DEFAULT_MODULE_PX, InvitationQr};
+pub use qr::{DEFAULT_MODULE_PX, InvitationQr, MAX_MODULE_PX};
 pub use routing::{
     AndroidRoute, AppleRoute, LinkAnswer, LinkRequest, LinkRoutes, MOBILECONFIG_CONTENT_TYPE,
     open_link,

@@ -69,6 +69,18 @@ impl LinkBase {
         self.url.as_str()
     }
 
+    /// The token of a request path under this base (`/prefix/enroll/<token>`,
+    /// one trailing `/` tolerated), as a web front end receives it; `None`
+    /// for any other path. The token is not checked here: hand it to
+    /// [`crate::open_link`], which refuses a malformed one as unknown.
+    #[must_use]
+    pub fn token_in_path<'p>(&self, path: &'p str) -> Option<&'p str> {
+        let rest = path.strip_prefix(self.url.path())?;
+        let token = rest.strip_prefix(ENROLL_SEGMENT)?.strip_prefix('/')?;
+        let token = token.strip_suffix('/').unwrap_or(token);
+        (!token.is_empty() && !token.contains('/')).then_some(token)
+    }
+
     /// The link for one invitation token.
     #[must_use]
     pub fn link(&self, token: InvitationToken) -> InvitationLink {
@@ -282,6 +294,34 @@ mod tests {
                 .to_string(),
             "[2001:db8::1]:9443"
         );
+    }
+
+    #[test]
+    fn tokens_are_found_in_request_paths() {
+        let root = LinkBase::parse("https://mdm.example.com").unwrap();
+        assert_eq!(root.token_in_path(&format!("/enroll/{TOKEN}")), Some(TOKEN));
+        assert_eq!(
+            root.token_in_path(&format!("/enroll/{TOKEN}/")),
+            Some(TOKEN)
+        );
+        let prefixed = LinkBase::parse("https://mdm.example.com/portal").unwrap();
+        assert_eq!(
+            prefixed.token_in_path(&format!("/portal/enroll/{TOKEN}")),
+            Some(TOKEN)
+        );
+        for other in [
+            "/enroll/",
+            "/enroll",
+            "/portal/enroll/a/b",
+            "/portal/enrol/x",
+            "/other/enroll/x",
+            "",
+        ] {
+            assert_eq!(prefixed.token_in_path(other), None, "{other}");
+        }
+        let link = prefixed.link(token());
+        let url = url::Url::parse(&link.to_string()).unwrap();
+        assert_eq!(prefixed.token_in_path(url.path()), Some(TOKEN));
     }
 
     #[test]

@@ -761,6 +761,14 @@ sys.stderr.buffer.write(png)
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn language_negotiation_never_panics(header in ".{0,200}") {
+            let _ = Language::negotiate(&header);
+            let _ = Language::from_tag(&header);
+        }
+    }
+
     #[test]
     fn long_subjects_are_folded_into_encoded_words() {
         let encoded = encode_header(&"モバイルデバイスの接続".repeat(5));

@@ -17,6 +17,9 @@ use crate::link::InvitationLink;
 
 /// Default size of one module in PNG pixels.
 pub const DEFAULT_MODULE_PX: u32 = 8;
+/// Largest module size rendered: bounds the image of the largest QR version
+/// (177 modules + quiet zone) to about 6000 × 6000 pixels.
+pub const MAX_MODULE_PX: u32 = 32;
 
 /// A QR code holding one invitation link.
 #[derive(Clone)]
@@ -75,12 +78,12 @@ impl InvitationQr {
     }
 
     /// A greyscale PNG, each module `module_px` pixels square (clamped to
-    /// 1–64), quiet zone included.
+    /// 1–[`MAX_MODULE_PX`]), quiet zone included.
     ///
     /// # Errors
     /// [`PackagesError::QrCode`] if the PNG encoder fails.
     pub fn to_png(&self, module_px: u32) -> Result<Vec<u8>> {
-        let px = module_px.clamp(1, 64);
+        let px = module_px.clamp(1, MAX_MODULE_PX);
         let image = self
             .code
             .render::<Luma<u8>>()
@@ -102,10 +105,10 @@ impl InvitationQr {
     }
 
     /// An SVG document, each module `module_px` user units square (clamped to
-    /// 1–64), black on white, quiet zone included.
+    /// 1–[`MAX_MODULE_PX`]), black on white, quiet zone included.
     #[must_use]
     pub fn to_svg(&self, module_px: u32) -> String {
-        let px = module_px.clamp(1, 64);
+        let px = module_px.clamp(1, MAX_MODULE_PX);
         self.code
             .render::<svg::Color<'_>>()
             .quiet_zone(true)
