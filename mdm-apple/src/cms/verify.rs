@@ -20,6 +20,7 @@ use spki::DecodePublicKey;
 use subtle::ConstantTimeEq;
 use x509_cert::Certificate;
 
+use super::ber::der_children;
 use super::ber_to_der;
 use crate::error::{AppleError, Result};
 
@@ -176,15 +177,20 @@ fn verify_signed_data(signed: &[u8], detached: Option<&[u8]>) -> Result<Verified
         })
         .unwrap_or_default();
 
-    let mut first_signer: Option<&Certificate> = None;
-    if sd.signer_infos.0.is_empty() {
+    // Signer infos are read from the raw bytes, in their original order,
+    // so the signature is checked over the signed attributes exactly as
+    // the signer encoded them (decoding a SET re-sorts it).
+    let raw_signer_infos = raw_signer_infos(&der)?;
+    if raw_signer_infos.is_empty() {
         return Err(AppleError::BadSignature {
             reason: "no SignerInfo",
         });
     }
-    for si in sd.signer_infos.0.iter() {
-        let cert = find_signer(si, &certs)?;
-        verify_signer_info(si, cert, content)?;
+    let mut first_signer: Option<&Certificate> = None;
+    for raw in raw_signer_infos {
+        let si = SignerInfo::from_der(raw).map_err(|e| malformed(format!("SignerInfo: {e}")))?;
+        let cert = find_signer(&si, &certs)?;
+        verify_signer_info(&si, raw_signed_attributes(raw)?, cert, content)?;
         first_signer.get_or_insert(cert);
     }
     let signer = first_signer.ok_or(AppleError::BadSignature {
@@ -220,7 +226,38 @@ fn find_signer<'a>(si: &SignerInfo, certs: &[&'a Certificate]) -> Result<&'a Cer
         })
 }
 
-fn verify_signer_info(si: &SignerInfo, cert: &Certificate, content: &[u8]) -> Result<()> {
+/// The raw SignerInfo elements of a DER ContentInfo holding SignedData.
+fn raw_signer_infos(content_info: &[u8]) -> Result<Vec<&[u8]>> {
+    let explicit = *der_children(content_info)?
+        .get(1)
+        .ok_or_else(|| malformed("ContentInfo without content"))?;
+    let signed_data = *der_children(explicit)?
+        .first()
+        .ok_or_else(|| malformed("empty [0] content"))?;
+    let fields = der_children(signed_data)?;
+    let set = *fields.last().ok_or_else(|| malformed("empty SignedData"))?;
+    der_children(set)
+}
+
+/// The signed attributes of a raw SignerInfo, re-tagged from `[0] IMPLICIT`
+/// to `SET` (what the signature covers), or `None` when absent.
+fn raw_signed_attributes(signer_info: &[u8]) -> Result<Option<Vec<u8>>> {
+    let fields = der_children(signer_info)?;
+    Ok(fields.get(3).filter(|f| f.first() == Some(&0xa0)).map(|f| {
+        let mut v = f.to_vec();
+        if let Some(tag) = v.first_mut() {
+            *tag = 0x31;
+        }
+        v
+    }))
+}
+
+fn verify_signer_info(
+    si: &SignerInfo,
+    raw_signed_attrs: Option<Vec<u8>>,
+    cert: &Certificate,
+    content: &[u8],
+) -> Result<()> {
     let digest_alg = DigestAlg::from_oid(si.digest_alg.oid)?;
     let signed_bytes = match &si.signed_attrs {
         Some(attrs) => {
@@ -253,9 +290,8 @@ fn verify_signer_info(si: &SignerInfo, cert: &Certificate, content: &[u8]) -> Re
                     reason: "messageDigest does not match the content",
                 });
             }
-            attrs
-                .to_der()
-                .map_err(|e| malformed(format!("signed attributes: {e}")))?
+            raw_signed_attrs
+                .ok_or_else(|| malformed("signed attributes not found in the raw SignerInfo"))?
         }
         None => content.to_vec(),
     };

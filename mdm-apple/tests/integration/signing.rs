@@ -270,3 +270,48 @@ fn install_profile_command_carries_a_verifiable_signed_profile() {
     let token = UnlockToken::new(vec![1, 2, 3]);
     assert_eq!(ClearPasscode::new(&token).unlock_token, vec![1, 2, 3]);
 }
+
+#[test]
+fn signed_attributes_are_verified_as_the_signer_encoded_them() {
+    // A signer that writes its signed attributes out of DER order (some
+    // do) must still verify: the signature covers the bytes as sent, not a
+    // re-sorted copy.
+    use der::{Decode, Encode};
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::signature::{SignatureEncoding, Signer as _};
+    let Some(pki) = pki() else { return };
+    let mut signed = every_payload_profile()
+        .sign(&signer_of(&pki.rsa), now())
+        .unwrap();
+    let ci = cms::content_info::ContentInfo::from_der(&signed).unwrap();
+    let sd: cms::signed_data::SignedData = ci.content.decode_as().unwrap();
+    let si = sd.signer_infos.0.iter().next().unwrap();
+    let attrs: Vec<Vec<u8>> = si
+        .signed_attrs
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|a| a.to_der().unwrap())
+        .collect();
+    assert_eq!(attrs.len(), 3, "contentType, signingTime, messageDigest");
+    let sorted: Vec<u8> = attrs.concat();
+    let reversed: Vec<u8> = attrs.iter().rev().flatten().copied().collect();
+    assert_ne!(sorted, reversed);
+    let at = signed
+        .windows(sorted.len())
+        .position(|w| w == sorted.as_slice())
+        .unwrap();
+    signed[at..at + sorted.len()].copy_from_slice(&reversed);
+    // Re-sign the SET as now encoded: 0x31, the same length bytes, the reversed content.
+    let header_len = if sorted.len() < 128 { 2 } else { 3 };
+    let mut set = signed[at - header_len..at + sorted.len()].to_vec();
+    set[0] = 0x31;
+    let key = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(
+        rsa::PrivateKey::from_pkcs8_der(&pki.rsa.key_pkcs8).unwrap(),
+    );
+    let signature = key.sign(&set).to_vec();
+    let n = signed.len();
+    signed[n - signature.len()..].copy_from_slice(&signature);
+    let verified = verify_signed_profile(&signed).unwrap();
+    assert_eq!(verified.signer_der(), pki.rsa.chain[0].as_slice());
+}
