@@ -194,6 +194,36 @@ pub(crate) fn ber_to_der(input: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The raw child elements (tag, length and value) of one DER element.
+///
+/// # Errors
+/// [`AppleError::MalformedCms`] if `element` is not a well-formed
+/// definite-length element.
+pub(crate) fn der_children(element: &[u8]) -> Result<Vec<&[u8]>> {
+    let h = read_header(element, 0)?;
+    let len = h
+        .length
+        .ok_or_else(|| malformed(0, "indefinite length in DER"))?;
+    let body = element
+        .get(h.header_len..h.header_len + len)
+        .ok_or_else(|| malformed(0, "truncated"))?;
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < body.len() {
+        let ch = read_header(body, pos)?;
+        let clen = ch
+            .length
+            .ok_or_else(|| malformed(pos, "indefinite length in DER"))?;
+        let end = pos + ch.header_len + clen;
+        out.push(
+            body.get(pos..end)
+                .ok_or_else(|| malformed(pos, "truncated child"))?,
+        );
+        pos = end;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,34 +279,4 @@ mod tests {
             let _ = ber_to_der(&bytes);
         }
     }
-}
-
-/// The raw child elements (tag, length and value) of one DER element.
-///
-/// # Errors
-/// [`AppleError::MalformedCms`] if `element` is not a well-formed
-/// definite-length element.
-pub(crate) fn der_children(element: &[u8]) -> Result<Vec<&[u8]>> {
-    let h = read_header(element, 0)?;
-    let len = h
-        .length
-        .ok_or_else(|| malformed(0, "indefinite length in DER"))?;
-    let body = element
-        .get(h.header_len..h.header_len + len)
-        .ok_or_else(|| malformed(0, "truncated"))?;
-    let mut out = Vec::new();
-    let mut pos = 0;
-    while pos < body.len() {
-        let ch = read_header(body, pos)?;
-        let clen = ch
-            .length
-            .ok_or_else(|| malformed(pos, "indefinite length in DER"))?;
-        let end = pos + ch.header_len + clen;
-        out.push(
-            body.get(pos..end)
-                .ok_or_else(|| malformed(pos, "truncated child"))?,
-        );
-        pos = end;
-    }
-    Ok(out)
 }
