@@ -47,8 +47,9 @@ const PRODUCT_DIR: &str = "product/";
 
 /// Refuse archives with more entries than this when reading back.
 const MAX_ENTRIES: usize = 1024;
-/// Refuse entries larger than this (uncompressed) when reading back.
-const MAX_ENTRY_BYTES: u64 = 1 << 30;
+/// Refuse packages whose entries inflate, together, past this many bytes
+/// when reading back (1 GiB: far above any agent, far below a zip bomb).
+const MAX_PACKAGE_BYTES: u64 = 1 << 30;
 /// Refuse the small JSON/TOML/PEM entries above this size.
 const MAX_METADATA_BYTES: u64 = 1 << 20;
 
@@ -310,6 +311,7 @@ impl StandalonePackage {
             ));
         }
         let mut contents: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        let mut budget = MAX_PACKAGE_BYTES;
         for index in 0..archive.len() {
             let mut file = archive
                 .by_index(index)
@@ -330,9 +332,9 @@ impl StandalonePackage {
                 ));
             }
             let limit = if name.starts_with(PRODUCT_DIR) {
-                MAX_ENTRY_BYTES
+                budget
             } else {
-                MAX_METADATA_BYTES
+                MAX_METADATA_BYTES.min(budget)
             };
             if file.size() > limit {
                 return Err(corrupt(
@@ -348,6 +350,7 @@ impl StandalonePackage {
             if data.len() as u64 > limit {
                 return Err(corrupt(&name, format!("inflates past {limit} bytes")));
             }
+            budget -= data.len() as u64;
             if contents.insert(name.clone(), data).is_some() {
                 return Err(corrupt(&name, "appears twice".to_owned()));
             }

@@ -31,6 +31,7 @@ use rand_core::CryptoRng;
 use time::OffsetDateTime;
 
 use crate::error::{PackagesError, Result};
+use crate::message::Language;
 use crate::package::{ConnectionSettings, StandalonePackage};
 use crate::product::ProductDescription;
 use crate::user_agent::{
@@ -154,27 +155,150 @@ impl LinkAnswer {
         }
     }
 
-    /// A sentence for the person holding the device.
+    /// What to tell the person holding the device, in `language`. The
+    /// refusal texts follow the manuals' wording (seed 000/001); a refusal
+    /// this crate has no translation for falls back to the model's English
+    /// reason.
     #[must_use]
-    pub fn explanation(&self) -> String {
+    pub fn explanation(&self, language: Language) -> String {
+        let pick = |en: &str, ja: &str, ru: &str| {
+            match language {
+                Language::English => en,
+                Language::Japanese => ja,
+                Language::Russian => ru,
+            }
+            .to_owned()
+        };
         match self {
-            Self::AndroidStore { .. } => {
-                "Install the agent from the store, then open it.".to_owned()
-            }
-            Self::AndroidPackage { .. } => {
-                "Open the downloaded package to install the agent.".to_owned()
-            }
-            Self::AppleProfile { .. } => {
-                "Open Settings and install the downloaded profile to connect this device."
-                    .to_owned()
-            }
-            Self::Refused(reason) => format!("This device cannot be connected: {reason}."),
-            Self::Unsupported(os) => format!(
-                "Unsupported device: {os} cannot be managed. Open the link on an Android, iOS or iPadOS device."
+            Self::AndroidStore { .. } => pick(
+                "Install the agent app from the store, then open it to connect this device.",
+                "ストアからエージェントアプリをダウンロードしてインストールし、起動してデバイスを接続してください。",
+                "Загрузите и установите приложение-агент из магазина приложений, затем запустите его, чтобы подключить устройство.",
             ),
-            Self::NeedsTouchHint { .. } => "Checking which device this is…".to_owned(),
+            Self::AndroidPackage { .. } => pick(
+                "Open the downloaded installation package to install the agent; it connects to the server by itself.",
+                "ダウンロードしたインストールパッケージを開いてエージェントをインストールしてください。サーバーと自動で同期します。",
+                "Откройте загруженный установочный пакет, чтобы установить агент; он подключится к серверу автоматически.",
+            ),
+            Self::AppleProfile { .. } => pick(
+                "Open Settings on your device and install the downloaded profile to connect it.",
+                "デバイスの設定を開き、ダウンロードしたプロファイルをインストールしてください。",
+                "Перейдите к настройкам на своем устройстве и установите загруженный профиль.",
+            ),
+            Self::NeedsTouchHint { .. } => pick(
+                "Checking which device this is…",
+                "デバイスの種類を確認しています…",
+                "Определяем тип устройства…",
+            ),
+            Self::Unsupported(os) => pick(
+                &format!(
+                    "Unsupported device: {os} cannot be managed. Open the link on an Android, iOS or iPadOS device."
+                ),
+                &format!(
+                    "サポートされていないデバイスです: {os} は管理できません。Android、iOS または iPadOS デバイスでリンクを開いてください。"
+                ),
+                &format!(
+                    "Устройство не поддерживается: {os} не может быть подключено. Откройте ссылку на устройстве Android, iOS или iPadOS."
+                ),
+            ),
+            Self::Refused(reason) => refusal_text(*reason, language),
         }
     }
+}
+
+fn refusal_text(reason: Refusal, language: Language) -> String {
+    const NEW_INVITATION: [&str; 3] = [
+        " Ask your administrator for a new invitation.",
+        "管理者に新しい招待を依頼してください。",
+        " Попросите администратора отправить новое приглашение.",
+    ];
+    const UPLOAD_APNS: [&str; 3] = [
+        " Without an APNs certificate, iOS and iPadOS devices cannot be managed; your administrator must upload a valid one.",
+        "APNs 証明書がないと、iOS デバイスを管理できません。管理者が有効な APNs 証明書をアップロードする必要があります。",
+        " Без APNs-сертификата управление устройствами на базе iOS и iPadOS невозможно; администратор должен загрузить действующий сертификат.",
+    ];
+    const REINSTALL: [&str; 3] = [
+        " Remove the agent and install it again from the invitation link.",
+        "エージェントを削除して、招待リンクから再インストールしてください。",
+        " Удалите агент, а затем установите его заново по ссылке из приглашения.",
+    ];
+    let i = match language {
+        Language::English => 0,
+        Language::Japanese => 1,
+        Language::Russian => 2,
+    };
+    let (lead, tail): ([&str; 3], [&str; 3]) = match reason {
+        Refusal::UnknownInvitation => (
+            [
+                "This invitation link is not valid.",
+                "この招待リンクは無効です。",
+                "Эта ссылка-приглашение недействительна.",
+            ],
+            NEW_INVITATION,
+        ),
+        Refusal::InvitationAlreadyUsed => (
+            [
+                "This invitation has already connected a device, and one message connects only one device.",
+                "この招待はすでにデバイスの接続に使用されています。1 つのメッセージで接続できるデバイスは 1 台だけです。",
+                "Это приглашение уже использовано: по одному сообщению можно подключить только одно устройство.",
+            ],
+            NEW_INVITATION,
+        ),
+        Refusal::InvitationExpired => (
+            [
+                "This invitation has expired.",
+                "この招待は有効期限が切れています。",
+                "Срок действия приглашения истек.",
+            ],
+            NEW_INVITATION,
+        ),
+        Refusal::InvitationRevoked => (
+            [
+                "Your administrator has withdrawn this invitation.",
+                "この招待は管理者によって取り消されました。",
+                "Администратор отозвал это приглашение.",
+            ],
+            NEW_INVITATION,
+        ),
+        Refusal::NoApnsCertificate => (
+            [
+                "The company has no APNs certificate.",
+                "会社のワークスペースに APNs 証明書がありません。",
+                "В рабочей области компании нет APNs-сертификата.",
+            ],
+            UPLOAD_APNS,
+        ),
+        Refusal::ApnsCertificateExpired => (
+            [
+                "The company's APNs certificate has expired.",
+                "会社の APNs 証明書の有効期限が切れています。",
+                "Срок действия APNs-сертификата компании истек.",
+            ],
+            UPLOAD_APNS,
+        ),
+        Refusal::ApnsCertificateNotYetValid => (
+            [
+                "The company's APNs certificate is not valid yet.",
+                "会社の APNs 証明書はまだ有効になっていません。",
+                "APNs-сертификат компании еще не действует.",
+            ],
+            UPLOAD_APNS,
+        ),
+        Refusal::InstalledThroughKnox | Refusal::InstalledThroughThirdPartyEmm => (
+            [
+                "The agent was installed through KNOX Mobile Enrollment or a third-party EMM solution, so the device cannot be managed.",
+                "エージェントが KNOX Mobile Enrollment またはサードパーティ製の EMM ソリューションを使用してインストールされているため、デバイスを管理できません。",
+                "Агент был установлен через KNOX Mobile Enrollment или стороннее EMM-решение, поэтому управлять устройством невозможно.",
+            ],
+            REINSTALL,
+        ),
+        other => return other.to_string(),
+    };
+    format!(
+        "{}{}",
+        lead.get(i).unwrap_or(&""),
+        tail.get(i).unwrap_or(&"")
+    )
 }
 
 /// Answers an opened invitation link; see the module documentation for the

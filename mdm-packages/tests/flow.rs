@@ -247,10 +247,16 @@ fn r_in_3_ios_needs_a_valid_apns_certificate() {
         "{refused:?}"
     );
     assert_eq!(refused.http_status(), 403);
+    assert!(refused.explanation(Language::English).contains("APNs"));
     assert!(
-        refused.explanation().contains("APNs"),
-        "{}",
-        refused.explanation()
+        refused
+            .explanation(Language::Japanese)
+            .contains("APNs 証明書がないと、iOS デバイスを管理できません")
+    );
+    assert!(
+        refused
+            .explanation(Language::Russian)
+            .contains("Без APNs-сертификата управление устройствами")
     );
     // The refusal did not consume the invitation.
     assert_eq!(
@@ -391,7 +397,16 @@ fn unsupported_unknown_and_expired_links() {
         "{windows:?}"
     );
     assert_eq!(windows.http_status(), 415);
-    assert!(windows.explanation().contains("Unsupported device"));
+    assert!(
+        windows
+            .explanation(Language::English)
+            .contains("Unsupported device: Windows")
+    );
+    assert!(
+        windows
+            .explanation(Language::Russian)
+            .contains("Устройство не поддерживается")
+    );
 
     let request = LinkRequest {
         token: "not-a-token",
