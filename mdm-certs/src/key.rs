@@ -212,6 +212,17 @@ impl PrivateKey {
         password: Option<&str>,
         rng: &mut R,
     ) -> Result<Zeroizing<String>> {
+        self.to_pkcs8_pem_with_iterations(password, PBKDF2_ITERATIONS, rng)
+    }
+
+    /// As [`Self::to_pkcs8_pem`], with `iterations` PBKDF2 rounds (tests use
+    /// few; production keeps the default).
+    pub(crate) fn to_pkcs8_pem_with_iterations<R: CryptoRng + ?Sized>(
+        &self,
+        password: Option<&str>,
+        iterations: u32,
+        rng: &mut R,
+    ) -> Result<Zeroizing<String>> {
         let fail = |e: &dyn fmt::Display| CertError::Signing {
             artifact: "PKCS#8 PEM",
             reason: e.to_string(),
@@ -229,9 +240,7 @@ impl PrivateKey {
                 rng.fill_bytes(&mut salt);
                 rng.fill_bytes(&mut iv);
                 let params = pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
-                    PBKDF2_ITERATIONS,
-                    &salt,
-                    iv,
+                    iterations, &salt, iv,
                 )
                 .map_err(|e| fail(&e))?;
                 let info = pkcs8::PrivateKeyInfoRef::try_from(self.pkcs8.as_slice())
@@ -398,7 +407,7 @@ mod tests {
     fn encrypted_pem_needs_the_right_password() {
         let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256, &mut rng(2)).unwrap();
         let pem = key
-            .to_pkcs8_pem(Some("correct horse"), &mut rng(3))
+            .to_pkcs8_pem_with_iterations(Some("correct horse"), 2_000, &mut rng(3))
             .unwrap();
         assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
         assert!(matches!(
@@ -412,7 +421,7 @@ mod tests {
         let (_, doc) = pkcs8::SecretDocument::from_pem(&pem).unwrap();
         assert_eq!(
             crate::pkcs12::max_salt_iterations(doc.as_bytes(), 0),
-            Some(u64::from(PBKDF2_ITERATIONS))
+            Some(2_000)
         );
         let back = PrivateKey::from_pkcs8_pem(&pem, Some("correct horse")).unwrap();
         assert_eq!(back.public_key_raw(), key.public_key_raw());

@@ -97,7 +97,9 @@ pub use intake::{
 };
 pub use key::{KeyAlgorithm, PrivateKey};
 pub use name::{NameAttribute, SubjectName, UID_OID};
-pub use pkcs12::{BackupPassword, MIN_BACKUP_PASSWORD_LEN, Pkcs12, Pkcs12Contents};
+pub use pkcs12::{
+    BackupPassword, MIN_BACKUP_PASSWORD_LEN, MIN_WRITE_ITERATIONS, Pkcs12, Pkcs12Contents,
+};
 pub use portal::{PUSH_CERTIFICATE_VALIDITY, PushPortalStandIn};
 pub use push_request::{
     DEFAULT_REQUEST_MAX_AGE, DecodedPushRequest, PushCertificateRequest, VendorSigner,

@@ -13,8 +13,11 @@ use crate::key::PrivateKey;
 /// The shortest backup password accepted (in characters).
 pub const MIN_BACKUP_PASSWORD_LEN: usize = 12;
 
-/// PBKDF2 / MAC iterations for files written here.
+/// PBKDF2 / MAC iterations for files written by [`Pkcs12::write`].
 const ITERATIONS: u64 = 100_000;
+
+/// The fewest iterations [`Pkcs12::write_with_iterations`] accepts.
+pub const MIN_WRITE_ITERATIONS: u64 = 2048;
 
 /// A password entered twice that matched and is long enough (R-AP-3).
 pub struct BackupPassword(Zeroizing<String>);
@@ -91,10 +94,28 @@ impl Pkcs12 {
         friendly_name: &str,
         password: &str,
     ) -> Result<Vec<u8>> {
+        Self::write_with_iterations(identity, chain, friendly_name, password, ITERATIONS)
+    }
+
+    /// As [`Self::write`] with a chosen PBKDF2/MAC iteration count, at least
+    /// [`MIN_WRITE_ITERATIONS`] (OpenSSL's default). [`Self::write`] uses
+    /// 100 000; fewer is for simulations that make many files.
+    pub fn write_with_iterations(
+        identity: &CertifiedKey,
+        chain: &[Certificate],
+        friendly_name: &str,
+        password: &str,
+        iterations: u64,
+    ) -> Result<Vec<u8>> {
         let fail = |e: &dyn fmt::Display| CertError::Signing {
             artifact: "PKCS#12 file",
             reason: e.to_string(),
         };
+        if iterations < MIN_WRITE_ITERATIONS {
+            return Err(fail(&format_args!(
+                "{iterations} iterations is below the minimum {MIN_WRITE_ITERATIONS}"
+            )));
+        }
         let mut certs = Vec::with_capacity(chain.len() + 1);
         for cert in core::iter::once(&identity.certificate).chain(chain) {
             certs.push(p12_keystore::Certificate::from_der(cert.der()).map_err(|e| fail(&e))?);
@@ -113,9 +134,9 @@ impl Pkcs12 {
         store
             .writer(password)
             .encryption_algorithm(p12_keystore::EncryptionAlgorithm::PbeWithHmacSha256AndAes256)
-            .encryption_iterations(ITERATIONS)
+            .encryption_iterations(iterations)
             .mac_algorithm(p12_keystore::MacAlgorithm::HmacSha256)
-            .mac_iterations(ITERATIONS)
+            .mac_iterations(iterations)
             .write()
             .map_err(|e| fail(&e))
     }
@@ -309,14 +330,15 @@ mod tests {
         let issued = ca
             .issue_client_certificate_with_key(&id, v, KeyAlgorithm::EcdsaP256, &mut rng(9))
             .unwrap();
-        let p12 = Pkcs12::write(&issued, &[], "dave", "pass word 123").unwrap();
-        assert_eq!(max_salt_iterations(&p12, 0), Some(ITERATIONS));
-        // Raise the MAC iteration count (the last INTEGER 100000 in the file).
-        let needle = [0x02, 0x03, 0x01, 0x86, 0xa0];
+        let p12 = Pkcs12::write_with_iterations(&issued, &[], "dave", "pass word 123", 0x01_0001)
+            .unwrap();
+        assert_eq!(max_salt_iterations(&p12, 0), Some(0x01_0001));
+        // Raise the MAC iteration count (the last INTEGER 65537 in the file).
+        let needle = [0x02, 0x03, 0x01, 0x00, 0x01];
         let pos = p12.windows(5).rposition(|w| w == needle).unwrap();
         let mut big = p12.clone();
-        big[pos + 2] = 0xff;
-        assert_eq!(max_salt_iterations(&big, 0), Some(0xff86a0));
+        big[pos + 2] = 0x7f;
+        assert_eq!(max_salt_iterations(&big, 0), Some(0x7f_0001));
         let mut huge = p12[..pos].to_vec();
         huge.extend_from_slice(&[0x02, 0x03, 0xff, 0xff, 0xff]);
         huge.extend_from_slice(&p12[pos + 5..]);
@@ -328,6 +350,20 @@ mod tests {
     }
 
     #[test]
+    fn too_few_iterations_are_refused() {
+        let ca = test_ca();
+        let issued = ca
+            .issue_client_certificate_with_key(
+                &ClientIdentity::new("x", None).unwrap(),
+                Validity::days(datetime!(2026-02-01 0:00 UTC), 30).unwrap(),
+                KeyAlgorithm::EcdsaP256,
+                &mut rng(10),
+            )
+            .unwrap();
+        assert!(Pkcs12::write_with_iterations(&issued, &[], "x", "pw", 2047).is_err());
+    }
+
+    #[test]
     fn write_then_read() {
         let ca = test_ca();
         let id = ClientIdentity::new("carol", None).unwrap();
@@ -335,11 +371,12 @@ mod tests {
         let issued = ca
             .issue_client_certificate_with_key(&id, v, KeyAlgorithm::EcdsaP256, &mut rng(8))
             .unwrap();
-        let p12 = Pkcs12::write(
+        let p12 = Pkcs12::write_with_iterations(
             &issued,
             &[ca.certificate().clone()],
             "carol",
             "pass word 123",
+            2048,
         )
         .unwrap();
         assert!(Pkcs12::looks_like(&p12));

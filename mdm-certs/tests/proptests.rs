@@ -82,7 +82,7 @@ proptest! {
 
 proptest! {
     // Each case runs the PKCS#12 key derivation: keep the count small.
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
     fn mutated_pkcs12_never_panics(flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4)) {
@@ -97,7 +97,7 @@ proptest! {
                     &mut rng(42),
                 )
                 .unwrap();
-            Pkcs12::write(&issued, &[], "u", "pw pw pw pw").unwrap()
+            Pkcs12::write_with_iterations(&issued, &[], "u", "pw pw pw pw", 2048).unwrap()
         });
         let mut bytes = p12.clone();
         for (i, x) in flips {
