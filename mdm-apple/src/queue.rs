@@ -51,6 +51,9 @@ pub enum ReportOutcome {
     Duplicate(CommandUuid),
     /// A report for a command this queue never held: ignored.
     Unknown(CommandUuid),
+    /// A non-`Idle` report without `CommandUUID` (only a hand-built report
+    /// can be one; [`crate::decode`] refuses it): ignored.
+    Unmatched,
 }
 
 /// One device's command queue.
@@ -108,10 +111,11 @@ impl CommandQueue {
     /// Records a device report and says what it changed.
     pub fn record(&mut self, report: &CommandReport) -> ReportOutcome {
         let uuid = match (&report.status, &report.command_uuid) {
-            (CommandStatus::Idle, _) | (_, None) => {
+            (CommandStatus::Idle, _) => {
                 self.begin_connection();
                 return ReportOutcome::Idle;
             }
+            (_, None) => return ReportOutcome::Unmatched,
             (_, Some(uuid)) => uuid,
         };
         if self.finished_uuids.contains(uuid) {
@@ -374,7 +378,7 @@ mod tests {
                         deferred_this_connection.remove(u);
                     }
                     // Duplicates and unknown reports change nothing.
-                    ReportOutcome::Duplicate(_) | ReportOutcome::Unknown(_) => {
+                    ReportOutcome::Duplicate(_) | ReportOutcome::Unknown(_) | ReportOutcome::Unmatched => {
                         let after: Vec<CommandUuid> = q.pending().map(|p| p.request.uuid.clone()).collect();
                         prop_assert_eq!(after, before_pending.clone());
                         prop_assert_eq!(q.finished().len(), before_finished);
