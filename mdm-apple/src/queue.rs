@@ -302,6 +302,9 @@ mod tests {
             q.record(&report(9, CommandStatus::Acknowledged)),
             ReportOutcome::Unknown(uuid(9))
         );
+        let mut no_uuid = report(2, CommandStatus::NotNow);
+        no_uuid.command_uuid = None;
+        assert_eq!(q.record(&no_uuid), ReportOutcome::Unmatched);
         assert_eq!(q.finished().len(), 1);
         assert_eq!(q.pending_len(), 0);
         q.enqueue(req(3)).unwrap();
