@@ -60,6 +60,56 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Example: the APNs certificate flow, against the portal simulator
+//!
+//! ```
+//! use mdm_certs::{
+//!     ApnsCsrForm, ApnsIntake, ApnsKeyRequest, BackupPassword, DEFAULT_REQUEST_MAX_AGE, KeyAlgorithm,
+//!     Pkcs12, PrivateKey, PushPortalStandIn, VendorSigner,
+//! };
+//! use rand_chacha::ChaCha20Rng;
+//! use rand_core::SeedableRng;
+//! use time::macros::datetime;
+//!
+//! # fn main() -> Result<(), mdm_certs::CertError> {
+//! let mut rng = ChaCha20Rng::seed_from_u64(7);
+//! let now = datetime!(2026-06-01 12:00 UTC);
+//!
+//! // The console form (all six fields required) → RSA 2048 key + CSR.
+//! let form = ApnsCsrForm {
+//!     name: "Jane Admin".into(),
+//!     company: "Example Corp".into(),
+//!     department: "IT".into(),
+//!     city: "Osaka".into(),
+//!     state: "Osaka".into(),
+//!     country: "JP".into(),
+//! };
+//! let request = ApnsKeyRequest::create(&form, &mut rng)?;
+//!
+//! // The vendor signs it (the simulator stands in for Apple's portals).
+//! let portal = PushPortalStandIn::new(KeyAlgorithm::EcdsaP256, now, &mut rng)?;
+//! let vendor_key = PrivateKey::generate(KeyAlgorithm::Rsa2048, &mut rng)?;
+//! let vendor_cert = portal.issue_vendor_certificate(&vendor_key, "Example MDM", now, &mut rng)?;
+//! let vendor = VendorSigner::new(vendor_cert, vendor_key, vec![])?;
+//! let signed = vendor.sign_request(request.csr(), now)?;
+//!
+//! // The admin uploads the request to the portal and downloads the certificate…
+//! let upload = signed.for_upload(now, DEFAULT_REQUEST_MAX_AGE)?;
+//! let push_pem = portal.create_push_certificate(upload, now, &mut rng)?.pem();
+//!
+//! // …and uploads it to the console, which checks it belongs to this workspace.
+//! let key = request.into_key();
+//! let accepted = ApnsIntake::new(&key).accept("push.pem", push_pem.as_bytes(), None, now)?;
+//! assert!(accepted.details.topic.as_str().starts_with("com.apple.mgmt.External."));
+//!
+//! // Optional password-protected backup (the password is entered twice).
+//! let password = BackupPassword::new("a long pass phrase", "a long pass phrase")?;
+//! let backup = Pkcs12::backup(&accepted.identity, &password)?;
+//! assert!(Pkcs12::looks_like(&backup));
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 
 mod apns_request;

@@ -56,7 +56,10 @@ fn create_sign_upload_backup_renew() {
     );
     assert!(push_cert.is_signed_by(portal.authority().certificate()));
     let subject = &push_cert.info().subject;
-    assert!(subject.contains(d.topic.as_str()) && subject.contains("C=US"), "{subject}");
+    assert!(
+        subject.contains(d.topic.as_str()) && subject.contains("C=US"),
+        "{subject}"
+    );
 
     // DER upload gives the same details.
     let der = ApnsIntake::new(&kept)
