@@ -57,14 +57,20 @@ fn android(step: &'static str) -> impl Fn(mdm_android::AndroidError) -> HarnessE
     }
 }
 
-/// Sets a workspace up as a simulation would (seeded by `seed`) and writes
-/// its artifacts into `out`; returns the files written.
+/// Sets a workspace up at `now` as a simulation would (seeded by `seed`)
+/// and writes its artifacts into `out`; returns the files written.
 ///
 /// # Errors
 /// [`HarnessError::Io`] when a file cannot be written; any error of the
 /// crates that make the artifacts.
-pub fn write_all(out: &Path, seed: u64) -> Result<Vec<PathBuf>, HarnessError> {
-    let mut w = World::new(Options::new("baseline", 1, 1, seed)?)?;
+pub fn write_all(
+    out: &Path,
+    seed: u64,
+    now: time::OffsetDateTime,
+) -> Result<Vec<PathBuf>, HarnessError> {
+    let mut options = Options::new("baseline", 1, 1, seed)?;
+    options.start = now;
+    let mut w = World::new(options)?;
     let now = w.start;
     let mut rng = draw::stream(seed, 0, Purpose::Admin);
     let mut files = Vec::new();

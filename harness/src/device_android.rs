@@ -235,6 +235,7 @@ pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), Harne
         }
     };
     address.map_err(android("first connection address"))?;
+    w.check_consumed(i, device);
     let group = w.ws.device(device).map_err(model("device"))?.group();
     w.tally.check(
         Inv::ThroughGroup,
@@ -507,6 +508,7 @@ pub(crate) fn queue_for_all(
 fn account_completed(w: &mut World) {
     for done in w.android.commands.take_completed() {
         w.android_commands.remove(&done.command.id);
+        w.tally.check(Inv::CommandsEnd, None);
         w.tally.pending_commands = w.tally.pending_commands.saturating_sub(1);
         let status = match done.result.status {
             CommandStatus::Done => "done",

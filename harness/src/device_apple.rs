@@ -175,6 +175,7 @@ pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), Harne
             return Ok(());
         }
     };
+    w.check_consumed(i, device);
     // The device lands in Unassigned devices (R-GR-1).
     let group = w.ws.device(device).map_err(model("device"))?.group();
     w.tally.check(
@@ -448,6 +449,7 @@ fn serve(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
         }
         match outcome {
             ReportOutcome::Finished(_, status) => {
+                w.tally.check(Inv::CommandsEnd, None);
                 w.tally.pending_commands = w.tally.pending_commands.saturating_sub(1);
                 let name = format!(
                     "apple {} {}",

@@ -352,6 +352,12 @@ impl World {
         if d.stage != Stage::Invited {
             return Ok(());
         }
+        // A device off the network cannot open the link; its user tries when it is back.
+        if let Some((_, back)) = d.plan.offline.filter(|_| d.plan.offline_at(now)) {
+            self.queue
+                .push(back.after(d.plan.jitter_secs), i, Event::OpenLink);
+            return Ok(());
+        }
         if d.plan.platform == Platform::Android {
             crate::device_android::open_link(self, i, now)
         } else {
@@ -427,6 +433,21 @@ impl World {
             d.plan.reaction_secs = d.plan.reaction_secs.min(3600);
         }
         self.invite(i, now)
+    }
+
+    /// After an enrollment: the device's invitation is consumed by exactly
+    /// this device record (R-IN-1).
+    pub(crate) fn check_consumed(&mut self, i: u32, device: DeviceId) {
+        let state = self
+            .device(i)
+            .and_then(|d| d.token.as_ref())
+            .and_then(|t| self.ws.invitation_for(t))
+            .map(mdm_model::Invitation::state);
+        let ok = state == Some(mdm_model::InvitationState::Consumed { device });
+        self.tally.check(
+            Inv::InvitationOnce,
+            (!ok).then(|| format!("{device}: its invitation is {state:?}")),
+        );
     }
 
     pub(crate) fn mark_lost(
