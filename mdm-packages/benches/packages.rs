@@ -6,8 +6,9 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mdm_model::InvitationToken;
 use mdm_packages::{
-    CaCertificate, ConnectionSettings, InvitationQr, LinkBase, ProductDescription, ProductFile,
-    ProductPath, ProductPlatform, ServerAddress, Sha256Digest, StandalonePackage,
+    AndroidDelivery, CaCertificate, ConnectionSettings, InvitationQr, Language, LinkBase,
+    MessageDetails, ProductDescription, ProductFile, ProductPath, ProductPlatform, ServerAddress,
+    Sha256Digest, StandalonePackage, compose_instructions,
 };
 
 const CA_PEM: &str = include_str!("../tests/fixtures/server-ca-1.pem");
@@ -73,6 +74,18 @@ fn packages(c: &mut Criterion) {
         });
     });
     c.bench_function("qr_svg", |b| b.iter(|| black_box(&qr).to_svg(4)));
+    let details = MessageDetails {
+        service_name: "Example MDM",
+        agent_name: "Example Agent",
+        company: "Example Corp",
+        account: "taro",
+        link: &link,
+        expires_at: time::OffsetDateTime::UNIX_EPOCH,
+        android: AndroidDelivery::Store,
+    };
+    c.bench_function("compose_instructions_ja_with_qr", |b| {
+        b.iter(|| compose_instructions(Language::Japanese, black_box(&details)).unwrap());
+    });
 }
 
 criterion_group!(benches, packages);

@@ -598,3 +598,97 @@ fn r_an_1_the_workspace_ca_from_mdm_certs_travels_in_the_package_and_a_move_make
     );
     assert!(opened.freshness(&moved, &server_ca).is_stale());
 }
+
+#[test]
+fn r_io_1_signed_profile_verifies_with_openssl_against_the_workspace_ca() {
+    use mdm_apple::ProfileSigner;
+    use mdm_certs::{CertificateAuthority, KeyAlgorithm, SubjectName, Validity};
+    let mut f = fixture();
+    upload_apns(&mut f.workspace, datetime!(2027-11-01 00:00 UTC));
+    let base = base();
+    let batch = send_instructions(
+        &mut f.workspace,
+        &f.users,
+        &settings(&base, Language::English),
+        NOW,
+        &mut f.rng,
+    )
+    .unwrap();
+    let link = batch.messages[0].link.clone();
+
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let ca = CertificateAuthority::create(
+        &SubjectName::common_name("Acme MDM CA").unwrap(),
+        Validity::days(NOW, 3650).unwrap(),
+        KeyAlgorithm::EcdsaP256,
+        &mut rng,
+    )
+    .unwrap();
+    let address = ServerAddress::parse("mdm.acme.example", 443).unwrap();
+    let server = ca
+        .issue_server_certificate(
+            address.host(),
+            Validity::days(NOW, 365).unwrap(),
+            KeyAlgorithm::EcdsaP256,
+            &mut rng,
+        )
+        .unwrap();
+    let signer = ProfileSigner::new(
+        &[server.certificate.der(), ca.certificate().der()],
+        server.key.pkcs8_der_secret(),
+    )
+    .unwrap();
+    let params = apple_params();
+    let routes = LinkRoutes {
+        android: AndroidRoute::StoreListing { url: STORE },
+        apple: AppleRoute {
+            params: &params,
+            signer: Some(&signer),
+        },
+    };
+    let answer = open(&mut f, &link, IPHONE, ClientHints::default(), &routes, NOW);
+    let LinkAnswer::AppleProfile {
+        profile, signed, ..
+    } = answer
+    else {
+        panic!("expected a profile, got {answer:?}");
+    };
+    assert!(signed);
+    let verified = mdm_apple::verify_signed_profile(&profile).unwrap();
+    assert!(verified.content().starts_with(b"<?xml"));
+
+    // openssl checks the CMS signature and the chain up to the workspace CA.
+    let dir = std::env::temp_dir().join(format!("mdm-packages-flow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_path = dir.join("ca.pem");
+    std::fs::write(&ca_path, ca.certificate().pem()).unwrap();
+    let spawned = Command::new("openssl")
+        .args([
+            "cms", "-verify", "-inform", "DER", "-purpose", "any", "-CAfile",
+        ])
+        .arg(&ca_path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "openssl is required in CI"
+            );
+            return;
+        }
+        Err(e) => panic!("openssl: {e}"),
+    };
+    child.stdin.take().unwrap().write_all(&profile).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "openssl cms -verify failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, verified.content());
+}
