@@ -4,11 +4,11 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use mdm_model::InvitationToken;
+use mdm_model::{InvitationToken, Platform};
 use mdm_packages::{
     AndroidDelivery, CaCertificate, ConnectionSettings, InvitationQr, Language, LinkBase,
-    MessageDetails, ProductDescription, ProductFile, ProductPath, ProductPlatform, ServerAddress,
-    Sha256Digest, StandalonePackage, compose_instructions,
+    MessageDetails, ProductDescription, ProductFile, ProductPath, ServerAddress, Sha256Digest,
+    StandalonePackage, compose_instructions,
 };
 
 const CA_PEM: &str = include_str!("../tests/fixtures/server-ca-1.pem");
@@ -31,7 +31,7 @@ fn packages(c: &mut Criterion) {
     let product = ProductDescription::new(
         "Agent",
         "1.0",
-        ProductPlatform::Android,
+        Platform::Android,
         vec![ProductFile {
             path: ProductPath::new("agent.apk").unwrap(),
             sha256: Sha256Digest::of(&apk),

@@ -112,7 +112,7 @@ pub use package::{
     StandalonePackage,
 };
 pub use product::{
-    PRODUCT_FORMAT, ProductDescription, ProductFile, ProductPath, ProductPlatform, Sha256Digest,
+    PRODUCT_FORMAT, ProductDescription, ProductFile, ProductPath, Sha256Digest, platform_tag,
 };
 pub use qr::{DEFAULT_MODULE_PX, InvitationQr, MAX_MODULE_PX};
 pub use routing::{

@@ -33,8 +33,9 @@ use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
 use crate::ca::CaCertificate;
 use crate::error::{PackagesError, Result};
-use crate::product::{ProductDescription, ProductPlatform, Sha256Digest};
+use crate::product::{ProductDescription, Sha256Digest};
 use crate::server::{ConnectionAddress, ServerAddress};
+use mdm_model::Platform;
 
 /// Format of `manifest.json` and `connection.json`.
 pub const PACKAGE_FORMAT: u32 = 1;
@@ -152,7 +153,7 @@ pub struct PackageManifest {
     /// Product version from the description.
     pub product_version: String,
     /// Product platform from the description.
-    pub platform: ProductPlatform,
+    pub platform: Platform,
     /// The server the package was built for.
     pub server: ServerAddress,
     /// SHA-256 of the embedded server CA certificate (DER).
@@ -637,7 +638,7 @@ mod tests {
         ProductDescription::new(
             "Endpoint Agent for Android",
             "10.4.2",
-            ProductPlatform::Android,
+            Platform::Android,
             vec![
                 ProductFile {
                     path: ProductPath::new("agent.apk").unwrap(),

@@ -33,6 +33,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Range;
 
+use mdm_model::Platform;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use toml::Spanned;
@@ -42,33 +43,14 @@ use crate::error::{PackagesError, Result};
 /// The format version this crate reads and writes.
 pub const PRODUCT_FORMAT: u32 = 1;
 
-/// The platform a product (and a package) is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProductPlatform {
-    /// Android phones and tablets: the agent APK.
-    Android,
-    /// iPhone.
-    Ios,
-    /// iPad.
-    Ipados,
-}
-
-impl ProductPlatform {
-    /// The spelling used in product descriptions.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Android => "android",
-            Self::Ios => "ios",
-            Self::Ipados => "ipados",
-        }
-    }
-}
-
-impl fmt::Display for ProductPlatform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// The spelling of a platform in product descriptions and manifests:
+/// `android`, `ios`, `ipados` (the same as `mdm-model`'s JSON form).
+#[must_use]
+pub fn platform_tag(platform: Platform) -> &'static str {
+    match platform {
+        Platform::Android => "android",
+        Platform::IOs => "ios",
+        Platform::IPadOs => "ipados",
     }
 }
 
@@ -250,7 +232,7 @@ impl ProductFile {
 pub struct ProductDescription {
     name: String,
     version: String,
-    platform: ProductPlatform,
+    platform: Platform,
     files: Vec<ProductFile>,
 }
 
@@ -263,7 +245,7 @@ impl ProductDescription {
     pub fn new(
         name: &str,
         version: &str,
-        platform: ProductPlatform,
+        platform: Platform,
         files: Vec<ProductFile>,
     ) -> Result<Self> {
         let no_span = |field: String, problem: String| PackagesError::ProductField {
@@ -327,9 +309,9 @@ impl ProductDescription {
         check_version(product.version.get_ref())
             .map_err(|p| field("product.version", product.version.span(), p))?;
         let platform = match product.platform.get_ref().as_str() {
-            "android" => ProductPlatform::Android,
-            "ios" => ProductPlatform::Ios,
-            "ipados" => ProductPlatform::Ipados,
+            "android" => Platform::Android,
+            "ios" => Platform::IOs,
+            "ipados" => Platform::IPadOs,
             other => {
                 return Err(field(
                     "product.platform",
@@ -389,7 +371,7 @@ impl ProductDescription {
             "# Product description (R-AN-2).\nformat = {PRODUCT_FORMAT}\n\n[product]\nname = {}\nversion = {}\nplatform = \"{}\"\n",
             toml_string(&self.name),
             toml_string(&self.version),
-            self.platform
+            platform_tag(self.platform)
         );
         for file in &self.files {
             out.push_str(&format!(
@@ -418,7 +400,7 @@ impl ProductDescription {
 
     /// The platform the product installs on.
     #[must_use]
-    pub fn platform(&self) -> ProductPlatform {
+    pub fn platform(&self) -> Platform {
         self.platform
     }
 
@@ -472,7 +454,7 @@ fn check_version(version: &str) -> std::result::Result<(), String> {
 /// Checks the file list as a whole. On error, the index of the offending
 /// file, or `usize::MAX` for the list itself.
 fn check_files<'a>(
-    platform: ProductPlatform,
+    platform: Platform,
     paths: impl Iterator<Item = &'a ProductPath>,
 ) -> std::result::Result<(), (usize, String)> {
     let mut seen = BTreeSet::new();
@@ -491,7 +473,7 @@ fn check_files<'a>(
             "lists no file; a product has at least one".to_owned(),
         ));
     }
-    if platform == ProductPlatform::Android && !has_apk {
+    if platform == Platform::Android && !has_apk {
         return Err((
             usize::MAX,
             "an Android product lists at least one `.apk` file".to_owned(),
@@ -584,7 +566,7 @@ sha256 = "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824"
         let d = ProductDescription::from_toml(GOOD).unwrap();
         assert_eq!(d.name(), "Endpoint Agent for Android");
         assert_eq!(d.version(), "10.4.2");
-        assert_eq!(d.platform(), ProductPlatform::Android);
+        assert_eq!(d.platform(), Platform::Android);
         assert_eq!(d.files().len(), 2);
         let apk = d.file("agent.apk").unwrap();
         assert_eq!(apk.size, Some(4));
@@ -603,7 +585,7 @@ sha256 = "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824"
         let odd = ProductDescription::new(
             "Agent \"beta\" \\ テスト\u{7f}x".trim_end_matches("\u{7f}x"),
             "1.0-rc.1",
-            ProductPlatform::Android,
+            Platform::Android,
             vec![ProductFile {
                 path: ProductPath::new("a b/agent.APK").unwrap(),
                 sha256: Sha256Digest::of(b""),

@@ -14,8 +14,8 @@ use mdm_model::{
 use mdm_packages::{
     AndroidDelivery, AndroidRoute, AppleRoute, CaCertificate, ClientHints, ConnectionSettings,
     InstructionSettings, InvitationLink, Language, LinkAnswer, LinkBase, LinkRequest, LinkRoutes,
-    PackagesError, ProductDescription, ProductFile, ProductPath, ProductPlatform, ServerAddress,
-    Sha256Digest, StandalonePackage, UnsupportedOs, open_link, send_instructions,
+    PackagesError, ProductDescription, ProductFile, ProductPath, ServerAddress, Sha256Digest,
+    StandalonePackage, UnsupportedOs, open_link, send_instructions,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -457,7 +457,7 @@ fn r_an_2_android_can_get_a_standalone_package_bound_to_the_user() {
     let product = ProductDescription::new(
         "Acme Agent for Android",
         "1.2.3",
-        ProductPlatform::Android,
+        Platform::Android,
         vec![ProductFile {
             path: ProductPath::new("agent.apk").unwrap(),
             sha256: Sha256Digest::of(&apk),
