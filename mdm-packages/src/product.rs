@@ -33,9 +33,9 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Range;
 
+pub use mdm_android::Sha256Digest;
 use mdm_model::Platform;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use crate::error::{PackagesError, Result};
@@ -51,81 +51,6 @@ pub fn platform_tag(platform: Platform) -> &'static str {
         Platform::Android => "android",
         Platform::IOs => "ios",
         Platform::IPadOs => "ipados",
-    }
-}
-
-/// A SHA-256 digest, written as 64 lowercase hex digits.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Sha256Digest([u8; 32]);
-
-impl Sha256Digest {
-    /// The digest of `bytes`.
-    #[must_use]
-    pub fn of(bytes: &[u8]) -> Self {
-        Self(Sha256::digest(bytes).into())
-    }
-
-    /// Wraps raw digest bytes.
-    #[must_use]
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes)
-    }
-
-    /// Parses 64 hex digits (either case).
-    ///
-    /// # Errors
-    /// `None` when the text is not exactly 64 hex digits.
-    #[must_use]
-    pub fn from_hex(text: &str) -> Option<Self> {
-        if text.len() != 64 {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        hex::decode_to_slice(text, &mut out).ok()?;
-        Some(Self(out))
-    }
-
-    /// The raw digest.
-    #[must_use]
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
-    /// Lowercase hex, as written in descriptions and manifests.
-    #[must_use]
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-}
-
-impl fmt::Debug for Sha256Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Sha256Digest({})", self.to_hex())
-    }
-}
-
-impl fmt::Display for Sha256Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
-    }
-}
-
-impl Serialize for Sha256Digest {
-    fn serialize<S: serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_hex())
-    }
-}
-
-impl<'de> Deserialize<'de> for Sha256Digest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> std::result::Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::from_hex(&text)
-            .ok_or_else(|| serde::de::Error::custom("expected 64 hex digits of a SHA-256 digest"))
     }
 }
 
@@ -327,13 +252,17 @@ impl ProductDescription {
         for (i, file) in raw.files.get_ref().iter().enumerate() {
             let path = ProductPath::new(file.path.get_ref())
                 .map_err(|p| field(&format!("files[{i}].path"), file.path.span(), p))?;
-            let sha256 = Sha256Digest::from_hex(file.sha256.get_ref()).ok_or_else(|| {
-                field(
-                    &format!("files[{i}].sha256"),
-                    file.sha256.span(),
-                    "expected 64 hex digits of a SHA-256 digest".to_owned(),
-                )
-            })?;
+            let digest_text = file.sha256.get_ref();
+            let sha256 = Some(digest_text)
+                .filter(|t| t.len() == 64)
+                .and_then(|t| Sha256Digest::from_hex(t).ok())
+                .ok_or_else(|| {
+                    field(
+                        &format!("files[{i}].sha256"),
+                        file.sha256.span(),
+                        "expected 64 hex digits of a SHA-256 digest".to_owned(),
+                    )
+                })?;
             let size = match &file.size {
                 None => None,
                 Some(size) => Some(u64::try_from(*size.get_ref()).map_err(|_| {

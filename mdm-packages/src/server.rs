@@ -140,6 +140,20 @@ impl fmt::Display for ServerAddress {
     }
 }
 
+impl From<&ServerAddress> for mdm_android::ServerAddress {
+    /// The same address in `mdm-android`'s form, port always written: what
+    /// the agent is handed as the address embedded in its package
+    /// (`mdm_android::first_connection_address`).
+    fn from(address: &ServerAddress) -> Self {
+        let host = match &address.host {
+            ConnectionAddress::Dns(name) => mdm_android::ServerHost::Name(name.clone()),
+            ConnectionAddress::Ip(IpAddr::V4(ip)) => mdm_android::ServerHost::Ipv4(*ip),
+            ConnectionAddress::Ip(IpAddr::V6(ip)) => mdm_android::ServerHost::Ipv6(*ip),
+        };
+        Self::new(host, std::num::NonZeroU16::new(address.port))
+    }
+}
+
 impl Serialize for ServerAddress {
     fn serialize<S: serde::Serializer>(
         &self,
@@ -257,6 +271,20 @@ mod tests {
                 ),
                 "{bad:?} was accepted"
             );
+        }
+    }
+
+    #[test]
+    fn converts_to_the_agents_form() {
+        for text in [
+            "mdm.example.com:13292",
+            "10.0.0.5:443",
+            "[2001:db8::1]:8443",
+        ] {
+            let ours = ServerAddress::parse(text, 443).unwrap();
+            let agent = mdm_android::ServerAddress::from(&ours);
+            assert_eq!(agent.to_string(), text);
+            assert_eq!(mdm_android::ServerAddress::parse(text).unwrap(), agent);
         }
     }
 

@@ -578,6 +578,26 @@ fn r_an_1_the_workspace_ca_from_mdm_certs_travels_in_the_package_and_a_move_make
             .is_named_by(&server_cert.certificate)
     );
     assert!(!opened.freshness(&address, &server_ca).is_stale());
+    // The agent (mdm-android) connects to the address the package embeds.
+    let embedded = mdm_android::ServerAddress::from(&opened.connection().server);
+    let first = mdm_android::first_connection_address(
+        InstallSource::StandalonePackage,
+        Some(&embedded),
+        None,
+    )
+    .unwrap();
+    assert_eq!(first.to_string(), "mdm.acme.example:13292");
+    // The APK digest in the product description is the provisioning checksum.
+    assert_eq!(
+        opened
+            .product()
+            .file("agent.apk")
+            .unwrap()
+            .sha256
+            .to_base64url()
+            .len(),
+        43
+    );
 
     // The server moves (seed 003 §2 steps 7-11): new address, new server certificate.
     let moved = ServerAddress::parse("mdm2.acme.example:13292", 443).unwrap();
