@@ -62,6 +62,10 @@ pub enum AndroidRoute<'a> {
 }
 
 /// How iOS and iPadOS devices get the enrollment profile.
+///
+/// The same parameters serve every device, so the identity should be SCEP
+/// (each device makes its own key); a PKCS#12 identity would be shared by
+/// every device that opens a link.
 #[derive(Debug, Clone, Copy)]
 pub struct AppleRoute<'a> {
     /// The workspace's profile parameters; the topic is replaced by the
