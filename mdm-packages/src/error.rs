@@ -66,7 +66,7 @@ pub enum PackagesError {
     },
 
     /// A value destined for the package's connection settings is not valid
-    /// (empty workspace id, token with characters outside its alphabet …).
+    /// (an empty workspace id or user account, a control character …).
     #[error("connection setting `{field}`: {problem}")]
     ConnectionSetting {
         /// Which setting.
