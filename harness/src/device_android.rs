@@ -8,11 +8,11 @@ use mdm_android::{
     InstallReport, LastScan, ScanOutcome, Sha256Digest, SyncRequest, SyncResponse,
 };
 use mdm_certs::{ClientCertificateDelivery, DeliveryPayload, OtpPolicy};
-use mdm_model::{InstallSource, InvitationToken, Platform, UserId, Workspace};
+use mdm_model::{DeviceId, InstallSource, InvitationToken, Platform, UserId, Workspace};
 use mdm_packages::{
     AndroidDelivery, CaCertificate, ClientHints, ConnectionSettings, InstructionSettings, Language,
     LinkAnswer, LinkBase, LinkRequest, LinkRoutes, ProductDescription, ProductFile,
-    ProductPlatform, StandalonePackage, open_link as answer_link, send_instructions,
+    StandalonePackage, open_link as answer_link, send_instructions,
 };
 use time::{Duration, OffsetDateTime, Time};
 
@@ -64,13 +64,8 @@ pub(crate) fn distribution(
         sha256: mdm_packages::Sha256Digest::of(&apk),
         size: Some(apk.len() as u64),
     };
-    let product = ProductDescription::new(
-        "Fleet Agent",
-        "11.2.0",
-        ProductPlatform::Android,
-        vec![file],
-    )
-    .map_err(packages("product"))?;
+    let product = ProductDescription::new("Fleet Agent", "11.2.0", Platform::Android, vec![file])
+        .map_err(packages("product"))?;
     let connection = ConnectionSettings {
         server: mdm_packages::ServerAddress::parse(crate::world::SERVER_HOST, 443)
             .map_err(packages("server address"))?,
@@ -155,9 +150,30 @@ fn install_report(source: InstallSource) -> InstallReport {
     }
 }
 
-/// The device opens its link; the agent is installed and connects.
-pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
-    let Some(d) = w.device(i) else { return Ok(()) };
+/// What routing gave an Android device: its new record and, for a
+/// standalone install, the package it downloaded.
+pub(crate) struct Routed {
+    i: u32,
+    now: SimTime,
+    device: DeviceId,
+    package: Option<Box<StandalonePackage>>,
+}
+
+/// What the device and the CA did with it, off the workspace: the package
+/// opened, the server address found, the client certificate fetched by OTP.
+pub(crate) struct Prepared {
+    i: u32,
+    now: SimTime,
+    device: DeviceId,
+    client_cert: Option<Sha256Digest>,
+}
+
+/// The device opens its link; `mdm-packages` routes it and the model
+/// consumes the invitation. Refusals are handled here.
+pub(crate) fn route(w: &mut World, i: u32, now: SimTime) -> Result<Option<Routed>, HarnessError> {
+    let Some(d) = w.device(i) else {
+        return Ok(None);
+    };
     let plan = d.plan;
     let token = d
         .token
@@ -165,7 +181,7 @@ pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), Harne
         .map(InvitationToken::expose)
         .unwrap_or_default();
     let at = w.now(now);
-    let mut rng = draw::stream(w.opts.seed, i, Purpose::Keys);
+    let mut rng = w.device_stream(i, Purpose::Keys);
     let files = [("agent.apk", w.agent_apk.as_slice())];
     let android_route = if plan.install == InstallSource::PlainApk {
         mdm_packages::AndroidRoute::StoreListing { url: STORE_URL }
@@ -190,38 +206,26 @@ pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), Harne
     };
     let answer =
         answer_link(&mut w.ws, &request, &routes, at, &mut rng).map_err(packages("open link"))?;
-    // The agent finds the server: embedded in the package, or typed by the user.
-    let (device, address) = match answer {
-        LinkAnswer::AndroidPackage { device, package } => {
-            let opened =
-                StandalonePackage::open(package.into_bytes()).map_err(packages("open package"))?;
-            let embedded =
-                mdm_android::ServerAddress::parse(&opened.connection().server.to_string())
-                    .map_err(android("embedded address"))?;
-            (
-                device,
-                mdm_android::first_connection_address(
-                    InstallSource::StandalonePackage,
-                    Some(&embedded),
-                    None,
-                ),
-            )
-        }
-        LinkAnswer::AndroidStore { device, .. } => (
+    match answer {
+        LinkAnswer::AndroidPackage { device, package } => Ok(Some(Routed {
+            i,
+            now,
             device,
-            mdm_android::first_connection_address(
-                InstallSource::PlainApk,
-                None,
-                Some(crate::world::SERVER_HOST),
-            ),
-        ),
+            package: Some(package),
+        })),
+        LinkAnswer::AndroidStore { device, .. } => Ok(Some(Routed {
+            i,
+            now,
+            device,
+            package: None,
+        })),
         LinkAnswer::Refused(reason) => {
             Tally::count(&mut w.tally.refusals, &reason.to_string());
             if let Some(d) = w.device_mut(i) {
                 d.stage = Stage::Lost;
             }
             w.queue.push(now.after(3600), i, Event::Reinstall);
-            return Ok(());
+            Ok(None)
         }
         other => {
             Tally::count(
@@ -231,28 +235,41 @@ pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), Harne
             if let Some(d) = w.device_mut(i) {
                 d.stage = Stage::Done;
             }
-            return Ok(());
+            Ok(None)
         }
+    }
+}
+
+/// The agent finds the server — embedded in the package, or typed by the
+/// user — and a standalone install fetches its client certificate by
+/// one-time password (R-CL-1); a plain APK gets none automatically (R-AN-1 b).
+/// Touches no shared state, so a batch runs on all cores.
+pub(crate) fn prepare(w: &World, r: Routed) -> Result<Prepared, HarnessError> {
+    let Routed {
+        i,
+        now,
+        device,
+        package,
+    } = r;
+    let at = w.now(now);
+    let (source, embedded) = match package {
+        Some(package) => {
+            let opened =
+                StandalonePackage::open(package.into_bytes()).map_err(packages("open package"))?;
+            let embedded =
+                mdm_android::ServerAddress::parse(&opened.connection().server.to_string())
+                    .map_err(android("embedded address"))?;
+            (InstallSource::StandalonePackage, Some(embedded))
+        }
+        None => (InstallSource::PlainApk, None),
     };
-    address.map_err(android("first connection address"))?;
-    w.check_consumed(i, device);
-    let group = w.ws.device(device).map_err(model("device"))?.group();
-    w.tally.check(
-        Inv::ThroughGroup,
-        (group != Some(Workspace::UNASSIGNED))
-            .then(|| format!("{device} did not land in Unassigned devices")),
-    );
-    let source_name = match plan.install {
-        InstallSource::PlainApk => "plain APK",
-        InstallSource::KnoxMobileEnrollment => "KNOX Mobile Enrollment",
-        InstallSource::ThirdPartyEmm => "third-party EMM",
-        _ => "standalone package",
-    };
-    Tally::count(&mut w.tally.installs, source_name);
-    // A standalone install gets its client certificate by one-time password
-    // (R-CL-1); a plain APK gets none automatically (R-AN-1 b).
+    let typed = embedded.is_none().then_some(crate::world::SERVER_HOST);
+    mdm_android::first_connection_address(source, embedded.as_ref(), typed)
+        .map_err(android("first connection address"))?;
+    let plan = w.device(i).map(|d| d.plan);
     let mut client_cert = None;
-    if plan.install == InstallSource::StandalonePackage {
+    if let Some(plan) = plan.filter(|p| p.install == InstallSource::StandalonePackage) {
+        let mut rng = w.device_stream(i, Purpose::Device);
         let (_key, csr) = mdm_certs::Csr::for_device(&format!("android-{i}"), &mut rng)
             .map_err(crate::pki::cert("device CSR"))?;
         let certificate = w.pki.issue_device_certificate(
@@ -268,8 +285,6 @@ pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), Harne
             at,
             &mut rng,
         );
-        w.ws.record_client_certificate_issued(device, at)
-            .map_err(model("client certificate issued"))?;
         let fetched = match delivery
             .redeem(otp.expose(), at + Duration::minutes(2))
             .map_err(crate::pki::cert("redeem OTP"))?
@@ -277,18 +292,59 @@ pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), Harne
             DeliveryPayload::Certificate(c) => c.der().to_vec(),
             DeliveryPayload::Pkcs12(_) => Vec::new(),
         };
-        let digest = Sha256Digest::of(&fetched);
-        w.ws.record_client_certificate_applied(device, *digest.as_bytes(), at)
-            .map_err(model("client certificate applied"))?;
+        client_cert = Some(Sha256Digest::of(&fetched));
+    }
+    Ok(Prepared {
+        i,
+        now,
+        device,
+        client_cert,
+    })
+}
+
+/// Records what happened in the model and schedules the first sync, which
+/// completes the enrollment (in `mdm-android`'s endpoint).
+pub(crate) fn apply(w: &mut World, p: Prepared) -> Result<(), HarnessError> {
+    let Prepared {
+        i,
+        now,
+        device,
+        client_cert,
+    } = p;
+    let at = w.now(now);
+    let Some(plan) = w.device(i).map(|d| d.plan) else {
+        return Ok(());
+    };
+    w.check_consumed(i, device);
+    let group = w.ws.device(device).map_err(model("device"))?.group();
+    w.tally.check(
+        Inv::ThroughGroup,
+        (group != Some(Workspace::UNASSIGNED))
+            .then(|| format!("{device} did not land in Unassigned devices")),
+    );
+    let source_name = match plan.install {
+        InstallSource::PlainApk => "plain APK",
+        InstallSource::KnoxMobileEnrollment => "KNOX Mobile Enrollment",
+        InstallSource::ThirdPartyEmm => "third-party EMM",
+        _ => "standalone package",
+    };
+    Tally::count(&mut w.tally.installs, source_name);
+    if let Some(digest) = client_cert {
+        w.ws.record_client_certificate_issued(device, at)
+            .map_err(model("client certificate issued"))?;
+        w.ws.record_client_certificate_applied(
+            device,
+            *digest.as_bytes(),
+            at + Duration::minutes(2),
+        )
+        .map_err(model("client certificate applied"))?;
         w.tally.client_certificates_applied += 1;
-        client_cert = Some(digest);
     }
     if let Some(d) = w.device_mut(i) {
         d.model = Some(device);
         d.client_cert = client_cert;
         d.stage = Stage::Installing;
     }
-    // The first sync completes the enrollment (in `mdm-android`'s endpoint).
     w.queue.push(now.after(300), i, Event::Contact);
     Ok(())
 }

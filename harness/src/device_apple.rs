@@ -10,7 +10,7 @@ use mdm_apple::{
     PushMagic, PushOptions, PushToken, ReportOutcome, ScepIdentity, TokenUpdate, decode,
     push_request, verify_signed_profile,
 };
-use mdm_model::{Platform, SyncReport};
+use mdm_model::{DeviceId, Platform, SyncReport};
 use mdm_packages::{ClientHints, LinkAnswer, LinkRequest, LinkRoutes, open_link as answer_link};
 use rand_core::Rng;
 
@@ -107,9 +107,37 @@ fn push_identity(seed: u64, i: u32) -> Result<(PushToken, PushMagic), HarnessErr
     ))
 }
 
-/// The device opens its invitation link, installs the profile and checks in.
-pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
-    let Some(d) = w.device(i) else { return Ok(()) };
+/// What routing gave an Apple device: its new record and the signed profile.
+pub(crate) struct Routed {
+    i: u32,
+    now: SimTime,
+    device: DeviceId,
+    platform: Platform,
+    profile: Vec<u8>,
+}
+
+/// What the device did with the profile, off the workspace: the topic it
+/// carries, and the outcome of its `Authenticate` / `TokenUpdate` check-in
+/// as the server's `AppleEnrollment` parsed it.
+pub(crate) struct Prepared {
+    i: u32,
+    now: SimTime,
+    device: DeviceId,
+    platform: Platform,
+    topic: String,
+    /// `Some(true)`: a malformed check-in was sent first and refused;
+    /// `Some(false)`: it was (wrongly) accepted.
+    malformed_refused: Option<bool>,
+    checked_in: Result<(), String>,
+}
+
+/// The device opens its invitation link with a real User-Agent; an iPadOS
+/// 13+ iPad that looks like a Mac answers the touch probe. `mdm-packages`
+/// routes it and the model consumes the invitation.
+pub(crate) fn route(w: &mut World, i: u32, now: SimTime) -> Result<Option<Routed>, HarnessError> {
+    let Some(d) = w.device(i) else {
+        return Ok(None);
+    };
     let platform = d.plan.platform;
     let token = d
         .token
@@ -118,7 +146,7 @@ pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), Harne
         .unwrap_or_default();
     let (ua, needs_probe) = user_agent(platform, i);
     let at = w.now(now);
-    let mut rng = draw::stream(w.opts.seed, i, Purpose::Keys);
+    let mut rng = w.device_stream(i, Purpose::Keys);
     let routes = LinkRoutes {
         android: mdm_packages::AndroidRoute::StoreListing {
             url: crate::device_android::STORE_URL,
@@ -148,7 +176,7 @@ pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), Harne
             )),
         );
     }
-    let (device, profile) = match answer {
+    match answer {
         LinkAnswer::AppleProfile {
             device,
             profile,
@@ -158,11 +186,18 @@ pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), Harne
             if routed != platform {
                 Tally::count(&mut w.tally.refusals, "platform misdetected");
             }
-            (device, profile)
+            Ok(Some(Routed {
+                i,
+                now,
+                device,
+                platform,
+                profile,
+            }))
         }
         LinkAnswer::Refused(reason) => {
             Tally::count(&mut w.tally.refusals, &reason.to_string());
-            return refused(w, i, now, reason);
+            refused(w, i, now, reason)?;
+            Ok(None)
         }
         other => {
             Tally::count(
@@ -172,18 +207,24 @@ pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), Harne
             if let Some(d) = w.device_mut(i) {
                 d.stage = Stage::Done;
             }
-            return Ok(());
+            Ok(None)
         }
-    };
-    w.check_consumed(i, device);
-    // The device lands in Unassigned devices (R-GR-1).
-    let group = w.ws.device(device).map_err(model("device"))?.group();
-    w.tally.check(
-        Inv::ThroughGroup,
-        (group != Some(mdm_model::Workspace::UNASSIGNED))
-            .then(|| format!("{device} did not land in Unassigned devices")),
-    );
-    // The device verifies the signed profile and reads the topic it carries.
+    }
+}
+
+/// The device verifies the signed profile and reads its topic; SCEP,
+/// simulated: it makes a key and CSR and the workspace CA signs it; then it
+/// checks in with `Authenticate` and `TokenUpdate`, which the server parses.
+/// Touches no shared state, so a batch runs on all cores.
+pub(crate) fn prepare(w: &World, r: Routed) -> Result<Prepared, HarnessError> {
+    let Routed {
+        i,
+        now,
+        device,
+        platform,
+        profile,
+    } = r;
+    let at = w.now(now);
     let verified = verify_signed_profile(&profile).map_err(apple("verify profile"))?;
     let topic =
         profile_topic(&verified.plist().map_err(apple("profile plist"))?).ok_or_else(|| {
@@ -192,21 +233,7 @@ pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), Harne
                 message: "no com.apple.mdm payload".into(),
             }
         })?;
-    let apns_ok =
-        w.ws.apns_certificate()
-            .is_some_and(|a| a.is_valid_at(at) && a.topic() == topic.as_str());
-    w.tally.check(
-        Inv::AppleNeedsApns,
-        (!apns_ok).then(|| {
-            format!("{device} got a profile without a valid APNs certificate for its topic")
-        }),
-    );
-    let generation = w
-        .topics
-        .iter()
-        .position(|t| t == topic.as_str())
-        .unwrap_or(0);
-    // SCEP, simulated: the device makes a key and CSR, the workspace CA signs it.
+    let mut rng = w.device_stream(i, Purpose::Device);
     let (_key, csr) =
         mdm_certs::Csr::for_device(&udid(i), &mut rng).map_err(crate::pki::cert("device CSR"))?;
     let identity = w.pki.issue_device_certificate(
@@ -222,26 +249,22 @@ pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), Harne
             message: "identity not signed by the workspace CA".into(),
         });
     }
-    // Check-in: Authenticate, then TokenUpdate; the server parses both.
     let device_id = mdm_apple::DeviceId::Udid(udid(i));
     let mut enrollment =
         AppleEnrollment::new(ApnsTopic::new(w.pki.topic.as_str()).map_err(apple("topic"))?);
     let authenticate = mdm_apple::Authenticate::new(topic.clone(), device_id.clone())
         .to_xml()
         .map_err(apple("Authenticate"))?;
-    if w.coin(i, now, 2, w.opts.scenario.faults.malformed_checkin_chance) {
-        let truncated = authenticate
-            .get(..authenticate.len() / 2)
-            .unwrap_or_default();
-        if decode(truncated).is_err() {
-            Tally::count(&mut w.tally.message_faults, "malformed check-in refused");
-        } else {
-            w.tally.check(
-                Inv::NoPanic,
-                Some(format!("device {i}: a truncated check-in was accepted")),
-            );
-        }
-    }
+    let malformed_refused = w
+        .coin(i, now, 2, w.opts.scenario.faults.malformed_checkin_chance)
+        .then(|| {
+            decode(
+                authenticate
+                    .get(..authenticate.len() / 2)
+                    .unwrap_or_default(),
+            )
+            .is_err()
+        });
     let DeviceMessage::Authenticate(auth) =
         decode(&authenticate).map_err(apple("decode Authenticate"))?
     else {
@@ -250,11 +273,8 @@ pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), Harne
             message: "wrong message type".into(),
         });
     };
-    enrollment
-        .authenticate(&auth)
-        .map_err(apple("authenticate"))?;
     let (push_token, magic) = push_identity(w.opts.seed, i)?;
-    let update = TokenUpdate::new(topic, device_id, push_token, magic)
+    let update = TokenUpdate::new(topic.clone(), device_id, push_token, magic)
         .to_xml()
         .map_err(apple("TokenUpdate"))?;
     let DeviceMessage::TokenUpdate(update) =
@@ -265,14 +285,64 @@ pub(crate) fn open_link(w: &mut World, i: u32, now: SimTime) -> Result<(), Harne
             message: "wrong message type".into(),
         });
     };
-    match enrollment.token_update(&update) {
-        Ok(EnrollmentEvent::Enrolled) => {}
-        Ok(_) => {}
-        Err(e) => {
-            Tally::count(&mut w.tally.refusals, &format!("check-in refused: {e}"));
-            return w.mark_lost(i, now, "check-in refused");
-        }
+    let checked_in = enrollment
+        .authenticate(&auth)
+        .and_then(|_| enrollment.token_update(&update))
+        .map(|event| debug_assert!(matches!(event, EnrollmentEvent::Enrolled)))
+        .map_err(|e| e.to_string());
+    Ok(Prepared {
+        i,
+        now,
+        device,
+        platform,
+        topic: topic.as_str().to_owned(),
+        malformed_refused,
+        checked_in,
+    })
+}
+
+/// Records the enrollment in the model and checks its invariants.
+pub(crate) fn apply(w: &mut World, p: Prepared) -> Result<(), HarnessError> {
+    let Prepared {
+        i,
+        now,
+        device,
+        platform,
+        topic,
+        malformed_refused,
+        checked_in,
+    } = p;
+    let at = w.now(now);
+    w.check_consumed(i, device);
+    // The device lands in Unassigned devices (R-GR-1).
+    let group = w.ws.device(device).map_err(model("device"))?.group();
+    w.tally.check(
+        Inv::ThroughGroup,
+        (group != Some(mdm_model::Workspace::UNASSIGNED))
+            .then(|| format!("{device} did not land in Unassigned devices")),
+    );
+    let apns_ok =
+        w.ws.apns_certificate()
+            .is_some_and(|a| a.is_valid_at(at) && a.topic() == topic);
+    w.tally.check(
+        Inv::AppleNeedsApns,
+        (!apns_ok).then(|| {
+            format!("{device} got a profile without a valid APNs certificate for its topic")
+        }),
+    );
+    match malformed_refused {
+        Some(true) => Tally::count(&mut w.tally.message_faults, "malformed check-in refused"),
+        Some(false) => w.tally.check(
+            Inv::NoPanic,
+            Some(format!("device {i}: a truncated check-in was accepted")),
+        ),
+        None => {}
     }
+    if let Err(e) = checked_in {
+        Tally::count(&mut w.tally.refusals, &format!("check-in refused: {e}"));
+        return w.mark_lost(i, now, "check-in refused");
+    }
+    let generation = w.topics.iter().position(|t| *t == topic).unwrap_or(0);
     w.ws.complete_enrollment(device, at)
         .map_err(model("complete enrollment"))?;
     if let Some(d) = w.device_mut(i) {

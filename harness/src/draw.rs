@@ -18,6 +18,8 @@ pub enum Purpose {
     Events = 3,
     /// The administrator's secrets (tokens, one-time passwords, CA keys).
     Admin = 4,
+    /// Device-side keys and the certificates issued for them.
+    Device = 5,
 }
 
 /// A generator for one (device, purpose) of a run seeded with `seed`.

@@ -81,6 +81,8 @@ pub(crate) struct SimDevice {
     pub(crate) topic_generation: u8,
     /// How many times the device enrolled.
     pub(crate) enrollments: u8,
+    /// How many times it opened an invitation link.
+    pub(crate) attempts: u8,
 }
 
 /// The state of a run.
@@ -188,6 +190,7 @@ impl World {
                 command_results: Vec::new(),
                 topic_generation: 0,
                 enrollments: 0,
+                attempts: 0,
             })
             .collect();
         let (product, agent_apk, connection, link_base) =
@@ -263,13 +266,25 @@ impl World {
         progress: &mut dyn FnMut(SimTime, SimTime),
     ) -> Result<(), HarnessError> {
         while let Some(batch) = self.queue.pop_batch() {
-            for s in batch {
+            let mut k = 0;
+            while let Some(s) = batch.get(k) {
+                if s.event == Event::OpenLink {
+                    // A run of link openings: routed in order, then the
+                    // devices' and the CA's work on all cores, then recorded in order.
+                    let end = batch[k..]
+                        .iter()
+                        .position(|e| e.event != Event::OpenLink)
+                        .map_or(batch.len(), |n| k + n);
+                    self.open_links(&batch[k..end])?;
+                    k = end;
+                    continue;
+                }
                 self.tally.events += 1;
                 let now = s.at;
                 match s.event {
                     Event::Invite => self.invite(s.device, now)?,
-                    Event::OpenLink => self.open_link(s.device, now, false)?,
-                    Event::ReuseLink => self.open_link(s.device, now, true)?,
+                    Event::OpenLink => {}
+                    Event::ReuseLink => crate::device_android::reuse_link(self, s.device, now)?,
                     Event::Contact => self.contact(s.device, now)?,
                     Event::CommandPush => self.command_push(s.device, now)?,
                     Event::Reinstall => self.reinstall(s.device, now)?,
@@ -278,10 +293,56 @@ impl World {
                     Event::Hour => self.hour(now)?,
                     Event::Daily => self.daily(),
                 }
+                k += 1;
             }
             progress(self.queue.now(), self.horizon);
         }
         self.finish();
+        Ok(())
+    }
+
+    fn open_links(&mut self, group: &[crate::queue::Scheduled<Event>]) -> Result<(), HarnessError> {
+        use rayon::prelude::*;
+        let mut android = Vec::new();
+        let mut apple = Vec::new();
+        for s in group {
+            self.tally.events += 1;
+            let (i, now) = (s.device, s.at);
+            let Some(d) = self.device(i) else { continue };
+            if d.stage != Stage::Invited {
+                continue;
+            }
+            // A device off the network cannot open the link; its user tries when it is back.
+            if let Some((_, back)) = d.plan.offline.filter(|_| d.plan.offline_at(now)) {
+                let back = back.after(d.plan.jitter_secs);
+                self.queue.push(back, i, Event::OpenLink);
+                continue;
+            }
+            let platform = d.plan.platform;
+            if let Some(d) = self.device_mut(i) {
+                d.attempts = d.attempts.wrapping_add(1);
+            }
+            if platform == Platform::Android {
+                android.extend(crate::device_android::route(self, i, now)?);
+            } else {
+                apple.extend(crate::device_apple::route(self, i, now)?);
+            }
+        }
+        let world = &*self;
+        let android: Vec<_> = android
+            .into_par_iter()
+            .map(|r| crate::device_android::prepare(world, r))
+            .collect();
+        let apple: Vec<_> = apple
+            .into_par_iter()
+            .map(|r| crate::device_apple::prepare(world, r))
+            .collect();
+        for p in android {
+            crate::device_android::apply(self, p?)?;
+        }
+        for p in apple {
+            crate::device_apple::apply(self, p?)?;
+        }
         Ok(())
     }
 
@@ -295,6 +356,13 @@ impl World {
 
     pub(crate) fn device_mut(&mut self, i: u32) -> Option<&mut SimDevice> {
         self.devices.get_mut(i as usize)
+    }
+
+    /// A generator for device `i` and `purpose` in its current enrollment:
+    /// a device that enrolls again draws new keys and serials.
+    pub(crate) fn device_stream(&self, i: u32, purpose: Purpose) -> ChaCha20Rng {
+        let attempt = self.device(i).map_or(0, |d| u64::from(d.attempts));
+        draw::stream(self.opts.seed.wrapping_add(attempt << 48), i, purpose)
     }
 
     /// A coin flip for device `i` at `t` for `salt`: reproducible whatever
@@ -340,29 +408,6 @@ impl World {
                 .push(now.after(reaction + 1800), i, Event::ReuseLink);
         }
         Ok(())
-    }
-
-    fn open_link(&mut self, i: u32, now: SimTime, reuse: bool) -> Result<(), HarnessError> {
-        let Some(d) = self.device(i) else {
-            return Ok(());
-        };
-        if reuse {
-            return crate::device_android::reuse_link(self, i, now);
-        }
-        if d.stage != Stage::Invited {
-            return Ok(());
-        }
-        // A device off the network cannot open the link; its user tries when it is back.
-        if let Some((_, back)) = d.plan.offline.filter(|_| d.plan.offline_at(now)) {
-            self.queue
-                .push(back.after(d.plan.jitter_secs), i, Event::OpenLink);
-            return Ok(());
-        }
-        if d.plan.platform == Platform::Android {
-            crate::device_android::open_link(self, i, now)
-        } else {
-            crate::device_apple::open_link(self, i, now)
-        }
     }
 
     fn contact(&mut self, i: u32, now: SimTime) -> Result<(), HarnessError> {
