@@ -2,9 +2,7 @@
 //! selected, one invitation each through `mdm-model`, its link, its QR
 //! code and the localised message.
 
-use mdm_model::{
-    EmailAddress, InstructionOutcome, InvitationId, InvitationToken, UserId, Workspace,
-};
+use mdm_model::{EmailAddress, InstructionOutcome, InvitationId, UserId, Workspace};
 use rand_core::CryptoRng;
 use time::OffsetDateTime;
 
@@ -13,7 +11,6 @@ use crate::link::{InvitationLink, LinkBase};
 use crate::message::{
     AndroidDelivery, InstructionMessage, Language, MessageDetails, compose_instructions,
 };
-use crate::qr::InvitationQr;
 
 /// What every message of a batch shares.
 #[derive(Debug, Clone)]
@@ -59,14 +56,15 @@ pub struct InstructionBatch {
 /// each user's message (R-IN-1, R-IN-2). Users without an e-mail address
 /// are listed in [`InstructionBatch::without_email`], not skipped silently.
 ///
-/// The link base is checked first (a link of this base with a token must
-/// fit a QR code), so no invitation is issued for a message that could not
-/// be composed.
+/// Invitations are issued in order through the model; the messages (each
+/// with its QR code, the costly part) are then composed on all cores. The
+/// result does not depend on the number of cores. A parsed [`LinkBase`] is
+/// known to fit a QR code, so no invitation is issued for a message that
+/// could not be composed.
 ///
 /// # Errors
 /// [`PackagesError::Model`] when the model refuses (an unknown user: then
-/// nothing is issued); [`PackagesError::QrCode`] when the link base is too
-/// long for a QR code.
+/// nothing is issued).
 pub fn send_instructions<R: CryptoRng + ?Sized>(
     workspace: &mut Workspace,
     users: &[UserId],
@@ -74,17 +72,7 @@ pub fn send_instructions<R: CryptoRng + ?Sized>(
     now: OffsetDateTime,
     rng: &mut R,
 ) -> Result<InstructionBatch> {
-    // Every token has the same length, so one made-up token tells whether
-    // every link of this base fits.
-    let probe = settings
-        .link_base
-        .link(
-            InvitationToken::parse(&"A".repeat(43)).map_err(|e| PackagesError::Model {
-                action: "probing the link length",
-                source: e,
-            })?,
-        );
-    InvitationQr::new(&probe)?;
+    use rayon::prelude::*;
 
     let outcomes = workspace
         .send_instructions(users, now, rng)
@@ -94,6 +82,7 @@ pub fn send_instructions<R: CryptoRng + ?Sized>(
         })?;
     let company = workspace.company().to_owned();
     let mut batch = InstructionBatch::default();
+    let mut issued = Vec::with_capacity(outcomes.len());
     for outcome in outcomes {
         match outcome {
             InstructionOutcome::Sent {
@@ -118,25 +107,7 @@ pub fn send_instructions<R: CryptoRng + ?Sized>(
                     .account()
                     .to_owned();
                 let link = settings.link_base.link(invitation.token);
-                let message = compose_instructions(
-                    settings.language,
-                    &MessageDetails {
-                        service_name: settings.service_name,
-                        agent_name: settings.agent_name,
-                        company: &company,
-                        account: &account,
-                        link: &link,
-                        expires_at,
-                        android: settings.android,
-                    },
-                )?;
-                batch.messages.push(OutgoingInstruction {
-                    user,
-                    email,
-                    invitation: invitation.id,
-                    link,
-                    message,
-                });
+                issued.push((user, email, invitation.id, link, account, expires_at));
             }
             InstructionOutcome::NoEmail { user } => {
                 let account = workspace
@@ -147,5 +118,29 @@ pub fn send_instructions<R: CryptoRng + ?Sized>(
             }
         }
     }
+    batch.messages = issued
+        .into_par_iter()
+        .map(|(user, email, invitation, link, account, expires_at)| {
+            let message = compose_instructions(
+                settings.language,
+                &MessageDetails {
+                    service_name: settings.service_name,
+                    agent_name: settings.agent_name,
+                    company: &company,
+                    account: &account,
+                    link: &link,
+                    expires_at,
+                    android: settings.android,
+                },
+            )?;
+            Ok(OutgoingInstruction {
+                user,
+                email,
+                invitation,
+                link,
+                message,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(batch)
 }

@@ -37,9 +37,14 @@ impl LinkBase {
     /// Checks a base such as `https://mdm.example.com` or
     /// `https://portal.example.com:8443/mdm/`.
     ///
+    /// A parsed base is known to fit: every link of it, with any token, fits
+    /// a QR code (all tokens have the same length), so composing a message
+    /// never fails on the QR after an invitation was issued.
+    ///
     /// # Errors
     /// [`PackagesError::InvitationLink`] when the scheme is not `https`, or
-    /// the base has credentials, a query or a fragment.
+    /// the base has credentials, a query or a fragment;
+    /// [`PackagesError::QrCode`] when its links are too long for a QR code.
     pub fn parse(base: &str) -> Result<Self> {
         let url =
             Url::parse(base.trim()).map_err(|e| link_error(base, &format!("not a URL: {e}")))?;
@@ -60,7 +65,11 @@ impl LinkBase {
             let path = format!("{}/", url.path());
             url.set_path(&path);
         }
-        Ok(Self { url })
+        let base = Self { url };
+        let probe = InvitationToken::parse(&"A".repeat(43))
+            .map_err(|_| link_error(base.as_str(), "cannot form a probe link"))?;
+        crate::qr::InvitationQr::new(&base.link(probe))?;
+        Ok(base)
     }
 
     /// The base as text, ending in `/`.
@@ -246,6 +255,16 @@ fn link_error(input: &str, problem: &str) -> PackagesError {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn r_in_2_a_base_whose_links_cannot_fit_a_qr_code_is_refused() {
+        let long = format!("https://mdm.example.com/{}", "p".repeat(3000));
+        assert!(matches!(
+            LinkBase::parse(&long),
+            Err(PackagesError::QrCode { .. })
+        ));
+        assert!(LinkBase::parse("https://mdm.example.com/portal").is_ok());
+    }
 
     const TOKEN: &str = "owE8CCx17ckTWYw7qsGvoY92M_6PAUiWqy8acv-D2Lo";
 
