@@ -5,63 +5,70 @@
 //! printed or photographed code), with the standard four-module quiet zone.
 //! A QR reader on any phone opens the same link the message's button does.
 
+use std::fmt::Write as _;
 use std::io::Cursor;
 
+use fast_qr::{ECL, QRBuilder};
 use image::codecs::png::PngEncoder;
-use image::{ExtendedColorType, ImageEncoder, Luma};
-use qrcode::render::svg;
-use qrcode::{EcLevel, QrCode};
+use image::{ExtendedColorType, ImageEncoder};
 
 use crate::error::{PackagesError, Result};
 use crate::link::InvitationLink;
 
-/// Default size of one module in PNG pixels.
+/// Pixels per module used when the caller has no preference.
 pub const DEFAULT_MODULE_PX: u32 = 8;
-/// Largest module size rendered: bounds the image of the largest QR version
-/// (177 modules + quiet zone) to about 6000 × 6000 pixels.
+/// Largest module size accepted (keeps images of reasonable size).
 pub const MAX_MODULE_PX: u32 = 32;
+/// Light modules around the code, as the QR specification asks.
+const QUIET_ZONE: usize = 4;
 
-/// A QR code holding one invitation link.
+/// An invitation link as a QR code (error correction level M), ready to be
+/// written as PNG, SVG or text. The modules come from `fast_qr`, which
+/// chooses the mask by the specification's penalty rules several times
+/// faster than the `qrcode` crate — that choice dominated the cost of
+/// composing a message.
 #[derive(Clone)]
 pub struct InvitationQr {
     payload: String,
-    code: QrCode,
+    width: usize,
+    /// Row-major, `true` for dark.
+    dark: Vec<bool>,
 }
 
 impl std::fmt::Debug for InvitationQr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "InvitationQr(version {:?}, {} modules)",
-            self.code.version(),
-            self.code.width()
-        )
+        write!(f, "InvitationQr({} x {} modules)", self.width, self.width)
     }
 }
 
 impl InvitationQr {
-    /// Encodes the link.
+    /// The QR code of an invitation link.
     ///
     /// # Errors
-    /// [`PackagesError::QrCode`] if the link is too long for a QR code.
+    /// [`PackagesError::QrCode`] when the link does not fit a QR code.
     pub fn new(link: &InvitationLink) -> Result<Self> {
         Self::from_text(&link.to_string())
     }
 
-    /// Encodes any text (used for links built elsewhere, e.g. a store URL).
+    /// The QR code of any text.
     ///
     /// # Errors
-    /// [`PackagesError::QrCode`] if the text is too long for a QR code.
+    /// [`PackagesError::QrCode`] when the text does not fit a QR code.
     pub fn from_text(payload: &str) -> Result<Self> {
-        let code =
-            QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M).map_err(|e| {
-                PackagesError::QrCode {
-                    problem: format!("{} bytes do not fit: {e}", payload.len()),
-                }
+        let code = QRBuilder::new(payload.as_bytes())
+            .ecl(ECL::M)
+            .build()
+            .map_err(|e| PackagesError::QrCode {
+                problem: format!("{} bytes do not fit: {e}", payload.len()),
             })?;
+        let width = code.size;
+        let dark = (0..width)
+            .flat_map(|row| code[row].iter().map(|m| m.value()).collect::<Vec<_>>())
+            .collect();
         Ok(Self {
             payload: payload.to_owned(),
-            code,
+            width,
+            dark,
         })
     }
 
@@ -71,64 +78,84 @@ impl InvitationQr {
         &self.payload
     }
 
-    /// Modules per side, without the quiet zone.
+    /// Modules per side (without the quiet zone).
     #[must_use]
     pub fn width(&self) -> usize {
-        self.code.width()
+        self.width
     }
 
-    /// A greyscale PNG, each module `module_px` pixels square (clamped to
-    /// 1–[`MAX_MODULE_PX`]), quiet zone included.
+    fn is_dark(&self, row: usize, col: usize) -> bool {
+        row < self.width
+            && col < self.width
+            && self
+                .dark
+                .get(row * self.width + col)
+                .copied()
+                .unwrap_or(false)
+    }
+
+    /// A grayscale PNG, `module_px` pixels per module (clamped to
+    /// 1..=[`MAX_MODULE_PX`]), with a four-module quiet zone.
     ///
     /// # Errors
-    /// [`PackagesError::QrCode`] if the PNG encoder fails.
+    /// [`PackagesError::QrCode`] if PNG encoding fails.
     pub fn to_png(&self, module_px: u32) -> Result<Vec<u8>> {
-        let px = module_px.clamp(1, MAX_MODULE_PX);
-        let image = self
-            .code
-            .render::<Luma<u8>>()
-            .quiet_zone(true)
-            .module_dimensions(px, px)
-            .build();
+        let px = module_px.clamp(1, MAX_MODULE_PX) as usize;
+        let modules = self.width + 2 * QUIET_ZONE;
+        let side = modules * px;
+        let mut pixels = vec![255u8; side * side];
+        for (y, line) in pixels.chunks_exact_mut(side).enumerate() {
+            let row = (y / px).wrapping_sub(QUIET_ZONE);
+            for (x, pixel) in line.iter_mut().enumerate() {
+                let col = (x / px).wrapping_sub(QUIET_ZONE);
+                if self.is_dark(row, col) {
+                    *pixel = 0;
+                }
+            }
+        }
+        let side = u32::try_from(side).map_err(|_| PackagesError::QrCode {
+            problem: "image too large".to_owned(),
+        })?;
         let mut out = Cursor::new(Vec::new());
         PngEncoder::new(&mut out)
-            .write_image(
-                image.as_raw(),
-                image.width(),
-                image.height(),
-                ExtendedColorType::L8,
-            )
+            .write_image(&pixels, side, side, ExtendedColorType::L8)
             .map_err(|e| PackagesError::QrCode {
                 problem: format!("PNG encoding failed: {e}"),
             })?;
         Ok(out.into_inner())
     }
 
-    /// An SVG document, each module `module_px` user units square (clamped to
-    /// 1–[`MAX_MODULE_PX`]), black on white, quiet zone included.
+    /// An SVG document, `module_px` user units per module, black on white,
+    /// with a four-module quiet zone; one path for all dark modules.
     #[must_use]
     pub fn to_svg(&self, module_px: u32) -> String {
-        let px = module_px.clamp(1, MAX_MODULE_PX);
-        self.code
-            .render::<svg::Color<'_>>()
-            .quiet_zone(true)
-            .module_dimensions(px, px)
-            .dark_color(svg::Color("#000000"))
-            .light_color(svg::Color("#ffffff"))
-            .build()
+        let px = module_px.clamp(1, MAX_MODULE_PX) as usize;
+        let side = (self.width + 2 * QUIET_ZONE) * px;
+        let mut path = String::new();
+        for row in 0..self.width {
+            for col in 0..self.width {
+                if self.is_dark(row, col) {
+                    let (x, y) = ((col + QUIET_ZONE) * px, (row + QUIET_ZONE) * px);
+                    let _ = write!(path, "M{x} {y}h{px}v{px}H{x}V{y}");
+                }
+            }
+        }
+        format!(
+            "<?xml version=\"1.0\" standalone=\"yes\"?><svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"{side}\" height=\"{side}\" viewBox=\"0 0 {side} {side}\" shape-rendering=\"crispEdges\"><rect x=\"0\" y=\"0\" width=\"{side}\" height=\"{side}\" fill=\"#ffffff\"/><path fill=\"#000000\" d=\"{path}\"/></svg>"
+        )
     }
 
-    /// The code as text, `#` for dark modules: a readable snapshot of the
-    /// payload's layout.
+    /// The modules as text, `#` dark and `.` light, one line per row, no quiet zone.
     #[must_use]
     pub fn to_text(&self) -> String {
-        self.code
-            .render::<char>()
-            .quiet_zone(false)
-            .module_dimensions(1, 1)
-            .dark_color('#')
-            .light_color('.')
-            .build()
+        let mut text = String::with_capacity((self.width + 1) * self.width);
+        for row in 0..self.width {
+            for col in 0..self.width {
+                text.push(if self.is_dark(row, col) { '#' } else { '.' });
+            }
+            text.push('\n');
+        }
+        text
     }
 }
 
