@@ -82,38 +82,67 @@ pub(crate) fn distribution(
 
 /// The administrator sends one user an instruction message (link + QR); the
 /// device's user reads the link from it.
-pub(crate) fn send_instruction(
+pub(crate) fn send_instructions_to(
     w: &mut World,
-    user: UserId,
+    users: &[UserId],
     now: SimTime,
-) -> Result<InvitationToken, HarnessError> {
-    let language = match user.get() % 3 {
+) -> Result<Vec<InvitationToken>, HarnessError> {
+    // The administrator writes to each user in their language: one batch per language.
+    let language_of = |user: &UserId| match user.get() % 3 {
         0 => Language::English,
         1 => Language::Japanese,
         _ => Language::Russian,
     };
-    let settings = InstructionSettings {
-        link_base: &w.link_base,
-        service_name: "Fleet MDM",
-        agent_name: "Fleet Agent",
-        android: AndroidDelivery::StandalonePackage,
-        language,
-    };
     let at = w.now(now);
-    let batch = send_instructions(&mut w.ws, &[user], &settings, at, &mut w.admin_rng)
-        .map_err(packages("send instructions"))?;
-    let outgoing = batch
-        .messages
+    let mut tokens: Vec<Option<InvitationToken>> = vec![None; users.len()];
+    for language in [Language::English, Language::Japanese, Language::Russian] {
+        let (positions, selected): (Vec<usize>, Vec<UserId>) = users
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| language_of(u) == language)
+            .map(|(k, u)| (k, *u))
+            .unzip();
+        if selected.is_empty() {
+            continue;
+        }
+        let settings = InstructionSettings {
+            link_base: &w.link_base,
+            service_name: "Fleet MDM",
+            agent_name: "Fleet Agent",
+            android: AndroidDelivery::StandalonePackage,
+            language,
+        };
+        let batch = send_instructions(&mut w.ws, &selected, &settings, at, &mut w.admin_rng)
+            .map_err(packages("send instructions"))?;
+        if batch.messages.len() != selected.len() {
+            return Err(HarnessError::Packages {
+                step: "send instructions",
+                message: format!(
+                    "{} messages for {} users",
+                    batch.messages.len(),
+                    selected.len()
+                ),
+            });
+        }
+        for (k, outgoing) in positions.into_iter().zip(batch.messages) {
+            // What the device opens is the link as the message carries it.
+            let link =
+                mdm_packages::InvitationLink::parse_for(&outgoing.link.to_string(), &w.link_base)
+                    .map_err(packages("read link"))?;
+            if let Some(slot) = tokens.get_mut(k) {
+                *slot = Some(link.token().clone());
+            }
+        }
+    }
+    tokens
         .into_iter()
-        .next()
-        .ok_or_else(|| HarnessError::Packages {
-            step: "send instructions",
-            message: format!("no message for {user}"),
-        })?;
-    // What the device opens is the link as the message carries it.
-    let link = mdm_packages::InvitationLink::parse_for(&outgoing.link.to_string(), &w.link_base)
-        .map_err(packages("read link"))?;
-    Ok(link.token().clone())
+        .map(|t| {
+            t.ok_or_else(|| HarnessError::Packages {
+                step: "send instructions",
+                message: "a user got no message".into(),
+            })
+        })
+        .collect()
 }
 
 fn user_agent(i: u32) -> &'static str {

@@ -261,39 +261,51 @@ impl World {
     }
 
     /// Runs to the horizon, calling `progress` after each batch.
+    ///
+    /// A batch is one bucket of the queue (a minute). Between the
+    /// administrator's events (which stay in place), the batch's invitations
+    /// go out together, then its link openings are handled together — routed
+    /// in order, the devices' and the CA's work on all cores, recorded in
+    /// order — then every other event in order. The order is a pure function
+    /// of the batch, so a seed gives the same run on any number of cores.
     pub(crate) fn run(
         &mut self,
         progress: &mut dyn FnMut(SimTime, SimTime),
     ) -> Result<(), HarnessError> {
         while let Some(batch) = self.queue.pop_batch() {
-            let mut k = 0;
-            while let Some(s) = batch.get(k) {
-                if s.event == Event::OpenLink {
-                    // A run of link openings: routed in order, then the
-                    // devices' and the CA's work on all cores, then recorded in order.
-                    let end = batch[k..]
-                        .iter()
-                        .position(|e| e.event != Event::OpenLink)
-                        .map_or(batch.len(), |n| k + n);
-                    self.open_links(&batch[k..end])?;
-                    k = end;
-                    continue;
+            for segment in batch.split_inclusive(|s| s.device == ADMIN) {
+                let invites: Vec<u32> = segment
+                    .iter()
+                    .filter(|s| s.event == Event::Invite)
+                    .map(|s| s.device)
+                    .collect();
+                if let Some(first) = segment.iter().find(|s| s.event == Event::Invite) {
+                    self.tally.events += invites.len() as u64;
+                    self.invite(&invites, first.at)?;
                 }
-                self.tally.events += 1;
-                let now = s.at;
-                match s.event {
-                    Event::Invite => self.invite(s.device, now)?,
-                    Event::OpenLink => {}
-                    Event::ReuseLink => crate::device_android::reuse_link(self, s.device, now)?,
-                    Event::Contact => self.contact(s.device, now)?,
-                    Event::CommandPush => self.command_push(s.device, now)?,
-                    Event::Reinstall => self.reinstall(s.device, now)?,
-                    Event::Admin(action) => self.admin(action, now)?,
-                    Event::RotationActivates => self.rotation_activates(now)?,
-                    Event::Hour => self.hour(now)?,
-                    Event::Daily => self.daily(),
+                let opens: Vec<(u32, SimTime)> = segment
+                    .iter()
+                    .filter(|s| s.event == Event::OpenLink)
+                    .map(|s| (s.device, s.at))
+                    .collect();
+                if !opens.is_empty() {
+                    self.open_links(&opens)?;
                 }
-                k += 1;
+                for s in segment {
+                    let now = s.at;
+                    match s.event {
+                        Event::Invite | Event::OpenLink => continue,
+                        Event::ReuseLink => crate::device_android::reuse_link(self, s.device, now)?,
+                        Event::Contact => self.contact(s.device, now)?,
+                        Event::CommandPush => self.command_push(s.device, now)?,
+                        Event::Reinstall => self.reinstall(s.device, now)?,
+                        Event::Admin(action) => self.admin(action, now)?,
+                        Event::RotationActivates => self.rotation_activates(now)?,
+                        Event::Hour => self.hour(now)?,
+                        Event::Daily => self.daily(),
+                    }
+                    self.tally.events += 1;
+                }
             }
             progress(self.queue.now(), self.horizon);
         }
@@ -301,13 +313,12 @@ impl World {
         Ok(())
     }
 
-    fn open_links(&mut self, group: &[crate::queue::Scheduled<Event>]) -> Result<(), HarnessError> {
+    fn open_links(&mut self, group: &[(u32, SimTime)]) -> Result<(), HarnessError> {
         use rayon::prelude::*;
         let mut android = Vec::new();
         let mut apple = Vec::new();
-        for s in group {
+        for &(i, now) in group {
             self.tally.events += 1;
-            let (i, now) = (s.device, s.at);
             let Some(d) = self.device(i) else { continue };
             if d.stage != Stage::Invited {
                 continue;
@@ -379,33 +390,44 @@ impl World {
         draw::chance(&mut rng, p)
     }
 
-    fn invite(&mut self, i: u32, now: SimTime) -> Result<(), HarnessError> {
-        let Some(d) = self.device(i) else {
-            return Ok(());
-        };
-        let Some(&(user, has_email)) = self.users.get(d.plan.user as usize) else {
-            return Ok(());
-        };
-        if !has_email {
-            self.tally.users_without_email += 1;
-            if let Some(d) = self.device_mut(i) {
-                d.stage = Stage::Done;
+    /// The administrator sends instructions to the users of these devices,
+    /// in one batch: one message, one invitation per device (R-IN-1).
+    fn invite(&mut self, devices: &[u32], now: SimTime) -> Result<(), HarnessError> {
+        let mut invited = Vec::new();
+        let mut users = Vec::new();
+        for &i in devices {
+            let Some(d) = self.device(i) else { continue };
+            let Some(&(user, has_email)) = self.users.get(d.plan.user as usize) else {
+                continue;
+            };
+            if has_email {
+                invited.push(i);
+                users.push(user);
+            } else {
+                self.tally.users_without_email += 1;
+                if let Some(d) = self.device_mut(i) {
+                    d.stage = Stage::Done;
+                }
             }
+        }
+        if users.is_empty() {
             return Ok(());
         }
-        let batch = crate::device_android::send_instruction(self, user, now)?;
-        self.tally.invitations_sent += 1;
-        let reaction = self.device(i).map_or(0, |d| d.plan.reaction_secs);
-        let reuses = self.device(i).is_some_and(|d| d.plan.reuses_invitation);
-        if let Some(d) = self.device_mut(i) {
-            d.token = Some(batch);
-            d.stage = Stage::Invited;
-            d.invited_at = now;
-        }
-        self.queue.push(now.after(reaction), i, Event::OpenLink);
-        if reuses {
-            self.queue
-                .push(now.after(reaction + 1800), i, Event::ReuseLink);
+        let tokens = crate::device_android::send_instructions_to(self, &users, now)?;
+        for (i, token) in invited.into_iter().zip(tokens) {
+            self.tally.invitations_sent += 1;
+            let reaction = self.device(i).map_or(0, |d| d.plan.reaction_secs);
+            let reuses = self.device(i).is_some_and(|d| d.plan.reuses_invitation);
+            if let Some(d) = self.device_mut(i) {
+                d.token = Some(token);
+                d.stage = Stage::Invited;
+                d.invited_at = now;
+            }
+            self.queue.push(now.after(reaction), i, Event::OpenLink);
+            if reuses {
+                self.queue
+                    .push(now.after(reaction + 1800), i, Event::ReuseLink);
+            }
         }
         Ok(())
     }
@@ -477,7 +499,7 @@ impl World {
             // A new invitation comes at once; the user acts within the hour.
             d.plan.reaction_secs = d.plan.reaction_secs.min(3600);
         }
-        self.invite(i, now)
+        self.invite(&[i], now)
     }
 
     /// After an enrollment: the device's invitation is consumed by exactly

@@ -103,14 +103,21 @@ impl InvitationQr {
         let px = module_px.clamp(1, MAX_MODULE_PX) as usize;
         let modules = self.width + 2 * QUIET_ZONE;
         let side = modules * px;
-        let mut pixels = vec![255u8; side * side];
-        for (y, line) in pixels.chunks_exact_mut(side).enumerate() {
-            let row = (y / px).wrapping_sub(QUIET_ZONE);
-            for (x, pixel) in line.iter_mut().enumerate() {
-                let col = (x / px).wrapping_sub(QUIET_ZONE);
-                if self.is_dark(row, col) {
-                    *pixel = 0;
-                }
+        // One line of pixels per module row, repeated `px` times.
+        let mut pixels = Vec::with_capacity(side * side);
+        let mut line = vec![255u8; side];
+        for row in 0..modules {
+            let row = row.wrapping_sub(QUIET_ZONE);
+            for (col, span) in line.chunks_exact_mut(px).enumerate() {
+                let shade = if self.is_dark(row, col.wrapping_sub(QUIET_ZONE)) {
+                    0
+                } else {
+                    255
+                };
+                span.fill(shade);
+            }
+            for _ in 0..px {
+                pixels.extend_from_slice(&line);
             }
         }
         let side = u32::try_from(side).map_err(|_| PackagesError::QrCode {
