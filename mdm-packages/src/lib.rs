@@ -116,8 +116,8 @@ pub use product::{
 };
 pub use qr::{DEFAULT_MODULE_PX, InvitationQr, MAX_MODULE_PX};
 pub use routing::{
-    AndroidRoute, AppleRoute, LinkAnswer, LinkRequest, LinkRoutes, MOBILECONFIG_CONTENT_TYPE,
-    open_link,
+    AndroidRoute, AppleRoute, BuiltLink, LinkAnswer, LinkRequest, LinkRoutes, LinkStep,
+    MOBILECONFIG_CONTENT_TYPE, PendingLink, begin_link, finish_link, open_link,
 };
 pub use server::{ConnectionAddress, ServerAddress};
 pub use user_agent::{

@@ -18,6 +18,12 @@
 //! 5. The model consumes the invitation ([`Workspace::enroll`]), creating the
 //!    device record in *enrolling*, and the answer carries its id.
 //!
+//! [`open_link`] does all five. A server that builds artifacts on several
+//! threads uses the steps themselves: [`begin_link`] (1–3, in order, with the
+//! workspace), [`PendingLink::build`] (4, anywhere, without it) and
+//! [`finish_link`] (5, in order); if the same link was opened twice at once,
+//! the model lets only the first consume it and the second is refused.
+//!
 //! The OS version the model records is the one the User-Agent tells; when
 //! it tells none (a desktop-class iPad in Firefox) it is recorded as `0.0.0`,
 //! "unknown", until the device's first check-in or sync reports the real one.
@@ -306,7 +312,8 @@ fn refusal_text(reason: Refusal, language: Language) -> String {
 }
 
 /// Answers an opened invitation link; see the module documentation for the
-/// order of the steps.
+/// order of the steps. The same as [`begin_link`], [`PendingLink::build`]
+/// and [`finish_link`] in a row.
 ///
 /// # Errors
 /// [`PackagesError::AppleProfile`] or a package error when the artifact
@@ -320,25 +327,62 @@ pub fn open_link<R: CryptoRng + ?Sized>(
     now: OffsetDateTime,
     rng: &mut R,
 ) -> Result<LinkAnswer> {
+    match begin_link(workspace, request, routes, now)? {
+        LinkStep::Answered(answer) => Ok(answer),
+        LinkStep::Pending(pending) => {
+            let built = pending.build(routes, now, rng)?;
+            finish_link(workspace, built, now)
+        }
+    }
+}
+
+/// What the first step of opening a link ends with.
+#[derive(Debug)]
+pub enum LinkStep {
+    /// The answer is known already: a refusal (recorded by the model), an
+    /// unsupported device, or the touch probe. Nothing was consumed.
+    Answered(LinkAnswer),
+    /// The model accepts the enrollment; the artifact is still to be built.
+    Pending(PendingLink),
+}
+
+/// Steps 1–3 of opening a link: the token, the device, the model's decision.
+/// A server that builds artifacts concurrently calls this in order, then
+/// [`PendingLink::build`] on any thread (it needs no workspace — building
+/// and signing is the costly part), then [`finish_link`] in order.
+///
+/// # Errors
+/// [`PackagesError::Model`] when the model fails for a reason other than a
+/// refusal, or the workspace holds no APNs record for an accepted Apple device.
+pub fn begin_link(
+    workspace: &mut Workspace,
+    request: &LinkRequest<'_>,
+    routes: &LinkRoutes<'_>,
+    now: OffsetDateTime,
+) -> Result<LinkStep> {
     let Ok(token) = InvitationToken::parse(request.token) else {
-        return Ok(LinkAnswer::Refused(Refusal::UnknownInvitation));
+        return Ok(LinkStep::Answered(LinkAnswer::Refused(
+            Refusal::UnknownInvitation,
+        )));
     };
     let device = match detect_device(request.user_agent, &request.hints) {
         Detection::Supported(device) => device,
-        Detection::Unsupported(os) => return Ok(LinkAnswer::Unsupported(os)),
+        Detection::Unsupported(os) => return Ok(LinkStep::Answered(LinkAnswer::Unsupported(os))),
         Detection::NeedsTouchHint => {
-            return Ok(LinkAnswer::NeedsTouchHint {
+            return Ok(LinkStep::Answered(LinkAnswer::NeedsTouchHint {
                 page: touch_probe_page(
                     "Turn on JavaScript, or open this link on the device you want to connect.",
                 ),
-            });
+            }));
         }
     };
     let enrollment = enrollment_request(&device, &routes.android);
     if let Err(reason) = workspace.decide_enrollment(&token, &enrollment, now) {
         // Let the model record the refusal in its audit log.
         return match workspace.enroll(&token, enrollment, now) {
-            Err(ModelError::EnrollmentRefused(reason)) => Ok(LinkAnswer::Refused(reason)),
+            Err(ModelError::EnrollmentRefused(reason)) => {
+                Ok(LinkStep::Answered(LinkAnswer::Refused(reason)))
+            }
             Err(source) => Err(PackagesError::Model {
                 action: "enrolling",
                 source,
@@ -349,38 +393,22 @@ pub fn open_link<R: CryptoRng + ?Sized>(
             }),
         };
     }
-
-    match device.platform {
-        Platform::Android => {
-            let answer = match routes.android {
-                AndroidRoute::StoreListing { url } => AndroidAnswer::Store(url.to_owned()),
-                AndroidRoute::StandalonePackage {
-                    product,
-                    files,
-                    connection,
-                } => {
-                    let invited = workspace
-                        .invitation_for(&token)
-                        .map(mdm_model::Invitation::user)
-                        .and_then(|user| workspace.user(user).ok())
-                        .map(|user| user.account().to_owned());
-                    let mut connection = connection.clone();
-                    connection.user = invited;
-                    connection.enrollment_token = None;
-                    AndroidAnswer::Package(Box::new(StandalonePackage::build(
-                        product,
-                        files,
-                        &connection,
-                    )?))
-                }
-            };
-            let device = consume(workspace, &token, enrollment, now)?;
-            Ok(match answer {
-                AndroidAnswer::Store(url) => LinkAnswer::AndroidStore { device, url },
-                AndroidAnswer::Package(package) => LinkAnswer::AndroidPackage { device, package },
-            })
+    let artifact = match (device.platform, routes.android) {
+        (Platform::Android, AndroidRoute::StoreListing { url }) => {
+            PendingArtifact::Store(url.to_owned())
         }
-        Platform::IOs | Platform::IPadOs => {
+        (Platform::Android, AndroidRoute::StandalonePackage { connection, .. }) => {
+            let invited = workspace
+                .invitation_for(&token)
+                .map(mdm_model::Invitation::user)
+                .and_then(|user| workspace.user(user).ok())
+                .map(|user| user.account().to_owned());
+            let mut connection = connection.clone();
+            connection.user = invited;
+            connection.enrollment_token = None;
+            PendingArtifact::Package(Box::new(connection))
+        }
+        (Platform::IOs | Platform::IPadOs, _) => {
             let topic = workspace
                 .apns_certificate()
                 .map(|record| record.topic().to_owned())
@@ -388,37 +416,142 @@ pub fn open_link<R: CryptoRng + ?Sized>(
                     action: "reading the APNs certificate",
                     source: ModelError::EnrollmentRefused(Refusal::NoApnsCertificate),
                 })?;
-            let mut params = routes.apple.params.clone();
-            params.topic = ApnsTopic::new(topic).map_err(|e| PackagesError::AppleProfile {
-                problem: e.to_string(),
-            })?;
-            let profile =
-                enrollment_profile(&params, rng).map_err(|e| PackagesError::AppleProfile {
+            PendingArtifact::Profile(ApnsTopic::new(topic).map_err(|e| {
+                PackagesError::AppleProfile {
+                    problem: e.to_string(),
+                }
+            })?)
+        }
+    };
+    Ok(LinkStep::Pending(PendingLink {
+        token,
+        enrollment,
+        artifact,
+    }))
+}
+
+/// An opened link the model accepted, whose artifact is not built yet.
+#[derive(Debug)]
+pub struct PendingLink {
+    token: InvitationToken,
+    enrollment: EnrollmentRequest,
+    artifact: PendingArtifact,
+}
+
+#[derive(Debug)]
+enum PendingArtifact {
+    Store(String),
+    /// The connection settings, bound to the invited user.
+    Package(Box<ConnectionSettings>),
+    /// The topic of the workspace's APNs certificate.
+    Profile(ApnsTopic),
+}
+
+/// A link whose artifact is built, waiting for [`finish_link`] to consume
+/// the invitation.
+#[derive(Debug)]
+pub struct BuiltLink {
+    token: InvitationToken,
+    enrollment: EnrollmentRequest,
+    artifact: BuiltArtifact,
+}
+
+#[derive(Debug)]
+enum BuiltArtifact {
+    Store(String),
+    Package(Box<StandalonePackage>),
+    Profile { bytes: Vec<u8>, signed: bool },
+}
+
+impl PendingLink {
+    /// Step 4: builds the standalone package, or the enrollment profile from
+    /// `mdm-apple` (signed when the route has a signer). Needs no workspace,
+    /// so many can be built at once.
+    ///
+    /// # Errors
+    /// [`PackagesError::AppleProfile`] or a package error; the invitation is
+    /// then still unused.
+    pub fn build<R: CryptoRng + ?Sized>(
+        self,
+        routes: &LinkRoutes<'_>,
+        now: OffsetDateTime,
+        rng: &mut R,
+    ) -> Result<BuiltLink> {
+        let artifact = match (self.artifact, routes.android) {
+            (PendingArtifact::Store(url), _) => BuiltArtifact::Store(url),
+            (
+                PendingArtifact::Package(connection),
+                AndroidRoute::StandalonePackage { product, files, .. },
+            ) => BuiltArtifact::Package(Box::new(StandalonePackage::build(
+                product,
+                files,
+                &connection,
+            )?)),
+            (PendingArtifact::Package(_), AndroidRoute::StoreListing { .. }) => {
+                return Err(PackagesError::ConnectionSetting {
+                    field: "routes",
+                    problem: "the routes given to build differ from those given to begin_link"
+                        .to_owned(),
+                });
+            }
+            (PendingArtifact::Profile(topic), _) => {
+                let mut params = routes.apple.params.clone();
+                params.topic = topic;
+                let profile =
+                    enrollment_profile(&params, rng).map_err(|e| PackagesError::AppleProfile {
+                        problem: e.to_string(),
+                    })?;
+                let (bytes, signed) = match routes.apple.signer {
+                    Some(signer) => (profile.sign(signer, now), true),
+                    None => (profile.to_xml(), false),
+                };
+                let bytes = bytes.map_err(|e| PackagesError::AppleProfile {
                     problem: e.to_string(),
                 })?;
-            let (bytes, signed) = match routes.apple.signer {
-                Some(signer) => (profile.sign(signer, now), true),
-                None => (profile.to_xml(), false),
-            };
-            let bytes = bytes.map_err(|e| PackagesError::AppleProfile {
-                problem: e.to_string(),
-            })?;
-            let platform = device.platform;
-            let id = consume(workspace, &token, enrollment, now)?;
-            Ok(LinkAnswer::AppleProfile {
-                device: id,
-                platform,
-                profile: bytes,
-                signed,
-            })
-        }
+                BuiltArtifact::Profile { bytes, signed }
+            }
+        };
+        Ok(BuiltLink {
+            token: self.token,
+            enrollment: self.enrollment,
+            artifact,
+        })
     }
 }
 
-/// The Android artifact, built before the invitation is consumed.
-enum AndroidAnswer {
-    Store(String),
-    Package(Box<StandalonePackage>),
+/// Step 5: the model consumes the invitation and the answer carries the new
+/// device record. If the invitation was consumed in the meantime (the same
+/// link opened twice at once), the model refuses and so does the answer.
+///
+/// # Errors
+/// [`PackagesError::Model`] when the model fails for a reason other than a
+/// refusal (e.g. a full workspace).
+pub fn finish_link(
+    workspace: &mut Workspace,
+    built: BuiltLink,
+    now: OffsetDateTime,
+) -> Result<LinkAnswer> {
+    let platform = built.enrollment.platform;
+    let device = match workspace.enroll(&built.token, built.enrollment, now) {
+        Ok(device) => device,
+        Err(ModelError::EnrollmentRefused(reason)) => return Ok(LinkAnswer::Refused(reason)),
+        Err(source) => {
+            return Err(PackagesError::Model {
+                action: "enrolling",
+                source,
+            });
+        }
+    };
+    Ok(match built.artifact {
+        BuiltArtifact::Store(url) => LinkAnswer::AndroidStore { device, url },
+        BuiltArtifact::Package(package) => LinkAnswer::AndroidPackage { device, package },
+        BuiltArtifact::Profile { bytes, signed } => LinkAnswer::AppleProfile {
+            device,
+            platform,
+            profile: bytes,
+            signed,
+        },
+    })
 }
 
 fn enrollment_request(device: &DetectedDevice, android: &AndroidRoute<'_>) -> EnrollmentRequest {
@@ -436,18 +569,4 @@ fn enrollment_request(device: &DetectedDevice, android: &AndroidRoute<'_>) -> En
         identification_number: None,
         install_source,
     }
-}
-
-fn consume(
-    workspace: &mut Workspace,
-    token: &InvitationToken,
-    request: EnrollmentRequest,
-    now: OffsetDateTime,
-) -> Result<DeviceId> {
-    workspace
-        .enroll(token, request, now)
-        .map_err(|source| PackagesError::Model {
-            action: "enrolling",
-            source,
-        })
 }

@@ -14,8 +14,9 @@ use mdm_model::{
 use mdm_packages::{
     AndroidDelivery, AndroidRoute, AppleRoute, CaCertificate, ClientHints, ConnectionSettings,
     InstructionSettings, InvitationLink, Language, LinkAnswer, LinkBase, LinkRequest, LinkRoutes,
-    PackagesError, ProductDescription, ProductFile, ProductPath, ServerAddress, Sha256Digest,
-    StandalonePackage, UnsupportedOs, open_link, send_instructions,
+    LinkStep, PackagesError, ProductDescription, ProductFile, ProductPath, ServerAddress,
+    Sha256Digest, StandalonePackage, UnsupportedOs, begin_link, finish_link, open_link,
+    send_instructions,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -711,4 +712,46 @@ fn r_io_1_signed_profile_verifies_with_openssl_against_the_workspace_ca() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(out.stdout, verified.content());
+}
+
+#[test]
+fn r_in_1_a_link_opened_twice_at_once_enrolls_one_device() {
+    // A server that builds artifacts concurrently: both openings are begun
+    // before either finishes; the model lets only the first consume.
+    let mut f = fixture();
+    let base = base();
+    let batch = send_instructions(
+        &mut f.workspace,
+        &f.users,
+        &settings(&base, Language::English),
+        NOW,
+        &mut f.rng,
+    )
+    .unwrap();
+    let text = batch.messages[0].link.to_string();
+    let token = text.rsplit('/').next().unwrap();
+    let params = apple_params();
+    let routes = store_routes(&params);
+    let request = LinkRequest {
+        token,
+        user_agent: PIXEL,
+        hints: ClientHints::default(),
+    };
+    let begin = |ws: &mut Workspace| match begin_link(ws, &request, &routes, NOW).unwrap() {
+        LinkStep::Pending(pending) => pending,
+        LinkStep::Answered(answer) => panic!("expected a pending link, got {answer:?}"),
+    };
+    let first = begin(&mut f.workspace);
+    let second = begin(&mut f.workspace);
+    let first = first.build(&routes, NOW, &mut f.rng).unwrap();
+    let second = second.build(&routes, NOW, &mut f.rng).unwrap();
+    assert!(matches!(
+        finish_link(&mut f.workspace, first, NOW).unwrap(),
+        LinkAnswer::AndroidStore { .. }
+    ));
+    assert!(matches!(
+        finish_link(&mut f.workspace, second, NOW).unwrap(),
+        LinkAnswer::Refused(Refusal::InvitationAlreadyUsed)
+    ));
+    assert_eq!(f.workspace.devices().len(), 1);
 }
