@@ -113,7 +113,7 @@ pub fn write_all(
     )?;
 
     let profile =
-        enrollment_profile(&w.apple_params, &mut rng).map_err(apple("enrollment profile"))?;
+        enrollment_profile(&w.dist.apple_params, &mut rng).map_err(apple("enrollment profile"))?;
     write(
         out,
         "apple/enrollment.mobileconfig",
@@ -124,7 +124,7 @@ pub fn write_all(
         out,
         "apple/enrollment-signed.mobileconfig",
         &profile
-            .sign(&w.profile_signer, now)
+            .sign(&w.dist.profile_signer, now)
             .map_err(apple("sign profile"))?,
         f,
     )?;
@@ -156,10 +156,13 @@ pub fn write_all(
         )?;
     }
 
-    let apk = w.agent_apk.clone();
-    let package =
-        StandalonePackage::build(&w.product, &[("agent.apk", apk.as_slice())], &w.connection)
-            .map_err(packages("package"))?;
+    let apk = w.dist.agent_apk.clone();
+    let package = StandalonePackage::build(
+        &w.dist.product,
+        &[("agent.apk", apk.as_slice())],
+        &w.dist.connection,
+    )
+    .map_err(packages("package"))?;
     write(
         out,
         &format!("android/{}", package.file_name()),

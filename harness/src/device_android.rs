@@ -11,8 +11,8 @@ use mdm_certs::{ClientCertificateDelivery, DeliveryPayload, OtpPolicy};
 use mdm_model::{DeviceId, InstallSource, InvitationToken, Platform, UserId, Workspace};
 use mdm_packages::{
     AndroidDelivery, CaCertificate, ClientHints, ConnectionSettings, InstructionSettings, Language,
-    LinkAnswer, LinkBase, LinkRequest, LinkRoutes, ProductDescription, ProductFile,
-    StandalonePackage, open_link as answer_link, send_instructions,
+    LinkAnswer, LinkBase, LinkRequest, LinkRoutes, LinkStep, PendingLink, ProductDescription,
+    ProductFile, StandalonePackage, open_link as answer_link, send_instructions,
 };
 use time::{Duration, OffsetDateTime, Time};
 
@@ -197,44 +197,75 @@ pub(crate) struct Prepared {
     client_cert: Option<Sha256Digest>,
 }
 
-/// The device opens its link; `mdm-packages` routes it and the model
-/// consumes the invitation. Refusals are handled here.
-pub(crate) fn route(w: &mut World, i: u32, now: SimTime) -> Result<Option<Routed>, HarnessError> {
+/// The link routes of the workspace: the standalone package, or the store
+/// listing for users who install a plain APK; the signed enrollment profile.
+pub(crate) fn routes<'a>(
+    dist: &'a crate::world::Distribution,
+    files: &'a [(&'a str, &'a [u8])],
+    store: bool,
+) -> LinkRoutes<'a> {
+    let android = if store {
+        mdm_packages::AndroidRoute::StoreListing { url: STORE_URL }
+    } else {
+        mdm_packages::AndroidRoute::StandalonePackage {
+            product: &dist.product,
+            files,
+            connection: &dist.connection,
+        }
+    };
+    LinkRoutes {
+        android,
+        apple: mdm_packages::AppleRoute {
+            params: &dist.apple_params,
+            signer: Some(&dist.profile_signer),
+        },
+    }
+}
+
+/// The device opens its link: `mdm-packages` detects it and the model
+/// decides. A refusal is handled here; an accepted opening waits for its
+/// artifact.
+pub(crate) fn begin(
+    w: &mut World,
+    i: u32,
+    now: SimTime,
+) -> Result<Option<PendingLink>, HarnessError> {
     let Some(d) = w.device(i) else {
         return Ok(None);
     };
-    let plan = d.plan;
+    let store = d.plan.install == InstallSource::PlainApk;
     let token = d
         .token
         .as_ref()
         .map(InvitationToken::expose)
         .unwrap_or_default();
     let at = w.now(now);
-    let mut rng = w.device_stream(i, Purpose::Keys);
-    let files = [("agent.apk", w.agent_apk.as_slice())];
-    let android_route = if plan.install == InstallSource::PlainApk {
-        mdm_packages::AndroidRoute::StoreListing { url: STORE_URL }
-    } else {
-        mdm_packages::AndroidRoute::StandalonePackage {
-            product: &w.product,
-            files: &files,
-            connection: &w.connection,
-        }
-    };
-    let routes = LinkRoutes {
-        android: android_route,
-        apple: mdm_packages::AppleRoute {
-            params: &w.apple_params,
-            signer: Some(&w.profile_signer),
-        },
-    };
+    let files = [("agent.apk", w.dist.agent_apk.as_slice())];
     let request = LinkRequest {
         token: &token,
         user_agent: user_agent(i),
         hints: ClientHints::default(),
     };
-    let answer =
-        answer_link(&mut w.ws, &request, &routes, at, &mut rng).map_err(packages("open link"))?;
+    let routes = routes(&w.dist, &files, store);
+    let step = mdm_packages::begin_link(&mut w.ws, &request, &routes, at)
+        .map_err(packages("open link"))?;
+    match step {
+        LinkStep::Pending(pending) => Ok(Some(pending)),
+        LinkStep::Answered(answer) => {
+            answered(w, i, now, answer)?;
+            Ok(None)
+        }
+    }
+}
+
+/// What the device got: the package or the store, or a refusal (also when
+/// the same link was consumed by another opening in the meantime).
+pub(crate) fn answered(
+    w: &mut World,
+    i: u32,
+    now: SimTime,
+    answer: LinkAnswer,
+) -> Result<Option<Routed>, HarnessError> {
     match answer {
         LinkAnswer::AndroidPackage { device, package } => Ok(Some(Routed {
             i,
@@ -395,8 +426,8 @@ pub(crate) fn reuse_link(w: &mut World, i: u32, now: SimTime) -> Result<(), Harn
     let routes = LinkRoutes {
         android: mdm_packages::AndroidRoute::StoreListing { url: STORE_URL },
         apple: mdm_packages::AppleRoute {
-            params: &w.apple_params,
-            signer: Some(&w.profile_signer),
+            params: &w.dist.apple_params,
+            signer: Some(&w.dist.profile_signer),
         },
     };
     let request = LinkRequest {
@@ -446,14 +477,36 @@ fn last_update(at: OffsetDateTime) -> OffsetDateTime {
     }
 }
 
-/// One sync: the agent's JSON request, the server's endpoint, the JSON answer.
-pub(crate) fn sync(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
-    let Some(d) = w.device(i) else { return Ok(()) };
-    let Some(id) = d.model else { return Ok(()) };
+/// A sync on its way: what the device sent, as the server parsed it.
+pub(crate) enum SyncStep {
+    /// The device cannot reach the server any more.
+    CannotConnect(u32, SimTime),
+    /// The request was lost on the way.
+    Lost(u32, SimTime),
+    /// The request arrived (twice when duplicated).
+    Arrived {
+        i: u32,
+        now: SimTime,
+        request: Box<SyncRequest>,
+        duplicated: bool,
+    },
+}
+
+/// The agent builds its JSON request and the server parses it. Touches no
+/// shared state, so a minute's syncs run on all cores.
+pub(crate) fn sync_prepare(
+    w: &World,
+    i: u32,
+    now: SimTime,
+) -> Result<Option<SyncStep>, HarnessError> {
+    let Some(d) = w.device(i) else {
+        return Ok(None);
+    };
+    let Some(id) = d.model else { return Ok(None) };
     let at = w.now(now);
     let last_sync = w.ws.device(id).map_err(model("device"))?.last_sync();
     if !w.pki.rotation.device_can_connect(last_sync, at) {
-        return w.mark_lost(i, now, "missed the server-certificate rotation");
+        return Ok(Some(SyncStep::CannotConnect(i, now)));
     }
     let updated = last_update(at);
     let request = SyncRequest {
@@ -481,27 +534,48 @@ pub(crate) fn sync(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessErr
     let body = request.to_json().map_err(android("sync request"))?;
     let faults = w.opts.scenario.faults;
     if w.coin(i, now, 4, faults.drop_chance) {
-        Tally::count(&mut w.tally.message_faults, "sync request lost");
-        w.queue.push(now.after(900), i, Event::Contact);
-        return Ok(());
+        return Ok(Some(SyncStep::Lost(i, now)));
     }
-    let copies = if w.coin(i, now, 5, faults.duplicate_chance) {
-        2
-    } else {
-        1
+    let request = SyncRequest::parse(&body).map_err(android("parse sync request"))?;
+    Ok(Some(SyncStep::Arrived {
+        i,
+        now,
+        request: Box::new(request),
+        duplicated: w.coin(i, now, 5, faults.duplicate_chance),
+    }))
+}
+
+/// The server handles the request against the workspace (twice when it
+/// was duplicated: the second must change nothing) and writes its JSON
+/// answer. Refusals end here.
+pub(crate) fn sync_serve(
+    w: &mut World,
+    step: SyncStep,
+) -> Result<Option<(u32, SimTime, SyncResponse)>, HarnessError> {
+    let (i, now, request, duplicated) = match step {
+        SyncStep::CannotConnect(i, now) => {
+            w.mark_lost(i, now, "missed the server-certificate rotation")?;
+            return Ok(None);
+        }
+        SyncStep::Lost(i, now) => {
+            Tally::count(&mut w.tally.message_faults, "sync request lost");
+            w.queue.push(now.after(900), i, Event::Contact);
+            return Ok(None);
+        }
+        SyncStep::Arrived {
+            i,
+            now,
+            request,
+            duplicated,
+        } => (i, now, request, duplicated),
     };
-    let mut answer = None;
-    for copy in 0..copies {
-        let parsed = SyncRequest::parse(&body).map_err(android("parse sync request"))?;
-        let result = w.android.handle_sync(&mut w.ws, &parsed, at);
-        if copy == 1 {
-            Tally::count(&mut w.tally.message_faults, "sync request duplicated");
-        }
-        if answer.is_none() {
-            answer = Some(result);
-        }
+    let at = w.now(now);
+    let result = w.android.handle_sync(&mut w.ws, &request, at);
+    if duplicated {
+        Tally::count(&mut w.tally.message_faults, "sync request duplicated");
+        // The copy gets its own answer, which the device never reads.
+        let _ = w.android.handle_sync(&mut w.ws, &request, at);
     }
-    let Some(result) = answer else { return Ok(()) };
     let response = match result {
         Ok(response) => response,
         Err(mdm_android::AndroidError::UnmanageableInstall { installer, .. }) => {
@@ -509,10 +583,12 @@ pub(crate) fn sync(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessErr
                 &mut w.tally.refusals,
                 &format!("agent installed through {installer}: reinstall"),
             );
-            return w.mark_lost(i, now, "agent installed through KNOX or another EMM");
+            w.mark_lost(i, now, "agent installed through KNOX or another EMM")?;
+            return Ok(None);
         }
         Err(mdm_android::AndroidError::DeviceLeftManagement { .. }) => {
-            return w.mark_lost(i, now, "wiped: must enroll again");
+            w.mark_lost(i, now, "wiped: must enroll again")?;
+            return Ok(None);
         }
         Err(e) => {
             return Err(HarnessError::Android {
@@ -521,15 +597,31 @@ pub(crate) fn sync(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessErr
             });
         }
     };
+    Ok(Some((i, now, response)))
+}
+
+/// The server writes its JSON answer and the device parses it (all cores).
+pub(crate) fn sync_parse(
+    answer: (u32, SimTime, SyncResponse),
+) -> Result<(u32, SimTime, SyncResponse), HarnessError> {
+    let (i, now, response) = answer;
     let json = response.to_json().map_err(android("sync response"))?;
     let response = SyncResponse::parse(&json).map_err(android("parse sync response"))?;
+    Ok((i, now, response))
+}
+
+/// The device applies the answer: the configuration, its commands, when to sync next.
+pub(crate) fn sync_apply(
+    w: &mut World,
+    answer: (u32, SimTime, SyncResponse),
+) -> Result<(), HarnessError> {
+    let (i, now, response) = answer;
     w.tally.syncs += 1;
     w.tally.syncs_this_hour += 1;
     if w.device(i).is_some_and(|d| d.stage == Stage::Installing) {
         w.enrolled(i, now, Platform::Android);
     }
     account_completed(w);
-    // The device applies the answer and runs its commands.
     let results: Vec<CommandResult> = response
         .commands
         .iter()

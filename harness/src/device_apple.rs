@@ -11,7 +11,7 @@ use mdm_apple::{
     push_request, verify_signed_profile,
 };
 use mdm_model::{DeviceId, Platform, SyncReport};
-use mdm_packages::{ClientHints, LinkAnswer, LinkRequest, LinkRoutes, open_link as answer_link};
+use mdm_packages::{ClientHints, LinkAnswer, LinkRequest, LinkStep, PendingLink};
 use rand_core::Rng;
 
 use crate::draw::{self, Purpose};
@@ -133,8 +133,12 @@ pub(crate) struct Prepared {
 
 /// The device opens its invitation link with a real User-Agent; an iPadOS
 /// 13+ iPad that looks like a Mac answers the touch probe. `mdm-packages`
-/// routes it and the model consumes the invitation.
-pub(crate) fn route(w: &mut World, i: u32, now: SimTime) -> Result<Option<Routed>, HarnessError> {
+/// detects it and the model decides; an accepted opening waits for its profile.
+pub(crate) fn begin(
+    w: &mut World,
+    i: u32,
+    now: SimTime,
+) -> Result<Option<PendingLink>, HarnessError> {
     let Some(d) = w.device(i) else {
         return Ok(None);
     };
@@ -146,27 +150,19 @@ pub(crate) fn route(w: &mut World, i: u32, now: SimTime) -> Result<Option<Routed
         .unwrap_or_default();
     let (ua, needs_probe) = user_agent(platform, i);
     let at = w.now(now);
-    let mut rng = w.device_stream(i, Purpose::Keys);
-    let routes = LinkRoutes {
-        android: mdm_packages::AndroidRoute::StoreListing {
-            url: crate::device_android::STORE_URL,
-        },
-        apple: mdm_packages::AppleRoute {
-            params: &w.apple_params,
-            signer: Some(&w.profile_signer),
-        },
-    };
+    let files = [("agent.apk", w.dist.agent_apk.as_slice())];
+    let routes = crate::device_android::routes(&w.dist, &files, true);
     let mut request = LinkRequest {
         token: &token,
         user_agent: ua,
         hints: ClientHints::default(),
     };
-    let mut answer =
-        answer_link(&mut w.ws, &request, &routes, at, &mut rng).map_err(packages("open link"))?;
-    if let LinkAnswer::NeedsTouchHint { .. } = answer {
+    let mut step = mdm_packages::begin_link(&mut w.ws, &request, &routes, at)
+        .map_err(packages("open link"))?;
+    if let LinkStep::Answered(LinkAnswer::NeedsTouchHint { .. }) = step {
         // The probe page reloads the link with the touch points it saw.
         request.hints = ClientHints::from_query("touch=5");
-        answer = answer_link(&mut w.ws, &request, &routes, at, &mut rng)
+        step = mdm_packages::begin_link(&mut w.ws, &request, &routes, at)
             .map_err(packages("open link"))?;
     } else if needs_probe {
         w.tally.check(
@@ -176,6 +172,26 @@ pub(crate) fn route(w: &mut World, i: u32, now: SimTime) -> Result<Option<Routed
             )),
         );
     }
+    match step {
+        LinkStep::Pending(pending) => Ok(Some(pending)),
+        LinkStep::Answered(answer) => {
+            answered(w, i, now, answer)?;
+            Ok(None)
+        }
+    }
+}
+
+/// What the device got: the signed profile, or a refusal (also when the same
+/// link was consumed by another opening in the meantime).
+pub(crate) fn answered(
+    w: &mut World,
+    i: u32,
+    now: SimTime,
+    answer: LinkAnswer,
+) -> Result<Option<Routed>, HarnessError> {
+    let Some(platform) = w.device(i).map(|d| d.plan.platform) else {
+        return Ok(None);
+    };
     match answer {
         LinkAnswer::AppleProfile {
             device,

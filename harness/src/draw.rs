@@ -38,6 +38,29 @@ pub fn unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     x / (1u64 << 53) as f64
 }
 
+/// SplitMix64's finaliser: a well-mixed 64-bit hash of a 64-bit value.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A coin flip for (device, moment, salt) of a run: `true` with probability
+/// `p`. A hash of its inputs rather than a generator, so it costs nothing to
+/// ask and does not depend on the order events are handled in.
+#[must_use]
+pub fn coin(seed: u64, device: u32, at: u32, salt: u32, p: f64) -> bool {
+    if p <= 0.0 {
+        return false;
+    }
+    let h = mix(mix(mix(seed) ^ u64::from(device)) ^ (u64::from(at) << 16 | u64::from(salt)));
+    // 53 random bits: exactly representable.
+    #[allow(clippy::cast_precision_loss)]
+    let u = (h >> 11) as f64 / (1u64 << 53) as f64;
+    u < p
+}
+
 /// `true` with probability `p`.
 pub fn chance<R: Rng + ?Sized>(rng: &mut R, p: f64) -> bool {
     p > 0.0 && unit(rng) < p
@@ -76,6 +99,18 @@ mod tests {
         assert_ne!(a, stream(7, 4, Purpose::Plan).next_u64());
         assert_ne!(a, stream(7, 3, Purpose::Keys).next_u64());
         assert_ne!(a, stream(8, 3, Purpose::Plan).next_u64());
+    }
+
+    #[test]
+    fn coins_are_reproducible_and_fair() {
+        assert_eq!(coin(1, 2, 3, 4, 0.5), coin(1, 2, 3, 4, 0.5));
+        assert!(!coin(1, 2, 3, 4, 0.0));
+        let hits = (0..20_000u32).filter(|&t| coin(9, 7, t, 1, 0.25)).count();
+        assert!((4_600..5_400).contains(&hits), "{hits}");
+        let other = (0..2_000u32)
+            .filter(|&t| coin(9, 7, t, 1, 0.5) != coin(9, 7, t, 2, 0.5))
+            .count();
+        assert!(other > 800, "salts give independent flips: {other}");
     }
 
     #[test]

@@ -85,6 +85,16 @@ pub(crate) struct SimDevice {
     pub(crate) attempts: u8,
 }
 
+/// What the workspace hands out: the agent's product and package settings,
+/// and the enrollment profile's parameters and signer.
+pub(crate) struct Distribution {
+    pub(crate) product: ProductDescription,
+    pub(crate) agent_apk: Vec<u8>,
+    pub(crate) connection: ConnectionSettings,
+    pub(crate) apple_params: EnrollmentParams,
+    pub(crate) profile_signer: ProfileSigner,
+}
+
 /// The state of a run.
 pub(crate) struct World {
     pub(crate) opts: Options,
@@ -93,12 +103,8 @@ pub(crate) struct World {
     pub(crate) ws: Workspace,
     pub(crate) pki: AdminPki,
     pub(crate) android: AndroidEndpoint,
-    pub(crate) product: ProductDescription,
-    pub(crate) agent_apk: Vec<u8>,
-    pub(crate) connection: ConnectionSettings,
+    pub(crate) dist: Distribution,
     pub(crate) link_base: mdm_packages::LinkBase,
-    pub(crate) apple_params: EnrollmentParams,
-    pub(crate) profile_signer: ProfileSigner,
     pub(crate) topics: Vec<String>,
     pub(crate) users: Vec<(UserId, bool)>,
     pub(crate) devices: Vec<SimDevice>,
@@ -241,12 +247,14 @@ impl World {
             ws,
             pki,
             android: AndroidEndpoint::default(),
-            product,
-            agent_apk,
-            connection,
+            dist: Distribution {
+                product,
+                agent_apk,
+                connection,
+                apple_params,
+                profile_signer,
+            },
             link_base,
-            apple_params,
-            profile_signer,
             topics: vec![topic],
             users,
             devices,
@@ -291,12 +299,19 @@ impl World {
                 if !opens.is_empty() {
                     self.open_links(&opens)?;
                 }
+                let contacts: Vec<(u32, SimTime)> = segment
+                    .iter()
+                    .filter(|s| s.event == Event::Contact)
+                    .map(|s| (s.device, s.at))
+                    .collect();
+                if !contacts.is_empty() {
+                    self.contacts(&contacts)?;
+                }
                 for s in segment {
                     let now = s.at;
                     match s.event {
-                        Event::Invite | Event::OpenLink => continue,
+                        Event::Invite | Event::OpenLink | Event::Contact => continue,
                         Event::ReuseLink => crate::device_android::reuse_link(self, s.device, now)?,
-                        Event::Contact => self.contact(s.device, now)?,
                         Event::CommandPush => self.command_push(s.device, now)?,
                         Event::Reinstall => self.reinstall(s.device, now)?,
                         Event::Admin(action) => self.admin(action, now)?,
@@ -313,10 +328,13 @@ impl World {
         Ok(())
     }
 
+    /// A minute's link openings, in five steps: the model decides in order;
+    /// the packages and signed profiles are built on all cores; the model
+    /// consumes the invitations in order; the devices' and the CA's work
+    /// runs on all cores; the results are recorded in order.
     fn open_links(&mut self, group: &[(u32, SimTime)]) -> Result<(), HarnessError> {
         use rayon::prelude::*;
-        let mut android = Vec::new();
-        let mut apple = Vec::new();
+        let mut pending = Vec::new();
         for &(i, now) in group {
             self.tally.events += 1;
             let Some(d) = self.device(i) else { continue };
@@ -330,13 +348,50 @@ impl World {
                 continue;
             }
             let platform = d.plan.platform;
+            let store = d.plan.install == mdm_model::InstallSource::PlainApk;
             if let Some(d) = self.device_mut(i) {
                 d.attempts = d.attempts.wrapping_add(1);
             }
-            if platform == Platform::Android {
-                android.extend(crate::device_android::route(self, i, now)?);
+            let step = if platform == Platform::Android {
+                crate::device_android::begin(self, i, now)?
             } else {
-                apple.extend(crate::device_apple::route(self, i, now)?);
+                crate::device_apple::begin(self, i, now)?
+            };
+            pending.extend(step.map(|p| (i, now, store, p)));
+        }
+        let world = &*self;
+        let built: Vec<_> = pending
+            .into_par_iter()
+            .map(|(i, now, store, p)| {
+                let files = [("agent.apk", world.dist.agent_apk.as_slice())];
+                let routes = crate::device_android::routes(&world.dist, &files, store);
+                let mut rng = world.device_stream(i, Purpose::Keys);
+                p.build(&routes, world.now(now), &mut rng)
+                    .map(|b| (i, now, b))
+                    .map_err(|e| HarnessError::Packages {
+                        step: "build artifact",
+                        message: e.to_string(),
+                    })
+            })
+            .collect();
+        let mut android = Vec::new();
+        let mut apple = Vec::new();
+        for b in built {
+            let (i, now, built) = b?;
+            let at = self.now(now);
+            let answer = mdm_packages::finish_link(&mut self.ws, built, at).map_err(|e| {
+                HarnessError::Packages {
+                    step: "finish link",
+                    message: e.to_string(),
+                }
+            })?;
+            if self
+                .device(i)
+                .is_some_and(|d| d.plan.platform == Platform::Android)
+            {
+                android.extend(crate::device_android::answered(self, i, now, answer)?);
+            } else {
+                apple.extend(crate::device_apple::answered(self, i, now, answer)?);
             }
         }
         let world = &*self;
@@ -379,15 +434,7 @@ impl World {
     /// A coin flip for device `i` at `t` for `salt`: reproducible whatever
     /// the order events are handled in.
     pub(crate) fn coin(&self, i: u32, t: SimTime, salt: u32, p: f64) -> bool {
-        if p <= 0.0 {
-            return false;
-        }
-        let mut rng = draw::stream(
-            self.opts.seed ^ (u64::from(t.0) << 20) ^ u64::from(salt),
-            i,
-            Purpose::Events,
-        );
-        draw::chance(&mut rng, p)
+        draw::coin(self.opts.seed, i, t.0, salt, p)
     }
 
     /// The administrator sends instructions to the users of these devices,
@@ -432,27 +479,53 @@ impl World {
         Ok(())
     }
 
-    fn contact(&mut self, i: u32, now: SimTime) -> Result<(), HarnessError> {
-        let Some(d) = self.device(i) else {
-            return Ok(());
-        };
-        if !matches!(d.stage, Stage::Enrolled | Stage::Installing) {
-            return Ok(());
+    /// A minute's scheduled contacts: devices offline now try again later;
+    /// Apple devices are pushed and check in, in order; Android syncs are
+    /// built and parsed on all cores, served in order, and their answers
+    /// parsed on all cores and applied in order.
+    fn contacts(&mut self, list: &[(u32, SimTime)]) -> Result<(), HarnessError> {
+        use rayon::prelude::*;
+        let mut syncs = Vec::new();
+        for &(i, now) in list {
+            self.tally.events += 1;
+            let Some(d) = self.device(i) else { continue };
+            if !matches!(d.stage, Stage::Enrolled | Stage::Installing) {
+                continue;
+            }
+            if let Some((_, back)) = d.plan.offline.filter(|_| d.plan.offline_at(now)) {
+                let jitter = d.plan.jitter_secs;
+                self.queue.push(back.after(jitter), i, Event::Contact);
+                continue;
+            }
+            if self.coin(i, now, 1, self.opts.scenario.faults.offline_chance) {
+                self.queue.push(now.after(3600), i, Event::Contact);
+                continue;
+            }
+            if d.plan.platform == Platform::Android {
+                syncs.push((i, now));
+            } else {
+                crate::device_apple::check_in(self, i, now)?;
+            }
         }
-        if let Some((_, back)) = d.plan.offline.filter(|_| d.plan.offline_at(now)) {
-            let jitter = d.plan.jitter_secs;
-            self.queue.push(back.after(jitter), i, Event::Contact);
-            return Ok(());
+        let world = &*self;
+        let arrived: Vec<_> = syncs
+            .into_par_iter()
+            .map(|(i, now)| crate::device_android::sync_prepare(world, i, now))
+            .collect();
+        let mut answers = Vec::with_capacity(arrived.len());
+        for step in arrived {
+            if let Some(step) = step? {
+                answers.extend(crate::device_android::sync_serve(self, step)?);
+            }
         }
-        if self.coin(i, now, 1, self.opts.scenario.faults.offline_chance) {
-            self.queue.push(now.after(3600), i, Event::Contact);
-            return Ok(());
+        let parsed: Vec<_> = answers
+            .into_par_iter()
+            .map(crate::device_android::sync_parse)
+            .collect();
+        for answer in parsed {
+            crate::device_android::sync_apply(self, answer?)?;
         }
-        if d.plan.platform == Platform::Android {
-            crate::device_android::sync(self, i, now)
-        } else {
-            crate::device_apple::check_in(self, i, now)
-        }
+        Ok(())
     }
 
     fn command_push(&mut self, i: u32, now: SimTime) -> Result<(), HarnessError> {
