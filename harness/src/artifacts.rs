@@ -12,6 +12,7 @@ use mdm_packages::{
 };
 
 use crate::draw::{self, Purpose};
+use crate::error::{android, apple, packages};
 use crate::world::World;
 use crate::{HarnessError, Options};
 
@@ -34,27 +35,6 @@ fn write(
     })?;
     written.push(path);
     Ok(())
-}
-
-fn apple(step: &'static str) -> impl Fn(mdm_apple::AppleError) -> HarnessError {
-    move |e| HarnessError::Apple {
-        step,
-        message: e.to_string(),
-    }
-}
-
-fn packages(step: &'static str) -> impl Fn(mdm_packages::PackagesError) -> HarnessError {
-    move |e| HarnessError::Packages {
-        step,
-        message: e.to_string(),
-    }
-}
-
-fn android(step: &'static str) -> impl Fn(mdm_android::AndroidError) -> HarnessError {
-    move |e| HarnessError::Android {
-        step,
-        message: e.to_string(),
-    }
 }
 
 /// Sets a workspace up at `now` as a simulation would (seeded by `seed`)

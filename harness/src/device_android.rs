@@ -17,7 +17,7 @@ use mdm_packages::{
 use time::{Duration, OffsetDateTime, Time};
 
 use crate::draw::{self, Purpose};
-use crate::error::model;
+use crate::error::{android, model, packages};
 use crate::pki::AdminPki;
 use crate::scenario::FleetCommand;
 use crate::tally::{Inv, Tally};
@@ -28,20 +28,6 @@ use crate::{HarnessError, SimTime};
 pub(crate) const STORE_URL: &str =
     "https://play.google.com/store/apps/details?id=com.example.mdm.agent";
 const AGENT_VERSION: &str = "11.2.0.45";
-
-fn packages(step: &'static str) -> impl Fn(mdm_packages::PackagesError) -> HarnessError {
-    move |e| HarnessError::Packages {
-        step,
-        message: e.to_string(),
-    }
-}
-
-fn android(step: &'static str) -> impl Fn(mdm_android::AndroidError) -> HarnessError {
-    move |e| HarnessError::Android {
-        step,
-        message: e.to_string(),
-    }
-}
 
 /// The product, its agent APK bytes, the connection settings a standalone
 /// package embeds, and the base of invitation links.
@@ -279,22 +265,8 @@ pub(crate) fn answered(
             device,
             package: None,
         })),
-        LinkAnswer::Refused(reason) => {
-            Tally::count(&mut w.tally.refusals, &reason.to_string());
-            if let Some(d) = w.device_mut(i) {
-                d.stage = Stage::Lost;
-            }
-            w.queue.push(now.after(3600), i, Event::Reinstall);
-            Ok(None)
-        }
         other => {
-            Tally::count(
-                &mut w.tally.refusals,
-                &format!("unexpected answer (HTTP {})", other.http_status()),
-            );
-            if let Some(d) = w.device_mut(i) {
-                d.stage = Stage::Done;
-            }
+            w.link_not_enrolled(i, now, &other);
             Ok(None)
         }
     }

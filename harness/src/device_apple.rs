@@ -15,19 +15,12 @@ use mdm_packages::{ClientHints, LinkAnswer, LinkRequest, LinkStep, PendingLink};
 use rand_core::Rng;
 
 use crate::draw::{self, Purpose};
-use crate::error::model;
+use crate::error::{apple, model, packages};
 use crate::pki::AdminPki;
 use crate::scenario::FleetCommand;
 use crate::tally::{Inv, Tally};
 use crate::world::{Event, Stage, World};
 use crate::{HarnessError, SimTime};
-
-fn apple(step: &'static str) -> impl Fn(mdm_apple::AppleError) -> HarnessError {
-    move |e| HarnessError::Apple {
-        step,
-        message: e.to_string(),
-    }
-}
 
 /// The workspace's enrollment-profile parameters (SCEP identity, the
 /// server's root CA) and the profile signer (the server's certificate).
@@ -210,19 +203,8 @@ pub(crate) fn answered(
                 profile,
             }))
         }
-        LinkAnswer::Refused(reason) => {
-            Tally::count(&mut w.tally.refusals, &reason.to_string());
-            refused(w, i, now, reason)?;
-            Ok(None)
-        }
         other => {
-            Tally::count(
-                &mut w.tally.refusals,
-                &format!("unexpected answer (HTTP {})", other.http_status()),
-            );
-            if let Some(d) = w.device_mut(i) {
-                d.stage = Stage::Done;
-            }
+            w.link_not_enrolled(i, now, &other);
             Ok(None)
         }
     }
@@ -369,37 +351,6 @@ pub(crate) fn apply(w: &mut World, p: Prepared) -> Result<(), HarnessError> {
     let jitter = w.device(i).map_or(0, |d| d.plan.jitter_secs);
     w.queue.push(now.after(600 + jitter), i, Event::Contact);
     Ok(())
-}
-
-fn refused(
-    w: &mut World,
-    i: u32,
-    now: SimTime,
-    reason: mdm_model::Refusal,
-) -> Result<(), HarnessError> {
-    use mdm_model::Refusal as R;
-    match reason {
-        // The administrator must fix the workspace; the user tries again a day later.
-        R::NoApnsCertificate | R::ApnsCertificateExpired | R::ApnsCertificateNotYetValid => {
-            w.queue.push(now.after(86_400), i, Event::OpenLink);
-            Ok(())
-        }
-        // A used, expired or revoked invitation: ask for a new one.
-        _ => {
-            if let Some(d) = w.device_mut(i) {
-                d.stage = Stage::Lost;
-            }
-            w.queue.push(now.after(3600), i, Event::Reinstall);
-            Ok(())
-        }
-    }
-}
-
-fn packages(step: &'static str) -> impl Fn(mdm_packages::PackagesError) -> HarnessError {
-    move |e| HarnessError::Packages {
-        step,
-        message: e.to_string(),
-    }
 }
 
 /// The `Topic` of the profile's `com.apple.mdm` payload.

@@ -71,3 +71,24 @@ pub enum HarnessError {
 pub(crate) fn model(step: &'static str) -> impl Fn(mdm_model::ModelError) -> HarnessError {
     move |source| HarnessError::Model { step, source }
 }
+
+pub(crate) fn apple(step: &'static str) -> impl Fn(mdm_apple::AppleError) -> HarnessError {
+    move |e| HarnessError::Apple {
+        step,
+        message: e.to_string(),
+    }
+}
+
+pub(crate) fn android(step: &'static str) -> impl Fn(mdm_android::AndroidError) -> HarnessError {
+    move |e| HarnessError::Android {
+        step,
+        message: e.to_string(),
+    }
+}
+
+pub(crate) fn packages(step: &'static str) -> impl Fn(mdm_packages::PackagesError) -> HarnessError {
+    move |e| HarnessError::Packages {
+        step,
+        message: e.to_string(),
+    }
+}

@@ -590,6 +590,46 @@ impl World {
         );
     }
 
+    /// An answer to an opened link that enrolls nothing: a refusal (the user
+    /// asks for a new invitation, or — for a missing APNs certificate — waits
+    /// for the administrator), or an answer the harness did not expect.
+    pub(crate) fn link_not_enrolled(
+        &mut self,
+        i: u32,
+        now: SimTime,
+        answer: &mdm_packages::LinkAnswer,
+    ) {
+        use mdm_model::Refusal as R;
+        match answer {
+            mdm_packages::LinkAnswer::Refused(reason) => {
+                Tally::count(&mut self.tally.refusals, &reason.to_string());
+                if matches!(
+                    reason,
+                    R::NoApnsCertificate
+                        | R::ApnsCertificateExpired
+                        | R::ApnsCertificateNotYetValid
+                ) {
+                    // The administrator must fix the workspace; the user tries again a day later.
+                    self.queue.push(now.after(86_400), i, Event::OpenLink);
+                } else {
+                    if let Some(d) = self.device_mut(i) {
+                        d.stage = Stage::Lost;
+                    }
+                    self.queue.push(now.after(3600), i, Event::Reinstall);
+                }
+            }
+            other => {
+                Tally::count(
+                    &mut self.tally.refusals,
+                    &format!("unexpected answer (HTTP {})", other.http_status()),
+                );
+                if let Some(d) = self.device_mut(i) {
+                    d.stage = Stage::Done;
+                }
+            }
+        }
+    }
+
     pub(crate) fn mark_lost(
         &mut self,
         i: u32,

@@ -130,3 +130,118 @@ fn end_to_end_topic_from_push_cert_to_signed_verified_profile() {
     // A push-certificate topic that is not an MDM topic is refused.
     assert!(ApnsTopic::new("com.example.not-mdm").is_err());
 }
+
+/// The issue's end-to-end path with `mdm-certs` making every certificate:
+/// the workspace CA and server identity, the APNs CSR, the vendor's signed
+/// request, the push portal stand-in's certificate and its intake — then the
+/// enrollment profile with that topic, signed by the server identity,
+/// verified by `openssl cms`, loaded by `plistlib`, checked against Apple's schema.
+#[test]
+fn end_to_end_with_mdm_certs_from_apns_csr_to_verified_profile() {
+    use mdm_certs::{
+        ApnsCsrForm, ApnsIntake, ApnsKeyRequest, CertificateAuthority, ConnectionAddress,
+        DEFAULT_REQUEST_MAX_AGE, KeyAlgorithm, PrivateKey, PushPortalStandIn, SubjectName,
+        Validity, VendorSigner,
+    };
+    if !tool("openssl") || !tool("python3") {
+        return;
+    }
+    let now = now();
+    let mut rng = ChaCha20Rng::seed_from_u64(77);
+    let ca = CertificateAuthority::create(
+        &SubjectName::common_name("Example MDM CA").unwrap(),
+        Validity::days(now - time::Duration::days(1), 3650).unwrap(),
+        KeyAlgorithm::EcdsaP256,
+        &mut rng,
+    )
+    .unwrap();
+    let server = ca
+        .issue_server_certificate(
+            &ConnectionAddress::parse("mdm.example.com").unwrap(),
+            Validity::days(now - time::Duration::days(1), 365).unwrap(),
+            KeyAlgorithm::EcdsaP256,
+            &mut rng,
+        )
+        .unwrap();
+    // APNs: CSR → vendor signature → portal stand-in → intake.
+    let portal = PushPortalStandIn::new(KeyAlgorithm::EcdsaP256, now, &mut rng).unwrap();
+    let vendor_key = PrivateKey::generate(KeyAlgorithm::Rsa2048, &mut rng).unwrap();
+    let vendor_cert = portal
+        .issue_vendor_certificate(&vendor_key, "Example Vendor", now, &mut rng)
+        .unwrap();
+    let vendor = VendorSigner::new(
+        vendor_cert,
+        vendor_key,
+        vec![portal.authority().certificate().clone()],
+    )
+    .unwrap();
+    let form = ApnsCsrForm {
+        name: "Admin".into(),
+        company: "Example Corp".into(),
+        department: "IT".into(),
+        city: "Tokyo".into(),
+        state: "Tokyo".into(),
+        country: "JP".into(),
+    };
+    let request = ApnsKeyRequest::create(&form, &mut rng).unwrap();
+    let signed_request = vendor.sign_request(request.csr(), now).unwrap();
+    let upload = signed_request
+        .for_upload(now, DEFAULT_REQUEST_MAX_AGE)
+        .unwrap();
+    let push = portal
+        .create_push_certificate(upload, now, &mut rng)
+        .unwrap();
+    let accepted = ApnsIntake::new(request.key())
+        .accept("push.pem", push.pem().as_bytes(), None, now)
+        .unwrap();
+    let topic = ApnsTopic::new(accepted.details.topic.as_str()).unwrap();
+    assert_eq!(topic.as_str(), topic_of_push_cert(push.der()));
+
+    let params = EnrollmentParams {
+        server_url: HttpsUrl::new("ServerURL", "https://mdm.example.com/mdm/connect").unwrap(),
+        check_in_url: None,
+        topic: topic.clone(),
+        identity: EnrollmentIdentity::Scep(ScepIdentity::new("https://mdm.example.com/scep")),
+        server_root_ca_der: Some(ca.certificate().der().to_vec()),
+        identifier_prefix: "com.example.mdm".into(),
+        organization: "Example Corp".into(),
+    };
+    let profile = enrollment_profile(&params, &mut rng).unwrap();
+    let chain = [
+        server.certificate.der().to_vec(),
+        ca.certificate().der().to_vec(),
+    ];
+    let signer = ProfileSigner::new(&chain, server.key.pkcs8_der_secret()).unwrap();
+    let signed = profile.sign(&signer, now).unwrap();
+
+    let dir = scratch("e2e-certs");
+    let signed_path = dir.join("enroll.mobileconfig");
+    let ca_path = dir.join("ca.pem");
+    std::fs::write(&signed_path, &signed).unwrap();
+    std::fs::write(&ca_path, ca.certificate().pem()).unwrap();
+    let content = run(Command::new("openssl")
+        .args([
+            "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any", "-in",
+        ])
+        .arg(&signed_path)
+        .arg("-CAfile")
+        .arg(&ca_path));
+    assert_eq!(content, profile.to_xml().unwrap());
+    let plain = dir.join("enroll.plist");
+    std::fs::write(&plain, &content).unwrap();
+    let script = "import plistlib,sys\nd=plistlib.load(open(sys.argv[1],'rb'))\nprint([p for p in d['PayloadContent'] if p['PayloadType']=='com.apple.mdm'][0]['Topic'])\n";
+    let out = String::from_utf8(run(Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&plain)))
+    .unwrap();
+    assert_eq!(out.trim_end(), topic.as_str());
+    let dict = plist::Value::from_reader_xml(content.as_slice())
+        .unwrap()
+        .into_dictionary()
+        .unwrap();
+    let violations = super::schema::profile_violations(&dict);
+    assert!(violations.is_empty(), "{violations:?}");
+    let verified = verify_signed_profile(&signed).unwrap();
+    assert_eq!(verified.signer_der(), server.certificate.der());
+}
