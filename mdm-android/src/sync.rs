@@ -148,6 +148,7 @@ impl DeviceStatus {
                 ScanOutcome::ThreatsRemaining => Some(ScanResult::ThreatsRemaining),
                 ScanOutcome::Unknown => None,
             }),
+            license_activated: self.license == AgentLicenseState::Active,
             device_admin_granted: self.device_admin_granted,
             accessibility_granted: self.accessibility_granted,
         }

@@ -256,6 +256,10 @@ pub struct ProtectionStatus {
     pub last_scan: Option<OffsetDateTime>,
     /// What the last scan found.
     pub last_scan_result: Option<ScanResult>,
+    /// The agent reports its license activated and valid (R-DV-1 "license
+    /// activated"; which license the server deployed is [`Device::license`]).
+    #[serde(default)]
+    pub license_activated: bool,
     /// The agent holds device-administrator rights.
     pub device_admin_granted: bool,
     /// The agent's accessibility service is enabled.
