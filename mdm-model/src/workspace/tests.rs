@@ -547,6 +547,7 @@ fn r_sy_1_sync_records_status_and_schedules_the_next_one() {
         protection: ProtectionStatus {
             real_time_protection: true,
             definitions_updated: Some(T0 - Duration::hours(1)),
+            license_activated: true,
             ..ProtectionStatus::default()
         },
     };
@@ -561,6 +562,7 @@ fn r_sy_1_sync_records_status_and_schedules_the_next_one() {
         dev.protection()
             .definitions_up_to_date(T0, Duration::days(1))
     );
+    assert!(dev.protection().license_activated);
     assert_eq!(f.ws.devices_due(T0 + Duration::hours(5)).count(), 0);
     assert_eq!(
         f.ws.overdue_devices(T0 + Duration::hours(8), Duration::hours(1))
