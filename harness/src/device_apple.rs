@@ -61,20 +61,17 @@ pub(crate) fn enrollment_setup(
 
 /// Real User-Agent strings: iPhone, an iPad before iPadOS 13, and an
 /// iPadOS 13+ iPad that presents itself as a Mac.
-fn user_agent(platform: Platform, variant: u32) -> (&'static str, bool) {
+fn user_agent(platform: Platform, variant: u32) -> &'static str {
     match (platform, variant % 2) {
-        (Platform::IPadOs, 0) => (
-            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
-            true,
-        ),
-        (Platform::IPadOs, _) => (
-            "Mozilla/5.0 (iPad; CPU OS 12_5_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/12.1.2 Mobile/15E148 Safari/604.1",
-            false,
-        ),
-        _ => (
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Mobile/15E148 Safari/604.1",
-            false,
-        ),
+        (Platform::IPadOs, 0) => {
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"
+        }
+        (Platform::IPadOs, _) => {
+            "Mozilla/5.0 (iPad; CPU OS 12_5_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/12.1.2 Mobile/15E148 Safari/604.1"
+        }
+        _ => {
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Mobile/15E148 Safari/604.1"
+        }
     }
 }
 
@@ -141,7 +138,7 @@ pub(crate) fn begin(
         .as_ref()
         .map(mdm_model::InvitationToken::expose)
         .unwrap_or_default();
-    let (ua, needs_probe) = user_agent(platform, i);
+    let ua = user_agent(platform, i);
     let at = w.now(now);
     let files = [("agent.apk", w.dist.agent_apk.as_slice())];
     let routes = crate::device_android::routes(&w.dist, &files, true);
@@ -157,13 +154,6 @@ pub(crate) fn begin(
         request.hints = ClientHints::from_query("touch=5");
         step = mdm_packages::begin_link(&mut w.ws, &request, &routes, at)
             .map_err(packages("open link"))?;
-    } else if needs_probe {
-        w.tally.check(
-            Inv::AppleNeedsApns,
-            Some(format!(
-                "device {i}: a desktop-class iPad UA was routed without a touch probe"
-            )),
-        );
     }
     match step {
         LinkStep::Pending(pending) => Ok(Some(pending)),
