@@ -622,6 +622,23 @@ pub(crate) fn sync_apply(
     Ok(())
 }
 
+/// The administrator wipes one device: a `WIPE` it receives on its next
+/// sync; the endpoint wipes it in the model once the agent confirms (R-WP-1).
+pub(crate) fn queue_wipe(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
+    let Some(id) = w.device(i).and_then(|d| d.model) else {
+        return Ok(());
+    };
+    let at = w.now(now);
+    let command = w
+        .android
+        .commands
+        .enqueue(&w.ws, id, CommandKind::Wipe, at)
+        .map_err(android("enqueue"))?;
+    w.android_commands.insert(command, i);
+    w.tally.pending_commands += 1;
+    Ok(())
+}
+
 /// The administrator queues a command for every enrolled Android device.
 pub(crate) fn queue_for_all(
     w: &mut World,

@@ -362,6 +362,10 @@ pub(crate) fn check_in(w: &mut World, i: u32, now: SimTime) -> Result<(), Harnes
         return Ok(());
     }
     serve(w, i, now)?;
+    if w.device(i).is_none_or(|d| d.stage != Stage::Enrolled) {
+        // Erased (or lost) while it answered its commands.
+        return Ok(());
+    }
     let Some(id) = w.device(i).and_then(|d| d.model) else {
         return Ok(());
     };
@@ -484,6 +488,17 @@ fn serve(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
                     status.as_str()
                 );
                 Tally::count(&mut w.tally.commands, &name);
+                let erased = status == CommandStatus::Acknowledged
+                    && matches!(command.command, mdm_apple::Command::EraseDevice(_));
+                if erased {
+                    // The device erases itself: it leaves management and must
+                    // enroll again (R-WP-1). What it had queued stays pending.
+                    if let Some(id) = w.device(i).and_then(|d| d.model) {
+                        w.ws.wipe_device(id, w.now(now)).map_err(model("wipe"))?;
+                    }
+                    w.mark_lost(i, now, "wiped: must enroll again")?;
+                    break;
+                }
             }
             ReportOutcome::Deferred(_) => deferred = true,
             other => w.tally.check(
@@ -514,6 +529,23 @@ fn decode_report(bytes: &[u8]) -> Result<CommandReport, HarnessError> {
             message: "not a command report".into(),
         }),
     }
+}
+
+/// The administrator erases one device (`EraseDevice`) and pushes.
+pub(crate) fn queue_erase(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
+    let mut rng = draw::stream(w.opts.seed ^ u64::from(now.0), i, Purpose::Admin);
+    let request = CommandRequest::new(
+        CommandUuid::random(&mut rng),
+        mdm_apple::Command::EraseDevice(mdm_apple::EraseDevice::default()),
+    );
+    w.apple_queues
+        .entry(i)
+        .or_default()
+        .enqueue(request)
+        .map_err(apple("enqueue"))?;
+    w.tally.pending_commands += 1;
+    w.queue.push(now.after(60), i, Event::CommandPush);
+    Ok(())
 }
 
 /// The administrator queues a command for every enrolled Apple device and pushes.

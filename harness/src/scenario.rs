@@ -76,6 +76,12 @@ pub enum AdminAction {
         /// Which command.
         command: FleetCommand,
     },
+    /// Remotely wipe a share of the enrolled devices (`EraseDevice` for Apple,
+    /// `WIPE` for Android): each leaves management and must enroll again (R-WP-1).
+    WipeDevices {
+        /// Percent of enrolled devices, chosen by the seed.
+        percent: u8,
+    },
 }
 
 /// Commands the administrator sends to a whole platform.
@@ -191,7 +197,7 @@ pub fn all() -> Vec<Scenario> {
         },
         Scenario {
             name: "chaos",
-            summary: "offline spells, lost and duplicated messages, reused and expired invitations, a foreign APNs certificate, malformed check-ins, EMM installs",
+            summary: "offline spells, lost and duplicated messages, reused and expired invitations, a foreign APNs certificate, malformed check-ins, EMM installs, remote wipes",
             default_days: 30,
             faults: Faults {
                 long_offline_share: 0.03,
@@ -220,6 +226,7 @@ pub fn all() -> Vec<Scenario> {
                         command: FleetCommand::DeviceLock,
                     },
                 ),
+                (8, AdminAction::WipeDevices { percent: 3 }),
                 (
                     12,
                     AdminAction::QueueAppleCommand {

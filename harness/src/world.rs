@@ -759,6 +759,20 @@ impl World {
             AdminAction::QueueAppleCommand { command } => {
                 crate::device_apple::queue_for_all(self, command, now)?;
             }
+            AdminAction::WipeDevices { percent } => {
+                let share = f64::from(percent.min(100)) / 100.0;
+                for i in 0..u32::try_from(self.devices.len()).unwrap_or(0) {
+                    let Some(d) = self.device(i) else { continue };
+                    if d.stage != Stage::Enrolled || !self.coin(i, now, 900, share) {
+                        continue;
+                    }
+                    if d.plan.platform == Platform::Android {
+                        crate::device_android::queue_wipe(self, i, now)?;
+                    } else {
+                        crate::device_apple::queue_erase(self, i, now)?;
+                    }
+                }
+            }
             AdminAction::QueueAndroidCommand { command } => {
                 crate::device_android::queue_for_all(self, command, now)?;
             }

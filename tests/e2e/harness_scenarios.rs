@@ -139,6 +139,24 @@ fn chaos_refuses_what_must_be_refused_and_keeps_every_invariant() {
         "{:?}",
         r.commands
     );
+    // Remote wipes (R-WP-1): both platforms confirm, the devices leave
+    // management and enroll again.
+    assert!(
+        r.commands.contains_key("apple EraseDevice Acknowledged"),
+        "{:?}",
+        r.commands
+    );
+    assert!(
+        r.commands.contains_key("android Wipe done"),
+        "{:?}",
+        r.commands
+    );
+    assert!(
+        r.lost.contains_key("wiped: must enroll again"),
+        "{:?}",
+        r.lost
+    );
+    assert!(r.reenrolled > 0);
 }
 
 #[test]
