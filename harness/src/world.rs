@@ -706,7 +706,8 @@ impl World {
                 });
                 self.tally.certificate_events.push(CertificateEvent {
                     at: now,
-                    what: format!("reserve server certificate issued, active from {activates} (valid one year from issuance); {predicted} Android devices predicted lost"),
+                    what: format!("reserve server certificate issued, active from {} (valid one year from issuance); {predicted} Android devices predicted lost",
+                        activates.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()),
                 });
                 self.queue
                     .push(activates_at, ADMIN, Event::RotationActivates);
