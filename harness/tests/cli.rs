@@ -161,3 +161,41 @@ fn artifacts_are_written_and_real_tools_read_them() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn one_thread_or_two_give_the_same_report_byte_for_byte() {
+    let exe = env!("CARGO_BIN_EXE_mdm-harness");
+    let dir = std::env::temp_dir().join(format!("mdm-harness-threads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut reports = Vec::new();
+    for threads in ["1", "2"] {
+        let path = dir.join(format!("report-{threads}.json"));
+        let out = std::process::Command::new(exe)
+            .args([
+                "simulate",
+                "--scenario",
+                "chaos",
+                "--devices",
+                "150",
+                "--days",
+                "6",
+                "--seed",
+                "3",
+                "--threads",
+                threads,
+                "--report",
+            ])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        reports.push(std::fs::read(&path).unwrap());
+    }
+    assert!(!reports[0].is_empty());
+    assert_eq!(reports[0], reports[1]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
