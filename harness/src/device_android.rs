@@ -11,8 +11,8 @@ use mdm_certs::{ClientCertificateDelivery, DeliveryPayload, OtpPolicy};
 use mdm_model::{DeviceId, InstallSource, InvitationToken, Platform, UserId, Workspace};
 use mdm_packages::{
     AndroidDelivery, CaCertificate, ClientHints, ConnectionSettings, InstructionSettings, Language,
-    LinkAnswer, LinkBase, LinkRequest, LinkRoutes, LinkStep, PendingLink, ProductDescription,
-    ProductFile, StandalonePackage, open_link as answer_link, send_instructions,
+    LinkAnswer, LinkBase, LinkRequest, LinkRoutes, ProductDescription, ProductFile,
+    StandalonePackage, open_link as answer_link, send_instructions,
 };
 use time::{Duration, OffsetDateTime, Time};
 
@@ -131,7 +131,8 @@ pub(crate) fn send_instructions_to(
         .collect()
 }
 
-fn user_agent(i: u32) -> &'static str {
+/// Real User-Agent strings: an Android tablet and an Android phone.
+pub(crate) fn user_agent(i: u32) -> &'static str {
     if i.is_multiple_of(4) {
         "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Safari/537.36"
     } else {
@@ -205,42 +206,6 @@ pub(crate) fn routes<'a>(
             params: &dist.apple_params,
             signer: Some(&dist.profile_signer),
         },
-    }
-}
-
-/// The device opens its link: `mdm-packages` detects it and the model
-/// decides. A refusal is handled here; an accepted opening waits for its
-/// artifact.
-pub(crate) fn begin(
-    w: &mut World,
-    i: u32,
-    now: SimTime,
-) -> Result<Option<PendingLink>, HarnessError> {
-    let Some(d) = w.device(i) else {
-        return Ok(None);
-    };
-    let store = d.plan.install == InstallSource::PlainApk;
-    let token = d
-        .token
-        .as_ref()
-        .map(InvitationToken::expose)
-        .unwrap_or_default();
-    let at = w.now(now);
-    let files = [("agent.apk", w.dist.agent_apk.as_slice())];
-    let request = LinkRequest {
-        token: &token,
-        user_agent: user_agent(i),
-        hints: ClientHints::default(),
-    };
-    let routes = routes(&w.dist, &files, store);
-    let step = mdm_packages::begin_link(&mut w.ws, &request, &routes, at)
-        .map_err(packages("open link"))?;
-    match step {
-        LinkStep::Pending(pending) => Ok(Some(pending)),
-        LinkStep::Answered(answer) => {
-            answered(w, i, now, answer)?;
-            Ok(None)
-        }
     }
 }
 

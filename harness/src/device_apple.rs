@@ -11,11 +11,11 @@ use mdm_apple::{
     push_request, verify_signed_profile,
 };
 use mdm_model::{DeviceId, Platform, SyncReport};
-use mdm_packages::{ClientHints, LinkAnswer, LinkRequest, LinkStep, PendingLink};
+use mdm_packages::LinkAnswer;
 use rand_core::Rng;
 
 use crate::draw::{self, Purpose};
-use crate::error::{apple, model, packages};
+use crate::error::{apple, model};
 use crate::pki::AdminPki;
 use crate::scenario::FleetCommand;
 use crate::tally::{Inv, Tally};
@@ -61,7 +61,7 @@ pub(crate) fn enrollment_setup(
 
 /// Real User-Agent strings: iPhone, an iPad before iPadOS 13, and an
 /// iPadOS 13+ iPad that presents itself as a Mac.
-fn user_agent(platform: Platform, variant: u32) -> &'static str {
+pub(crate) fn user_agent(platform: Platform, variant: u32) -> &'static str {
     match (platform, variant % 2) {
         (Platform::IPadOs, 0) => {
             "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"
@@ -119,49 +119,6 @@ pub(crate) struct Prepared {
     /// `Some(false)`: it was (wrongly) accepted.
     malformed_refused: Option<bool>,
     checked_in: Result<(), String>,
-}
-
-/// The device opens its invitation link with a real User-Agent; an iPadOS
-/// 13+ iPad that looks like a Mac answers the touch probe. `mdm-packages`
-/// detects it and the model decides; an accepted opening waits for its profile.
-pub(crate) fn begin(
-    w: &mut World,
-    i: u32,
-    now: SimTime,
-) -> Result<Option<PendingLink>, HarnessError> {
-    let Some(d) = w.device(i) else {
-        return Ok(None);
-    };
-    let platform = d.plan.platform;
-    let token = d
-        .token
-        .as_ref()
-        .map(mdm_model::InvitationToken::expose)
-        .unwrap_or_default();
-    let ua = user_agent(platform, i);
-    let at = w.now(now);
-    let files = [("agent.apk", w.dist.agent_apk.as_slice())];
-    let routes = crate::device_android::routes(&w.dist, &files, true);
-    let mut request = LinkRequest {
-        token: &token,
-        user_agent: ua,
-        hints: ClientHints::default(),
-    };
-    let mut step = mdm_packages::begin_link(&mut w.ws, &request, &routes, at)
-        .map_err(packages("open link"))?;
-    if let LinkStep::Answered(LinkAnswer::NeedsTouchHint { .. }) = step {
-        // The probe page reloads the link with the touch points it saw.
-        request.hints = ClientHints::from_query("touch=5");
-        step = mdm_packages::begin_link(&mut w.ws, &request, &routes, at)
-            .map_err(packages("open link"))?;
-    }
-    match step {
-        LinkStep::Pending(pending) => Ok(Some(pending)),
-        LinkStep::Answered(answer) => {
-            answered(w, i, now, answer)?;
-            Ok(None)
-        }
-    }
 }
 
 /// What the device got: the signed profile, or a refusal (also when the same

@@ -328,6 +328,47 @@ impl World {
         Ok(())
     }
 
+    /// The device opens its invitation link with a real User-Agent:
+    /// `mdm-packages` detects it and the model decides. An iPadOS 13+ iPad
+    /// that looks like a Mac gets the touch probe, which reloads the link with
+    /// the touch points it saw. Either the opening waits for its artifact, or
+    /// the answer is known already (a refusal, nothing consumed).
+    fn begin_opening(
+        &mut self,
+        i: u32,
+        now: SimTime,
+        user_agent: &str,
+        store: bool,
+    ) -> Result<Result<mdm_packages::PendingLink, mdm_packages::LinkAnswer>, HarnessError> {
+        use mdm_packages::{ClientHints, LinkAnswer, LinkRequest, LinkStep};
+        let token = self
+            .device(i)
+            .and_then(|d| d.token.as_ref())
+            .map(mdm_model::InvitationToken::expose)
+            .unwrap_or_default();
+        let at = self.now(now);
+        let files = [("agent.apk", self.dist.agent_apk.as_slice())];
+        let routes = crate::device_android::routes(&self.dist, &files, store);
+        let mut request = LinkRequest {
+            token: &token,
+            user_agent,
+            hints: ClientHints::default(),
+        };
+        loop {
+            let step = mdm_packages::begin_link(&mut self.ws, &request, &routes, at)
+                .map_err(crate::error::packages("open link"))?;
+            match step {
+                LinkStep::Answered(LinkAnswer::NeedsTouchHint { .. })
+                    if request.hints == ClientHints::default() =>
+                {
+                    request.hints = ClientHints::from_query("touch=5");
+                }
+                LinkStep::Answered(answer) => return Ok(Err(answer)),
+                LinkStep::Pending(pending) => return Ok(Ok(pending)),
+            }
+        }
+    }
+
     /// A minute's link openings, in five steps: the model decides in order;
     /// the packages and signed profiles are built on all cores; the model
     /// consumes the invitations in order; the devices' and the CA's work
@@ -352,12 +393,20 @@ impl World {
             if let Some(d) = self.device_mut(i) {
                 d.attempts = d.attempts.wrapping_add(1);
             }
-            let step = if platform == Platform::Android {
-                crate::device_android::begin(self, i, now)?
+            let user_agent = if platform == Platform::Android {
+                crate::device_android::user_agent(i)
             } else {
-                crate::device_apple::begin(self, i, now)?
+                crate::device_apple::user_agent(platform, i)
             };
-            pending.extend(step.map(|p| (i, now, store, p)));
+            match self.begin_opening(i, now, user_agent, store)? {
+                Ok(p) => pending.push((i, now, store, p)),
+                Err(answer) if platform == Platform::Android => {
+                    crate::device_android::answered(self, i, now, answer)?;
+                }
+                Err(answer) => {
+                    crate::device_apple::answered(self, i, now, answer)?;
+                }
+            }
         }
         let world = &*self;
         let built: Vec<_> = pending

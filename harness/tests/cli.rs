@@ -1,24 +1,61 @@
-//! The `mdm-harness` command: exit status, listing, artifacts.
+//! The `mdm-harness` command: exit status, listing, artifacts, threads.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `mdm-harness` with `args`.
+fn harness(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mdm-harness"));
+    command.args(args);
+    command
+}
+
+/// Runs a command that must succeed; its output.
+fn succeed(command: &mut Command) -> Output {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Whether a real tool is here; in CI (`CI=true`) a missing tool is a failure.
+fn tool(name: &str, version_flag: &str) -> bool {
+    let present = Command::new(name).arg(version_flag).output().is_ok();
+    assert!(
+        present || std::env::var("CI").map_or(true, |v| v != "true"),
+        "{name} is required in CI"
+    );
+    present
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mdm-harness-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
 
 #[test]
 fn a_broken_invariant_makes_the_command_exit_non_zero() {
-    let exe = env!("CARGO_BIN_EXE_mdm-harness");
-    let broken = std::process::Command::new(exe)
-        .args([
-            "simulate",
-            "--scenario",
-            "cert-rotation",
-            "--seed",
-            "5",
-            "--devices",
-            "200",
-            "--days",
-            "37",
-            "--max-lost",
-            "0",
-        ])
-        .output()
-        .unwrap();
+    let broken = harness(&[
+        "simulate",
+        "--scenario",
+        "cert-rotation",
+        "--seed",
+        "5",
+        "--devices",
+        "200",
+        "--days",
+        "37",
+        "--max-lost",
+        "0",
+    ])
+    .output()
+    .unwrap();
     assert_eq!(
         broken.status.code(),
         Some(1),
@@ -26,25 +63,18 @@ fn a_broken_invariant_makes_the_command_exit_non_zero() {
         String::from_utf8_lossy(&broken.stdout)
     );
     assert!(String::from_utf8_lossy(&broken.stderr).contains("invariant broken"));
-    let fine = std::process::Command::new(exe)
-        .args(["simulate", "--devices", "40", "--days", "2"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        fine.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&fine.stderr)
-    );
-    let unknown = std::process::Command::new(exe)
-        .args(["simulate", "--scenario", "nope"])
+    succeed(&mut harness(&[
+        "simulate",
+        "--devices",
+        "40",
+        "--days",
+        "2",
+    ]));
+    let unknown = harness(&["simulate", "--scenario", "nope"])
         .output()
         .unwrap();
     assert_eq!(unknown.status.code(), Some(2));
-    let scenarios = std::process::Command::new(exe)
-        .arg("scenarios")
-        .output()
-        .unwrap();
+    let scenarios = succeed(&mut harness(&["scenarios"]));
     let listed = String::from_utf8_lossy(&scenarios.stdout);
     for name in [
         "baseline",
@@ -59,19 +89,10 @@ fn a_broken_invariant_makes_the_command_exit_non_zero() {
 
 #[test]
 fn artifacts_are_written_and_real_tools_read_them() {
-    let exe = env!("CARGO_BIN_EXE_mdm-harness");
-    let dir = std::env::temp_dir().join(format!("mdm-harness-artifacts-{}", std::process::id()));
-    let out = std::process::Command::new(exe)
-        .args(["artifacts", "--out"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    for file in [
+    let dir = scratch("artifacts");
+    succeed(harness(&["artifacts", "--out"]).arg(&dir));
+    let file = |name: &str| dir.join(name);
+    for name in [
         "certificates/workspace-ca.pem",
         "certificates/server.pem",
         "apns/workspace-request.csr.pem",
@@ -85,93 +106,59 @@ fn artifacts_are_written_and_real_tools_read_them() {
         "invitation/qr.png",
         "invitation/qr.svg",
     ] {
-        assert!(dir.join(file).is_file(), "{file} missing");
+        assert!(file(name).is_file(), "{name} missing");
     }
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    let tool = |name: &str| {
-        std::process::Command::new(name)
-            .arg("--version")
-            .output()
-            .is_ok()
-            || std::process::Command::new(name)
-                .arg("version")
-                .output()
-                .is_ok()
-    };
-    if tool("openssl") {
-        let verify = std::process::Command::new("openssl")
-            .args(["verify", "-CAfile"])
-            .arg(dir.join("certificates/workspace-ca.pem"))
-            .arg(dir.join("certificates/server.pem"))
-            .output()
-            .unwrap();
-        assert!(
-            verify.status.success(),
-            "{}",
-            String::from_utf8_lossy(&verify.stderr)
+    if tool("openssl", "version") {
+        let ca = file("certificates/workspace-ca.pem");
+        succeed(
+            Command::new("openssl")
+                .args(["verify", "-CAfile"])
+                .arg(&ca)
+                .arg(file("certificates/server.pem")),
         );
-        let cms = std::process::Command::new("openssl")
-            .args(["cms", "-verify", "-inform", "DER", "-noverify", "-in"])
-            .arg(dir.join("apple/enrollment-signed.mobileconfig"))
-            .output()
-            .unwrap();
-        assert!(
-            cms.status.success(),
-            "{}",
-            String::from_utf8_lossy(&cms.stderr)
+        // The signed profile verifies against the workspace CA, chain included.
+        let cms = succeed(
+            Command::new("openssl")
+                .args([
+                    "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any", "-CAfile",
+                ])
+                .arg(&ca)
+                .arg("-in")
+                .arg(file("apple/enrollment-signed.mobileconfig")),
         );
         assert!(String::from_utf8_lossy(&cms.stdout).contains("com.apple.mdm"));
-    } else {
-        assert!(!ci, "openssl is required in CI");
     }
-    if tool("python3") {
-        let plists = std::process::Command::new("python3")
-            .args([
-                "-c",
-                "import plistlib,sys\nfor p in sys.argv[1:]: plistlib.load(open(p,'rb'))",
-            ])
-            .arg(dir.join("apple/enrollment.mobileconfig"))
-            .arg(dir.join("apple/commands/DeviceInformation.plist"))
-            .arg(dir.join("apns/push-certificate-request.plist"))
-            .output()
-            .unwrap();
-        assert!(
-            plists.status.success(),
-            "{}",
-            String::from_utf8_lossy(&plists.stderr)
+    if tool("python3", "--version") {
+        succeed(
+            Command::new("python3")
+                .args([
+                    "-c",
+                    "import plistlib,sys\nfor p in sys.argv[1:]: plistlib.load(open(p,'rb'))",
+                ])
+                .arg(file("apple/enrollment.mobileconfig"))
+                .arg(file("apple/commands/DeviceInformation.plist"))
+                .arg(file("apns/push-certificate-request.plist")),
         );
-    } else {
-        assert!(!ci, "python3 is required in CI");
     }
-    if std::process::Command::new("zbarimg")
-        .arg("--version")
-        .output()
-        .is_ok()
-    {
-        let qr = std::process::Command::new("zbarimg")
-            .args(["--quiet", "--raw"])
-            .arg(dir.join("invitation/qr.png"))
-            .output()
-            .unwrap();
+    if tool("zbarimg", "--version") {
+        let qr = succeed(
+            Command::new("zbarimg")
+                .args(["--quiet", "--raw"])
+                .arg(file("invitation/qr.png")),
+        );
         assert!(
             String::from_utf8_lossy(&qr.stdout).starts_with("https://mdm.fleet.example/enroll/")
         );
-    } else {
-        assert!(!ci, "zbarimg is required in CI");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn one_thread_or_two_give_the_same_report_byte_for_byte() {
-    let exe = env!("CARGO_BIN_EXE_mdm-harness");
-    let dir = std::env::temp_dir().join(format!("mdm-harness-threads-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut reports = Vec::new();
-    for threads in ["1", "2"] {
-        let path = dir.join(format!("report-{threads}.json"));
-        let out = std::process::Command::new(exe)
-            .args([
+    let dir = scratch("threads");
+    let report = |threads: &str, path: &Path| {
+        succeed(
+            harness(&[
                 "simulate",
                 "--scenario",
                 "chaos",
@@ -185,17 +172,13 @@ fn one_thread_or_two_give_the_same_report_byte_for_byte() {
                 threads,
                 "--report",
             ])
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+            .arg(path),
         );
-        reports.push(std::fs::read(&path).unwrap());
-    }
-    assert!(!reports[0].is_empty());
-    assert_eq!(reports[0], reports[1]);
+        std::fs::read(path).unwrap()
+    };
+    let one = report("1", &dir.join("report-1.json"));
+    let two = report("2", &dir.join("report-2.json"));
+    assert!(!one.is_empty());
+    assert_eq!(one, two);
     std::fs::remove_dir_all(&dir).unwrap();
 }
