@@ -114,7 +114,7 @@ pub use package::{
 pub use product::{
     PRODUCT_FORMAT, ProductDescription, ProductFile, ProductPath, Sha256Digest, platform_tag,
 };
-pub use qr::{DEFAULT_MODULE_PX, InvitationQr, MAX_MODULE_PX};
+pub use qr::{DEFAULT_MODULE_PX, InvitationQr, MAX_MODULE_PX, MAX_PAYLOAD_BYTES};
 pub use routing::{
     AndroidRoute, AppleRoute, BuiltLink, LinkAnswer, LinkRequest, LinkRoutes, LinkStep,
     MOBILECONFIG_CONTENT_TYPE, PendingLink, begin_link, finish_link, open_link,

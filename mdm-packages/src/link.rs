@@ -68,7 +68,7 @@ impl LinkBase {
         let base = Self { url };
         let probe = InvitationToken::parse(&"A".repeat(43))
             .map_err(|_| link_error(base.as_str(), "cannot form a probe link"))?;
-        crate::qr::InvitationQr::new(&base.link(probe))?;
+        crate::qr::InvitationQr::check_fits(&base.link(probe).to_string())?;
         Ok(base)
     }
 

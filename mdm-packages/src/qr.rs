@@ -6,11 +6,8 @@
 //! A QR reader on any phone opens the same link the message's button does.
 
 use std::fmt::Write as _;
-use std::io::Cursor;
 
 use fast_qr::{ECL, QRBuilder};
-use image::codecs::png::PngEncoder;
-use image::{ExtendedColorType, ImageEncoder};
 
 use crate::error::{PackagesError, Result};
 use crate::link::InvitationLink;
@@ -21,6 +18,11 @@ pub const DEFAULT_MODULE_PX: u32 = 8;
 pub const MAX_MODULE_PX: u32 = 32;
 /// Light modules around the code, as the QR specification asks.
 const QUIET_ZONE: usize = 4;
+/// The most bytes a QR code holds at error correction level M: version 40
+/// in byte mode (ISO/IEC 18004, table 7). Any text up to this length fits,
+/// whatever mode the encoder picks; a longer link (always byte mode, since
+/// links have lower-case letters) does not.
+pub const MAX_PAYLOAD_BYTES: usize = 2331;
 
 /// An invitation link as a QR code (error correction level M), ready to be
 /// written as PNG, SVG or text. The modules come from `fast_qr`, which
@@ -48,6 +50,22 @@ impl InvitationQr {
     /// [`PackagesError::QrCode`] when the link does not fit a QR code.
     pub fn new(link: &InvitationLink) -> Result<Self> {
         Self::from_text(&link.to_string())
+    }
+
+    /// Whether `text` fits a QR code at level M, without encoding it.
+    ///
+    /// # Errors
+    /// [`PackagesError::QrCode`] when it is longer than [`MAX_PAYLOAD_BYTES`].
+    pub fn check_fits(text: &str) -> Result<()> {
+        if text.len() > MAX_PAYLOAD_BYTES {
+            return Err(PackagesError::QrCode {
+                problem: format!(
+                    "{} bytes do not fit (at most {MAX_PAYLOAD_BYTES} at level M)",
+                    text.len()
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// The QR code of any text.
@@ -94,42 +112,54 @@ impl InvitationQr {
                 .unwrap_or(false)
     }
 
-    /// A grayscale PNG, `module_px` pixels per module (clamped to
-    /// 1..=[`MAX_MODULE_PX`]), with a four-module quiet zone.
+    /// A black-and-white PNG (1 bit per pixel), `module_px` pixels per
+    /// module (clamped to 1..=[`MAX_MODULE_PX`]), with the four-module quiet
+    /// zone.
     ///
     /// # Errors
-    /// [`PackagesError::QrCode`] if PNG encoding fails.
+    /// [`PackagesError::QrCode`] if the PNG encoder fails.
     pub fn to_png(&self, module_px: u32) -> Result<Vec<u8>> {
         let px = module_px.clamp(1, MAX_MODULE_PX) as usize;
         let modules = self.width + 2 * QUIET_ZONE;
         let side = modules * px;
-        // One line of pixels per module row, repeated `px` times.
-        let mut pixels = Vec::with_capacity(side * side);
-        let mut line = vec![255u8; side];
+        // Bits packed most significant first; a set bit is white.
+        let stride = side.div_ceil(8);
+        let mut pixels = Vec::with_capacity(stride * side);
+        let mut line = vec![0u8; stride];
         for row in 0..modules {
             let row = row.wrapping_sub(QUIET_ZONE);
-            for (col, span) in line.chunks_exact_mut(px).enumerate() {
-                let shade = if self.is_dark(row, col.wrapping_sub(QUIET_ZONE)) {
-                    0
-                } else {
-                    255
-                };
-                span.fill(shade);
+            line.fill(0);
+            for module in 0..modules {
+                if self.is_dark(row, module.wrapping_sub(QUIET_ZONE)) {
+                    continue;
+                }
+                for x in module * px..(module + 1) * px {
+                    if let Some(byte) = line.get_mut(x / 8) {
+                        *byte |= 0x80 >> (x % 8);
+                    }
+                }
             }
             for _ in 0..px {
                 pixels.extend_from_slice(&line);
             }
         }
+        let failed = |e: png::EncodingError| PackagesError::QrCode {
+            problem: format!("PNG encoding failed: {e}"),
+        };
         let side = u32::try_from(side).map_err(|_| PackagesError::QrCode {
             problem: "image too large".to_owned(),
         })?;
-        let mut out = Cursor::new(Vec::new());
-        PngEncoder::new(&mut out)
-            .write_image(&pixels, side, side, ExtendedColorType::L8)
-            .map_err(|e| PackagesError::QrCode {
-                problem: format!("PNG encoding failed: {e}"),
-            })?;
-        Ok(out.into_inner())
+        let mut out = Vec::new();
+        let mut encoder = png::Encoder::new(&mut out, side, side);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::One);
+        encoder.set_compression(png::Compression::Fast);
+        // Each module row repeats `px` times: "Up" turns the repeats into zeros.
+        encoder.set_filter(png::Filter::Up);
+        let mut writer = encoder.write_header().map_err(failed)?;
+        writer.write_image_data(&pixels).map_err(failed)?;
+        writer.finish().map_err(failed)?;
+        Ok(out)
     }
 
     /// An SVG document, `module_px` user units per module, black on white,
@@ -243,6 +273,33 @@ sys.stdout.write("P2\n%d %d\n255\n" % (w, h))
 for row in img:
     sys.stdout.write(" ".join(map(str, row)) + "\n")
 "##;
+
+    #[test]
+    fn the_capacity_check_agrees_with_the_encoder_at_the_boundary() {
+        // Lower-case text is byte mode, the mode every link is encoded in.
+        let fits = "x".repeat(MAX_PAYLOAD_BYTES);
+        let too_long = "x".repeat(MAX_PAYLOAD_BYTES + 1);
+        assert!(InvitationQr::check_fits(&fits).is_ok());
+        assert_eq!(InvitationQr::from_text(&fits).unwrap().width(), 177);
+        assert!(matches!(
+            InvitationQr::check_fits(&too_long),
+            Err(PackagesError::QrCode { .. })
+        ));
+        assert!(InvitationQr::from_text(&too_long).is_err());
+    }
+
+    #[test]
+    fn the_png_is_one_bit_grayscale_with_the_quiet_zone() {
+        let qr = InvitationQr::new(&link()).unwrap();
+        let png = qr.to_png(3).unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(png));
+        let reader = decoder.read_info().unwrap();
+        let info = reader.info();
+        let side = u32::try_from((qr.width() + 2 * QUIET_ZONE) * 3).unwrap();
+        assert_eq!((info.width, info.height), (side, side));
+        assert_eq!(info.color_type, png::ColorType::Grayscale);
+        assert_eq!(info.bit_depth, png::BitDepth::One);
+    }
 
     #[test]
     fn payload_snapshot() {
