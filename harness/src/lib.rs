@@ -117,13 +117,18 @@ impl Options {
 /// crate), including [`HarnessError::Panicked`] if anything panicked.
 pub fn simulate(
     options: &Options,
-    progress: &mut dyn FnMut(SimTime, SimTime),
+    progress: &mut (dyn FnMut(SimTime, SimTime) + Send),
 ) -> Result<Report, HarnessError> {
-    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut world = world::World::new(options.clone())?;
-        world.run(progress)?;
-        Ok(world.into_report())
-    }));
+    // The run itself is one of the worker threads, so the cores are shared by
+    // exactly as many threads as there are workers: parallel steps split
+    // between this thread and the others instead of waking one more.
+    let run = rayon::scope(|_| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut world = world::World::new(options.clone())?;
+            world.run(progress)?;
+            Ok(world.into_report())
+        }))
+    });
     let mut report: Report = match run {
         Ok(result) => result?,
         Err(panic) => {
