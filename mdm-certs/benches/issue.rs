@@ -49,6 +49,28 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(Csr::for_device("device-1", &mut rng).unwrap()));
     });
 
+    c.bench_function("p256_generate", |b| {
+        b.iter(|| {
+            black_box(mdm_certs::PrivateKey::generate(KeyAlgorithm::EcdsaP256, &mut rng).unwrap())
+        });
+    });
+    let key = mdm_certs::PrivateKey::generate(KeyAlgorithm::EcdsaP256, &mut rng).unwrap();
+    c.bench_function("p256_sign", |b| {
+        b.iter(|| black_box(key.sign(black_box(&csr_der)).unwrap()));
+    });
+    c.bench_function("csr_x509_verify_only", |b| {
+        b.iter(|| {
+            use x509_parser::prelude::FromDer as _;
+            let (_, csr) = x509_parser::certification_request::X509CertificationRequest::from_der(
+                black_box(&csr_der),
+            )
+            .unwrap();
+            csr.verify_signature().unwrap();
+        });
+    });
+    c.bench_function("csr_from_der", |b| {
+        b.iter(|| black_box(Csr::from_der(black_box(&csr_der)).unwrap()));
+    });
     let cert = ca
         .issue_client_certificate(&csr, &identity, validity, &mut rng)
         .unwrap();

@@ -105,16 +105,15 @@ impl PrivateKey {
     }
 
     fn from_p256(key: p256::ecdsa::SigningKey) -> Result<Self> {
-        let pkcs8 = key
-            .to_pkcs8_der()
-            .map_err(|e| CertError::InvalidPrivateKey {
-                reason: e.to_string(),
-            })?;
+        // The verifying key was computed when `key` was made; encoding it
+        // here rather than through `to_pkcs8_der` (which derives the public
+        // point again) halves the cost of a new key.
         let public_raw = key.verifying_key().to_sec1_point(false).as_bytes().to_vec();
+        let pkcs8 = p256_pkcs8_der(&key.to_bytes(), &public_raw)?;
         Ok(Self {
             algorithm: KeyAlgorithm::EcdsaP256,
             signer: Signer::P256(key),
-            pkcs8: Zeroizing::new(pkcs8.as_bytes().to_vec()),
+            pkcs8,
             public_raw,
         })
     }
@@ -326,6 +325,36 @@ impl rcgen::SigningKey for PrivateKey {
     }
 }
 
+/// The PKCS#8 v1 encoding (RFC 5208, RFC 5915) of a P-256 key: the fixed
+/// prefix every such key shares, the 32-byte scalar, the fixed middle, and
+/// the 65-byte uncompressed public point — exactly what `p256` and OpenSSL
+/// write.
+fn p256_pkcs8_der(scalar: &[u8], public_point: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    const PREFIX: [u8; 36] = [
+        0x30, 0x81, 0x87, // PrivateKeyInfo
+        0x02, 0x01, 0x00, // version 0
+        0x30, 0x13, // AlgorithmIdentifier
+        0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, // id-ecPublicKey
+        0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, // prime256v1
+        0x04, 0x6d, // privateKey OCTET STRING
+        0x30, 0x6b, // ECPrivateKey
+        0x02, 0x01, 0x01, // version 1
+        0x04, 0x20, // privateKey
+    ];
+    const MIDDLE: [u8; 5] = [0xa1, 0x44, 0x03, 0x42, 0x00]; // [1] publicKey BIT STRING
+    if scalar.len() != 32 || public_point.len() != 65 {
+        return Err(CertError::InvalidPrivateKey {
+            reason: "a P-256 key has a 32-byte scalar and a 65-byte public point".into(),
+        });
+    }
+    let mut der = Zeroizing::new(Vec::with_capacity(138));
+    der.extend_from_slice(&PREFIX);
+    der.extend_from_slice(scalar);
+    der.extend_from_slice(&MIDDLE);
+    der.extend_from_slice(public_point);
+    Ok(der)
+}
+
 /// Verifies an RSA PKCS#1 v1.5 SHA-256 signature against a SubjectPublicKeyInfo.
 pub(crate) fn verify_rsa_sha256(spki_der: &[u8], message: &[u8], signature: &[u8]) -> bool {
     use rsa::pkcs8::DecodePublicKey as _;
@@ -383,6 +412,18 @@ mod tests {
         let again = PrivateKey::from_pkcs8_der(key.pkcs8_der_secret()).unwrap();
         assert_eq!(again.public_key_raw(), key.public_key_raw());
         assert_eq!(again.algorithm(), KeyAlgorithm::EcdsaP256);
+    }
+
+    #[test]
+    fn p256_pkcs8_is_what_the_p256_crate_writes() {
+        for seed in 0..64 {
+            let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256, &mut rng(seed)).unwrap();
+            let Signer::P256(signing) = &key.signer else {
+                panic!("not a P-256 key");
+            };
+            let reference = signing.to_pkcs8_der().unwrap();
+            assert_eq!(key.pkcs8_der_secret().as_slice(), reference.as_bytes());
+        }
     }
 
     #[test]
