@@ -3,6 +3,7 @@
 use time::OffsetDateTime;
 
 use super::Workspace;
+use super::index::DueAt;
 use crate::{
     AuditEvent, ClientCertificateState, Device, DeviceId, DeviceState, GroupId, ModelError,
 };
@@ -266,11 +267,11 @@ impl Workspace {
             .get_mut(device.index())
             .ok_or(ModelError::UnknownDevice(device))?;
         if let Some(old) = d.next_sync_due.take() {
-            self.index.due.remove(&(old, device));
+            self.index.due.remove(&(DueAt::of(old), device));
         }
         d.next_sync_due = due;
         if let Some(due) = due {
-            self.index.due.insert((due, device));
+            self.index.due.insert((DueAt::of(due), device));
         }
         Ok(())
     }

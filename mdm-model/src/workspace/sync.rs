@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use super::Workspace;
+use super::index::DueAt;
 use crate::{
     AuditEvent, DeviceId, DeviceState, LicenseId, ModelError, OsVersion, PolicyId, PolicySettings,
     ProtectionStatus,
@@ -126,7 +127,7 @@ impl Workspace {
         now: OffsetDateTime,
         grace: Duration,
     ) -> impl Iterator<Item = DeviceId> + '_ {
-        let cutoff = now - grace;
+        let cutoff = DueAt::of(now - grace);
         self.index
             .due
             .iter()
@@ -136,6 +137,7 @@ impl Workspace {
 
     /// Connected devices whose sync is due at or before `now`, soonest first.
     pub fn devices_due(&self, now: OffsetDateTime) -> impl Iterator<Item = DeviceId> + '_ {
+        let now = DueAt::of(now);
         self.index
             .due
             .iter()
