@@ -270,7 +270,7 @@ pub(crate) fn prepare(w: &World, r: Routed) -> Result<Prepared, HarnessError> {
         let (_key, csr) = mdm_certs::Csr::for_device(&format!("android-{i}"), &mut rng)
             .map_err(crate::pki::cert("device CSR"))?;
         let certificate = w.pki.issue_device_certificate(
-            &csr,
+            csr.der(),
             &format!("user{}", plan.user),
             &format!("android-{i}"),
             at,

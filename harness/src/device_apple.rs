@@ -7,8 +7,8 @@
 use mdm_apple::{
     ApnsTopic, AppleEnrollment, CommandReport, CommandRequest, CommandStatus, CommandUuid,
     DeviceMessage, EnrollmentEvent, EnrollmentIdentity, EnrollmentParams, HttpsUrl, ProfileSigner,
-    PushMagic, PushOptions, PushToken, ReportOutcome, ScepIdentity, TokenUpdate, decode,
-    push_request, verify_signed_profile,
+    PushMagic, PushOptions, PushRequest, PushTarget, PushToken, ReportOutcome, ScepIdentity,
+    TokenUpdate, decode, push_request, verify_signed_profile,
 };
 use mdm_model::{DeviceId, Platform, SyncReport};
 use mdm_packages::LinkAnswer;
@@ -118,7 +118,8 @@ pub(crate) struct Prepared {
     /// `Some(true)`: a malformed check-in was sent first and refused;
     /// `Some(false)`: it was (wrongly) accepted.
     malformed_refused: Option<bool>,
-    checked_in: Result<(), String>,
+    /// Where the server pushes from now on, as the `TokenUpdate` said.
+    checked_in: Result<PushTarget, String>,
 }
 
 /// What the device got: the signed profile, or a refusal (also when the same
@@ -182,7 +183,7 @@ pub(crate) fn prepare(w: &World, r: Routed) -> Result<Prepared, HarnessError> {
     let (_key, csr) =
         mdm_certs::Csr::for_device(&udid(i), &mut rng).map_err(crate::pki::cert("device CSR"))?;
     let identity = w.pki.issue_device_certificate(
-        &csr,
+        csr.der(),
         &format!("user{}", w.device(i).map_or(0, |d| d.plan.user)),
         &udid(i),
         at,
@@ -233,8 +234,11 @@ pub(crate) fn prepare(w: &World, r: Routed) -> Result<Prepared, HarnessError> {
     let checked_in = enrollment
         .authenticate(&auth)
         .and_then(|_| enrollment.token_update(&update))
-        .map(|event| debug_assert!(matches!(event, EnrollmentEvent::Enrolled)))
-        .map_err(|e| e.to_string());
+        .map_err(|e| e.to_string())
+        .and_then(|event| match (event, enrollment.push_target()) {
+            (EnrollmentEvent::Enrolled, Some(target)) => Ok(target.clone()),
+            (event, _) => Err(format!("TokenUpdate left the enrollment at {event:?}")),
+        });
     Ok(Prepared {
         i,
         now,
@@ -283,10 +287,14 @@ pub(crate) fn apply(w: &mut World, p: Prepared) -> Result<(), HarnessError> {
         ),
         None => {}
     }
-    if let Err(e) = checked_in {
-        Tally::count(&mut w.tally.refusals, &format!("check-in refused: {e}"));
-        return w.mark_lost(i, now, "check-in refused");
-    }
+    let target = match checked_in {
+        Ok(target) => target,
+        Err(e) => {
+            Tally::count(&mut w.tally.refusals, &format!("check-in refused: {e}"));
+            return w.mark_lost(i, now, "check-in refused");
+        }
+    };
+    w.apple_push.insert(i, target);
     let generation = w.topics.iter().position(|t| *t == topic).unwrap_or(0);
     w.ws.complete_enrollment(device, at)
         .map_err(model("complete enrollment"))?;
@@ -314,8 +322,14 @@ fn profile_topic(plist: &mdm_apple::plist::Value) -> Option<ApnsTopic> {
 
 /// The scheduled contact: the server pushes, the device checks in (Idle),
 /// answers what is queued, and the model records the contact.
-pub(crate) fn check_in(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
-    if !push(w, i, now)? {
+/// `request` is the push [`push_for`] built.
+pub(crate) fn check_in(
+    w: &mut World,
+    i: u32,
+    now: SimTime,
+    request: Option<PushRequest>,
+) -> Result<(), HarnessError> {
+    if !push(w, i, now, request)? {
         return Ok(());
     }
     serve(w, i, now)?;
@@ -343,24 +357,44 @@ pub(crate) fn check_in(w: &mut World, i: u32, now: SimTime) -> Result<(), Harnes
 
 /// A push for queued commands.
 pub(crate) fn serve_commands(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
-    if push(w, i, now)? {
+    let request = push_for(w, i)?;
+    if push(w, i, now, request)? {
         serve(w, i, now)?;
     }
     Ok(())
 }
 
+/// The push the server sends device `i`: the workspace's topic, and the
+/// token and magic the device's `TokenUpdate` gave. `None` without an APNs
+/// certificate or a `TokenUpdate`. Reads the world only, so a batch of them
+/// is built on all cores.
+pub(crate) fn push_for(w: &World, i: u32) -> Result<Option<PushRequest>, HarnessError> {
+    let (Some(record), Some(target)) = (w.ws.apns_certificate(), w.apple_push.get(&i)) else {
+        return Ok(None);
+    };
+    let topic = ApnsTopic::new(record.topic()).map_err(apple("topic"))?;
+    Ok(Some(push_request(
+        &topic,
+        &target.token,
+        &target.push_magic,
+        &PushOptions::default(),
+    )))
+}
+
 /// Sends the push through (simulated) APNs: it reaches the device only when
 /// the workspace's APNs certificate is valid and its topic is the one the
 /// device enrolled under. A device whose topic changed is stranded.
-fn push(w: &mut World, i: u32, now: SimTime) -> Result<bool, HarnessError> {
+fn push(
+    w: &mut World,
+    i: u32,
+    now: SimTime,
+    request: Option<PushRequest>,
+) -> Result<bool, HarnessError> {
     let at = w.now(now);
-    let Some(record) = w.ws.apns_certificate() else {
+    let (Some(record), Some(request)) = (w.ws.apns_certificate(), request) else {
         return Ok(false);
     };
     let valid = record.is_valid_at(at);
-    let topic = ApnsTopic::new(record.topic()).map_err(apple("topic"))?;
-    let (token, magic) = push_identity(w.opts.seed, i)?;
-    let request = push_request(&topic, &token, &magic, &PushOptions::default());
     if !valid {
         Tally::count(
             &mut w.tally.message_faults,

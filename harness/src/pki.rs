@@ -255,23 +255,26 @@ impl AdminPki {
         Ok(times)
     }
 
-    /// Issues a device's certificate (client or identity) for its CSR (R-CL-1).
+    /// Issues a device's certificate (client or identity) for the DER of
+    /// its CSR, checking the request's signature first (R-CL-1).
     ///
     /// # Errors
     /// Any certificate error.
     pub fn issue_device_certificate(
         &self,
-        csr: &Csr,
+        csr_der: &[u8],
         user: &str,
         device: &str,
         now: OffsetDateTime,
         rng: &mut ChaCha20Rng,
     ) -> Result<Certificate, HarnessError> {
+        // What arrives is the request's DER: its self-signature is checked here.
+        let csr = Csr::from_der(csr_der).map_err(cert("device CSR"))?;
         let identity = ClientIdentity::new(user, Some(device)).map_err(cert("client identity"))?;
         let validity =
             Validity::days(now - Duration::minutes(5), 365).map_err(cert("client validity"))?;
         self.ca
-            .issue_client_certificate(csr, &identity, validity, rng)
+            .issue_client_certificate(&csr, &identity, validity, rng)
             .map_err(cert("client certificate"))
     }
 

@@ -109,6 +109,8 @@ pub(crate) struct World {
     pub(crate) users: Vec<(UserId, bool)>,
     pub(crate) devices: Vec<SimDevice>,
     pub(crate) apple_queues: HashMap<u32, mdm_apple::CommandQueue>,
+    /// Apple devices' push targets, as their last `TokenUpdate` gave them.
+    pub(crate) apple_push: HashMap<u32, mdm_apple::PushTarget>,
     pub(crate) android_commands: HashMap<u64, u32>,
     pub(crate) queue: EventQueue<Event>,
     pub(crate) tally: Tally,
@@ -259,6 +261,7 @@ impl World {
             users,
             devices,
             apple_queues: HashMap::new(),
+            apple_push: HashMap::new(),
             android_commands: HashMap::new(),
             queue,
             tally,
@@ -529,12 +532,13 @@ impl World {
     }
 
     /// A minute's scheduled contacts: devices offline now try again later;
-    /// Apple devices are pushed and check in, in order; Android syncs are
-    /// built and parsed on all cores, served in order, and their answers
-    /// parsed on all cores and applied in order.
+    /// Apple devices' pushes are built on all cores and the devices check
+    /// in, in order; Android syncs are built and parsed on all cores, served
+    /// in order, and their answers parsed on all cores and applied in order.
     fn contacts(&mut self, list: &[(u32, SimTime)]) -> Result<(), HarnessError> {
         use rayon::prelude::*;
         let mut syncs = Vec::new();
+        let mut checkins = Vec::new();
         for &(i, now) in list {
             self.tally.events += 1;
             let Some(d) = self.device(i) else { continue };
@@ -553,8 +557,19 @@ impl World {
             if d.plan.platform == Platform::Android {
                 syncs.push((i, now));
             } else {
-                crate::device_apple::check_in(self, i, now)?;
+                checkins.push((i, now));
             }
+        }
+        // Apple devices: the pushes are built on all cores, then each device
+        // checks in, in order.
+        let world = &*self;
+        let pushes: Vec<_> = checkins
+            .into_par_iter()
+            .map(|(i, now)| crate::device_apple::push_for(world, i).map(|p| (i, now, p)))
+            .collect();
+        for push in pushes {
+            let (i, now, request) = push?;
+            crate::device_apple::check_in(self, i, now, request)?;
         }
         let world = &*self;
         let arrived: Vec<_> = syncs
