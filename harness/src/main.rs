@@ -14,6 +14,9 @@ use clap::{Parser, Subcommand};
 use harness::{Options, simulate};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Simulate fleets of Android and Apple devices enrolling and syncing with an
 /// MDM workspace, on virtual time, and report what broke.
 #[derive(Parser)]
