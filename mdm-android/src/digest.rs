@@ -115,8 +115,19 @@ impl Serialize for Sha256Digest {
 
 impl<'de> Deserialize<'de> for Sha256Digest {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Self::from_hex(&text).map_err(serde::de::Error::custom)
+        // A visitor rather than `Cow<str>` (which serde always copies): every
+        // sync carries digests, and reading them should not allocate.
+        struct HexVisitor;
+        impl serde::de::Visitor<'_> for HexVisitor {
+            type Value = Sha256Digest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SHA-256 digest in hex")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Sha256Digest, E> {
+                Sha256Digest::from_hex(text).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(HexVisitor)
     }
 }
 

@@ -319,9 +319,11 @@ impl SyncRequest {
 
     /// The JSON body (the agent's side).
     pub fn to_json(&self) -> Result<Vec<u8>, AndroidError> {
-        serde_json::to_vec(self).map_err(|e| AndroidError::MalformedSyncRequest {
+        let mut body = Vec::with_capacity(640);
+        serde_json::to_writer(&mut body, self).map_err(|e| AndroidError::MalformedSyncRequest {
             reason: e.to_string(),
-        })
+        })?;
+        Ok(body)
     }
 }
 
@@ -372,9 +374,11 @@ pub struct SyncResponse {
 impl SyncResponse {
     /// The JSON body.
     pub fn to_json(&self) -> Result<Vec<u8>, AndroidError> {
-        serde_json::to_vec(self).map_err(|e| AndroidError::Render {
+        let mut body = Vec::with_capacity(512);
+        serde_json::to_writer(&mut body, self).map_err(|e| AndroidError::Render {
             reason: e.to_string(),
-        })
+        })?;
+        Ok(body)
     }
 
     /// Decodes a response (the agent's side).
