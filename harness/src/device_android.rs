@@ -414,6 +414,21 @@ fn last_update(at: OffsetDateTime) -> OffsetDateTime {
     }
 }
 
+/// A sync as the agent sends it: built from the device's state, with the
+/// network's decisions about it already drawn.
+pub(crate) enum Outgoing {
+    /// The device cannot reach the server any more.
+    CannotConnect(u32, SimTime),
+    /// The request, and whether the network loses or duplicates it.
+    Request {
+        i: u32,
+        now: SimTime,
+        request: Box<SyncRequest>,
+        lost: bool,
+        duplicated: bool,
+    },
+}
+
 /// A sync on its way: what the device sent, as the server parsed it.
 pub(crate) enum SyncStep {
     /// The device cannot reach the server any more.
@@ -429,13 +444,13 @@ pub(crate) enum SyncStep {
     },
 }
 
-/// The agent builds its JSON request and the server parses it. Touches no
-/// shared state, so a minute's syncs run on all cores.
-pub(crate) fn sync_prepare(
+/// The agent gathers what it reports: its configuration version, client
+/// certificate, status and command results. Reads the world only.
+pub(crate) fn sync_request(
     w: &World,
     i: u32,
     now: SimTime,
-) -> Result<Option<SyncStep>, HarnessError> {
+) -> Result<Option<Outgoing>, HarnessError> {
     let Some(d) = w.device(i) else {
         return Ok(None);
     };
@@ -443,7 +458,7 @@ pub(crate) fn sync_prepare(
     let at = w.now(now);
     let last_sync = w.ws.device(id).map_err(model("device"))?.last_sync();
     if !w.pki.rotation.device_can_connect(last_sync, at) {
-        return Ok(Some(SyncStep::CannotConnect(i, now)));
+        return Ok(Some(Outgoing::CannotConnect(i, now)));
     }
     let updated = last_update(at);
     let request = SyncRequest {
@@ -468,18 +483,41 @@ pub(crate) fn sync_prepare(
         },
         command_results: d.command_results.clone(),
     };
-    let body = request.to_json().map_err(android("sync request"))?;
     let faults = w.opts.scenario.faults;
-    if w.coin(i, now, 4, faults.drop_chance) {
-        return Ok(Some(SyncStep::Lost(i, now)));
-    }
-    let request = SyncRequest::parse(&body).map_err(android("parse sync request"))?;
-    Ok(Some(SyncStep::Arrived {
+    Ok(Some(Outgoing::Request {
         i,
         now,
         request: Box::new(request),
+        lost: w.coin(i, now, 4, faults.drop_chance),
         duplicated: w.coin(i, now, 5, faults.duplicate_chance),
     }))
+}
+
+/// The request on the wire: the agent writes its JSON and, unless the
+/// network loses it, the server parses it. Touches nothing shared, so it
+/// runs on the other cores while this one serves.
+pub(crate) fn sync_transmit(outgoing: Outgoing) -> Result<SyncStep, HarnessError> {
+    let (i, now, request, lost, duplicated) = match outgoing {
+        Outgoing::CannotConnect(i, now) => return Ok(SyncStep::CannotConnect(i, now)),
+        Outgoing::Request {
+            i,
+            now,
+            request,
+            lost,
+            duplicated,
+        } => (i, now, request, lost, duplicated),
+    };
+    let body = request.to_json().map_err(android("sync request"))?;
+    if lost {
+        return Ok(SyncStep::Lost(i, now));
+    }
+    let request = SyncRequest::parse(&body).map_err(android("parse sync request"))?;
+    Ok(SyncStep::Arrived {
+        i,
+        now,
+        request: Box::new(request),
+        duplicated,
+    })
 }
 
 /// The server handles the request against the workspace (twice when it

@@ -42,6 +42,7 @@ mod draw;
 mod error;
 pub mod fleet;
 pub mod html;
+mod overlap;
 mod pki;
 pub mod queue;
 pub mod report;

@@ -531,10 +531,11 @@ impl World {
         Ok(())
     }
 
-    /// A minute's scheduled contacts: devices offline now try again later;
-    /// Apple devices' pushes are built on all cores and the devices check
-    /// in, in order; Android syncs are built and parsed on all cores, served
-    /// in order, and their answers parsed on all cores and applied in order.
+    /// A minute's scheduled contacts: devices offline now try again later.
+    /// Apple devices' pushes are built on all cores, and the devices check in
+    /// in order while the Android requests are written and parsed on the
+    /// other cores; the server serves those in order while its answers are
+    /// written and parsed on the other cores; the devices apply them in order.
     fn contacts(&mut self, list: &[(u32, SimTime)]) -> Result<(), HarnessError> {
         use rayon::prelude::*;
         let mut syncs = Vec::new();
@@ -560,33 +561,33 @@ impl World {
                 checkins.push((i, now));
             }
         }
-        // Apple devices: the pushes are built on all cores, then each device
-        // checks in, in order.
+        let mut outgoing = Vec::with_capacity(syncs.len());
+        for (i, now) in syncs {
+            outgoing.extend(crate::device_android::sync_request(self, i, now)?);
+        }
         let world = &*self;
         let pushes: Vec<_> = checkins
             .into_par_iter()
             .map(|(i, now)| crate::device_apple::push_for(world, i).map(|p| (i, now, p)))
             .collect();
-        for push in pushes {
-            let (i, now, request) = push?;
-            crate::device_apple::check_in(self, i, now, request)?;
-        }
-        let world = &*self;
-        let arrived: Vec<_> = syncs
-            .into_par_iter()
-            .map(|(i, now)| crate::device_android::sync_prepare(world, i, now))
-            .collect();
-        let mut answers = Vec::with_capacity(arrived.len());
-        for step in arrived {
-            if let Some(step) = step? {
-                answers.extend(crate::device_android::sync_serve(self, step)?);
-            }
-        }
-        let parsed: Vec<_> = answers
-            .into_par_iter()
-            .map(crate::device_android::sync_parse)
-            .collect();
-        for answer in parsed {
+        // The Android requests travel (JSON written and parsed) on the other
+        // cores while the Apple devices check in, in order, on this one.
+        let (arrived, checked_in) =
+            crate::overlap::alongside(outgoing, crate::device_android::sync_transmit, || {
+                pushes.into_iter().try_for_each(|push| {
+                    let (i, now, request) = push?;
+                    crate::device_apple::check_in(self, i, now, request)
+                })
+            });
+        checked_in?;
+        // The server answers in order; the answers travel back to the
+        // devices on the other cores meanwhile; the devices apply them in order.
+        let answers = crate::overlap::pipelined(
+            arrived,
+            |step| crate::device_android::sync_serve(self, step?),
+            crate::device_android::sync_parse,
+        )?;
+        for answer in answers {
             crate::device_android::sync_apply(self, answer?)?;
         }
         Ok(())
