@@ -21,7 +21,7 @@ use crate::error::{android, model, packages};
 use crate::pki::AdminPki;
 use crate::scenario::FleetCommand;
 use crate::tally::{Inv, Tally};
-use crate::world::{Event, Stage, World};
+use crate::world::{DeviceView, Event, Stage, World};
 use crate::{HarnessError, SimTime};
 
 /// Where the store listing of the agent is.
@@ -173,6 +173,9 @@ pub(crate) struct Routed {
     now: SimTime,
     device: DeviceId,
     package: Option<Box<StandalonePackage>>,
+    /// The device's plan and how many links it has opened (its key stream).
+    plan: crate::fleet::DevicePlan,
+    attempts: u8,
 }
 
 /// What the device and the CA did with it, off the workspace: the package
@@ -217,18 +220,25 @@ pub(crate) fn answered(
     now: SimTime,
     answer: LinkAnswer,
 ) -> Result<Option<Routed>, HarnessError> {
+    let Some((plan, attempts)) = w.device(i).map(|d| (d.plan, d.attempts)) else {
+        return Ok(None);
+    };
     match answer {
         LinkAnswer::AndroidPackage { device, package } => Ok(Some(Routed {
             i,
             now,
             device,
             package: Some(package),
+            plan,
+            attempts,
         })),
         LinkAnswer::AndroidStore { device, .. } => Ok(Some(Routed {
             i,
             now,
             device,
             package: None,
+            plan,
+            attempts,
         })),
         other => {
             w.link_not_enrolled(i, now, &other);
@@ -241,12 +251,14 @@ pub(crate) fn answered(
 /// user — and a standalone install fetches its client certificate by
 /// one-time password (R-CL-1); a plain APK gets none automatically (R-AN-1 b).
 /// Touches no shared state, so a batch runs on all cores.
-pub(crate) fn prepare(w: &World, r: Routed) -> Result<Prepared, HarnessError> {
+pub(crate) fn prepare(w: &DeviceView, r: Routed) -> Result<Prepared, HarnessError> {
     let Routed {
         i,
         now,
         device,
         package,
+        plan,
+        attempts,
     } = r;
     let at = w.now(now);
     let (source, embedded) = match package {
@@ -263,10 +275,9 @@ pub(crate) fn prepare(w: &World, r: Routed) -> Result<Prepared, HarnessError> {
     let typed = embedded.is_none().then_some(crate::world::SERVER_HOST);
     mdm_android::first_connection_address(source, embedded.as_ref(), typed)
         .map_err(android("first connection address"))?;
-    let plan = w.device(i).map(|d| d.plan);
     let mut client_cert = None;
-    if let Some(plan) = plan.filter(|p| p.install == InstallSource::StandalonePackage) {
-        let mut rng = w.device_stream(i, Purpose::Device);
+    if plan.install == InstallSource::StandalonePackage {
+        let mut rng = w.stream(i, attempts, Purpose::Device);
         let (_key, csr) = mdm_certs::Csr::for_device(&format!("android-{i}"), &mut rng)
             .map_err(crate::pki::cert("device CSR"))?;
         let certificate = w.pki.issue_device_certificate(

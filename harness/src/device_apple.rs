@@ -19,7 +19,7 @@ use crate::error::{apple, model};
 use crate::pki::AdminPki;
 use crate::scenario::FleetCommand;
 use crate::tally::{Inv, Tally};
-use crate::world::{Event, Stage, World};
+use crate::world::{DeviceView, Event, Stage, World};
 use crate::{HarnessError, SimTime};
 
 /// The workspace's enrollment-profile parameters (SCEP identity, the
@@ -104,6 +104,9 @@ pub(crate) struct Routed {
     device: DeviceId,
     platform: Platform,
     profile: Vec<u8>,
+    /// The device's user and how many links it has opened (its key stream).
+    user: u32,
+    attempts: u8,
 }
 
 /// What the device did with the profile, off the workspace: the topic it
@@ -130,7 +133,10 @@ pub(crate) fn answered(
     now: SimTime,
     answer: LinkAnswer,
 ) -> Result<Option<Routed>, HarnessError> {
-    let Some(platform) = w.device(i).map(|d| d.plan.platform) else {
+    let Some((platform, user, attempts)) = w
+        .device(i)
+        .map(|d| (d.plan.platform, d.plan.user, d.attempts))
+    else {
         return Ok(None);
     };
     match answer {
@@ -149,6 +155,8 @@ pub(crate) fn answered(
                 device,
                 platform,
                 profile,
+                user,
+                attempts,
             }))
         }
         other => {
@@ -162,13 +170,15 @@ pub(crate) fn answered(
 /// simulated: it makes a key and CSR and the workspace CA signs it; then it
 /// checks in with `Authenticate` and `TokenUpdate`, which the server parses.
 /// Touches no shared state, so a batch runs on all cores.
-pub(crate) fn prepare(w: &World, r: Routed) -> Result<Prepared, HarnessError> {
+pub(crate) fn prepare(w: &DeviceView, r: Routed) -> Result<Prepared, HarnessError> {
     let Routed {
         i,
         now,
         device,
         platform,
         profile,
+        user,
+        attempts,
     } = r;
     let at = w.now(now);
     let verified = verify_signed_profile(&profile).map_err(apple("verify profile"))?;
@@ -179,12 +189,12 @@ pub(crate) fn prepare(w: &World, r: Routed) -> Result<Prepared, HarnessError> {
                 message: "no com.apple.mdm payload".into(),
             }
         })?;
-    let mut rng = w.device_stream(i, Purpose::Device);
+    let mut rng = w.stream(i, attempts, Purpose::Device);
     let (_key, csr) =
         mdm_certs::Csr::for_device(&udid(i), &mut rng).map_err(crate::pki::cert("device CSR"))?;
     let identity = w.pki.issue_device_certificate(
         csr.der(),
-        &format!("user{}", w.device(i).map_or(0, |d| d.plan.user)),
+        &format!("user{user}"),
         &udid(i),
         at,
         &mut rng,
@@ -202,7 +212,7 @@ pub(crate) fn prepare(w: &World, r: Routed) -> Result<Prepared, HarnessError> {
         .to_xml()
         .map_err(apple("Authenticate"))?;
     let malformed_refused = w
-        .coin(i, now, 2, w.opts.scenario.faults.malformed_checkin_chance)
+        .coin(i, now, 2, w.faults.malformed_checkin_chance)
         .then(|| {
             decode(
                 authenticate
@@ -219,7 +229,7 @@ pub(crate) fn prepare(w: &World, r: Routed) -> Result<Prepared, HarnessError> {
             message: "wrong message type".into(),
         });
     };
-    let (push_token, magic) = push_identity(w.opts.seed, i)?;
+    let (push_token, magic) = push_identity(w.seed(), i)?;
     let update = TokenUpdate::new(topic.clone(), device_id, push_token, magic)
         .to_xml()
         .map_err(apple("TokenUpdate"))?;

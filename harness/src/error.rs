@@ -55,6 +55,9 @@ pub enum HarnessError {
         /// The error, in words.
         message: String,
     },
+    /// The harness broke one of its own rules (a bug).
+    #[error("internal error: {0}")]
+    Internal(&'static str),
     /// The simulation panicked: a bug, reported as an invariant breach.
     #[error("the simulation panicked: {0}")]
     Panicked(String),

@@ -10,9 +10,11 @@
 
 use std::sync::{Mutex, PoisonError};
 
-/// Items per task handed to the pool: enough to outweigh the cost of a task,
-/// few enough that both cores get work from a minute's batch.
-const CHUNK: usize = 32;
+/// Items per task handed to the pool for light items (a JSON message):
+/// enough to outweigh the cost of a task, few enough that both cores get work
+/// from a minute's batch. Heavy items (a device's keys and certificates) go
+/// one per task.
+pub(crate) const LIGHT: usize = 32;
 
 /// Finished chunks, tagged with their position.
 struct Done<U>(Mutex<Vec<(usize, Vec<U>)>>);
@@ -40,10 +42,12 @@ impl<U> Done<U> {
     }
 }
 
-/// Runs `pure` over `items` on the pool while this thread runs `ordered`.
-/// Returns `pure`'s results in the order of `items`, and what `ordered` returned.
+/// Runs `pure` over `items` on the pool, `chunk` items per task, while this
+/// thread runs `ordered`. Returns `pure`'s results in the order of `items`,
+/// and what `ordered` returned.
 pub(crate) fn alongside<T, U, R>(
     items: Vec<T>,
+    chunk: usize,
     pure: impl Fn(T) -> U + Sync,
     ordered: impl FnOnce() -> R,
 ) -> (Vec<U>, R)
@@ -57,11 +61,11 @@ where
         let mut items = items.into_iter();
         let mut position = 0;
         loop {
-            let chunk: Vec<T> = items.by_ref().take(CHUNK).collect();
-            if chunk.is_empty() {
+            let part: Vec<T> = items.by_ref().take(chunk.max(1)).collect();
+            if part.is_empty() {
                 break;
             }
-            scope.spawn(move |_| finished.put(position, chunk.into_iter().map(pure).collect()));
+            scope.spawn(move |_| finished.put(position, part.into_iter().map(pure).collect()));
             position += 1;
         }
         ordered()
@@ -88,8 +92,8 @@ where
         let mut items = items.into_iter().peekable();
         let mut position = 0;
         while items.peek().is_some() {
-            let mut chunk = Vec::with_capacity(CHUNK);
-            for item in items.by_ref().take(CHUNK) {
+            let mut chunk = Vec::with_capacity(LIGHT);
+            for item in items.by_ref().take(LIGHT) {
                 chunk.extend(ordered(item)?);
             }
             scope.spawn(move |_| finished.put(position, chunk.into_iter().map(pure).collect()));
@@ -110,6 +114,7 @@ mod tests {
         let mut seen = Vec::new();
         let (squares, returned) = alongside(
             items,
+            LIGHT,
             |x| u64::from(x) * u64::from(x),
             || {
                 seen.extend(0..5);
@@ -164,7 +169,7 @@ mod tests {
 
     #[test]
     fn empty_batches_are_fine() {
-        let (out, ()) = alongside(Vec::<u8>::new(), |x| x, || ());
+        let (out, ()) = alongside(Vec::<u8>::new(), 1, |x| x, || ());
         assert!(out.is_empty());
         let out: Result<Vec<u8>, ()> = pipelined(Vec::<u8>::new(), |x| Ok(Some(x)), |x| x);
         assert_eq!(out, Ok(Vec::new()));

@@ -2,6 +2,7 @@
 //! driven through the real crates on virtual time.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use mdm_android::AndroidEndpoint;
 use mdm_apple::{EnrollmentParams, ProfileSigner};
@@ -101,7 +102,9 @@ pub(crate) struct World {
     pub(crate) start: OffsetDateTime,
     pub(crate) horizon: SimTime,
     pub(crate) ws: Workspace,
-    pub(crate) pki: AdminPki,
+    /// Shared with the devices' own work (`DeviceView`), which runs on the
+    /// other cores while this thread goes on; only the administrator changes it.
+    pub(crate) pki: Arc<AdminPki>,
     pub(crate) android: AndroidEndpoint,
     pub(crate) dist: Distribution,
     pub(crate) link_base: mdm_packages::LinkBase,
@@ -118,6 +121,81 @@ pub(crate) struct World {
     pub(crate) rotation_lost: Vec<u32>,
     /// The files of the first APNs flow (for `mdm-harness artifacts`).
     pub(crate) apns_flow: crate::pki::ApnsFlowFiles,
+}
+
+/// The administrator's hold on the PKI. Devices' own work holds it only
+/// within a batch, so between events it is never shared.
+fn pki_mut(pki: &mut Arc<AdminPki>) -> Result<&mut AdminPki, HarnessError> {
+    Arc::get_mut(pki).ok_or(HarnessError::Internal(
+        "the PKI was still shared with devices' work when the administrator changed it",
+    ))
+}
+
+/// A device's generator for `purpose` in its `attempts`-th enrollment: a
+/// device that enrolls again draws new keys and serials.
+fn enrollment_stream(seed: u64, i: u32, attempts: u8, purpose: Purpose) -> ChaCha20Rng {
+    draw::stream(seed.wrapping_add(u64::from(attempts) << 48), i, purpose)
+}
+
+/// What a device sees while it works on its own, off the workspace: the CA
+/// it gets its certificate from, virtual time, the seed and the faults.
+/// Owned (the PKI is shared), so that work can run on the other cores while
+/// the world goes on.
+pub(crate) struct DeviceView {
+    pub(crate) pki: Arc<AdminPki>,
+    start: OffsetDateTime,
+    seed: u64,
+    pub(crate) faults: crate::Faults,
+}
+
+impl DeviceView {
+    pub(crate) fn now(&self, t: SimTime) -> OffsetDateTime {
+        t.at(self.start)
+    }
+
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Device `i`'s generator for `purpose` in its `attempts`-th enrollment.
+    pub(crate) fn stream(&self, i: u32, attempts: u8, purpose: Purpose) -> ChaCha20Rng {
+        enrollment_stream(self.seed, i, attempts, purpose)
+    }
+
+    /// The same coin as [`World::coin`].
+    pub(crate) fn coin(&self, i: u32, t: SimTime, salt: u32, p: f64) -> bool {
+        draw::coin(self.seed, i, t.0, salt, p)
+    }
+}
+
+/// A device between routing and recording: its own work still to do.
+pub(crate) enum Enrolling {
+    Android(crate::device_android::Routed),
+    Apple(crate::device_apple::Routed),
+}
+
+/// A device's own work, done.
+pub(crate) enum Enrolled {
+    Android(crate::device_android::Prepared),
+    Apple(crate::device_apple::Prepared),
+}
+
+impl Enrolling {
+    fn prepare(self, view: &DeviceView) -> Result<Enrolled, HarnessError> {
+        match self {
+            Self::Android(r) => crate::device_android::prepare(view, r).map(Enrolled::Android),
+            Self::Apple(r) => crate::device_apple::prepare(view, r).map(Enrolled::Apple),
+        }
+    }
+}
+
+impl Enrolled {
+    fn apply(self, w: &mut World) -> Result<(), HarnessError> {
+        match self {
+            Self::Android(p) => crate::device_android::apply(w, p),
+            Self::Apple(p) => crate::device_apple::apply(w, p),
+        }
+    }
 }
 
 /// The workspace's connection address in every run.
@@ -247,7 +325,7 @@ impl World {
             start,
             horizon,
             ws,
-            pki,
+            pki: Arc::new(pki),
             android: AndroidEndpoint::default(),
             dist: Distribution {
                 product,
@@ -299,16 +377,36 @@ impl World {
                     .filter(|s| s.event == Event::OpenLink)
                     .map(|s| (s.device, s.at))
                     .collect();
-                if !opens.is_empty() {
-                    self.open_links(&opens)?;
-                }
+                let enrolling = if opens.is_empty() {
+                    Vec::new()
+                } else {
+                    self.open_links(&opens)?
+                };
                 let contacts: Vec<(u32, SimTime)> = segment
                     .iter()
                     .filter(|s| s.event == Event::Contact)
                     .map(|s| (s.device, s.at))
                     .collect();
-                if !contacts.is_empty() {
-                    self.contacts(&contacts)?;
+                // The enrolling devices' own work (keys, CSRs, certificates,
+                // check-in messages) runs on the other cores while this thread
+                // handles the minute's contacts; then it is recorded in order.
+                let view = self.device_view();
+                let (enrolled, contacted) = crate::overlap::alongside(
+                    enrolling,
+                    1,
+                    |e| e.prepare(&view),
+                    || {
+                        if contacts.is_empty() {
+                            Ok(())
+                        } else {
+                            self.contacts(&contacts)
+                        }
+                    },
+                );
+                drop(view);
+                contacted?;
+                for e in enrolled {
+                    e?.apply(self)?;
                 }
                 for s in segment {
                     let now = s.at;
@@ -372,11 +470,11 @@ impl World {
         }
     }
 
-    /// A minute's link openings, in five steps: the model decides in order;
+    /// A minute's link openings, in three steps: the model decides in order;
     /// the packages and signed profiles are built on all cores; the model
-    /// consumes the invitations in order; the devices' and the CA's work
-    /// runs on all cores; the results are recorded in order.
-    fn open_links(&mut self, group: &[(u32, SimTime)]) -> Result<(), HarnessError> {
+    /// consumes the invitations in order. What is left is each device's own
+    /// work, which the caller runs alongside the minute's contacts.
+    fn open_links(&mut self, group: &[(u32, SimTime)]) -> Result<Vec<Enrolling>, HarnessError> {
         use rayon::prelude::*;
         let mut pending = Vec::new();
         for &(i, now) in group {
@@ -426,8 +524,7 @@ impl World {
                     })
             })
             .collect();
-        let mut android = Vec::new();
-        let mut apple = Vec::new();
+        let mut enrolling = Vec::new();
         for b in built {
             let (i, now, built) = b?;
             let at = self.now(now);
@@ -441,27 +538,16 @@ impl World {
                 .device(i)
                 .is_some_and(|d| d.plan.platform == Platform::Android)
             {
-                android.extend(crate::device_android::answered(self, i, now, answer)?);
+                enrolling.extend(
+                    crate::device_android::answered(self, i, now, answer)?.map(Enrolling::Android),
+                );
             } else {
-                apple.extend(crate::device_apple::answered(self, i, now, answer)?);
+                enrolling.extend(
+                    crate::device_apple::answered(self, i, now, answer)?.map(Enrolling::Apple),
+                );
             }
         }
-        let world = &*self;
-        let android: Vec<_> = android
-            .into_par_iter()
-            .map(|r| crate::device_android::prepare(world, r))
-            .collect();
-        let apple: Vec<_> = apple
-            .into_par_iter()
-            .map(|r| crate::device_apple::prepare(world, r))
-            .collect();
-        for p in android {
-            crate::device_android::apply(self, p?)?;
-        }
-        for p in apple {
-            crate::device_apple::apply(self, p?)?;
-        }
-        Ok(())
+        Ok(enrolling)
     }
 
     pub(crate) fn now(&self, t: SimTime) -> OffsetDateTime {
@@ -479,8 +565,18 @@ impl World {
     /// A generator for device `i` and `purpose` in its current enrollment:
     /// a device that enrolls again draws new keys and serials.
     pub(crate) fn device_stream(&self, i: u32, purpose: Purpose) -> ChaCha20Rng {
-        let attempt = self.device(i).map_or(0, |d| u64::from(d.attempts));
-        draw::stream(self.opts.seed.wrapping_add(attempt << 48), i, purpose)
+        let attempts = self.device(i).map_or(0, |d| d.attempts);
+        enrollment_stream(self.opts.seed, i, attempts, purpose)
+    }
+
+    /// What a device sees while it works on its own.
+    pub(crate) fn device_view(&self) -> DeviceView {
+        DeviceView {
+            pki: Arc::clone(&self.pki),
+            start: self.start,
+            seed: self.opts.seed,
+            faults: self.opts.scenario.faults,
+        }
     }
 
     /// A coin flip for device `i` at `t` for `salt`: reproducible whatever
@@ -572,13 +668,17 @@ impl World {
             .collect();
         // The Android requests travel (JSON written and parsed) on the other
         // cores while the Apple devices check in, in order, on this one.
-        let (arrived, checked_in) =
-            crate::overlap::alongside(outgoing, crate::device_android::sync_transmit, || {
+        let (arrived, checked_in) = crate::overlap::alongside(
+            outgoing,
+            crate::overlap::LIGHT,
+            crate::device_android::sync_transmit,
+            || {
                 pushes.into_iter().try_for_each(|push| {
                     let (i, now, request) = push?;
                     crate::device_apple::check_in(self, i, now, request)
                 })
-            });
+            },
+        );
         checked_in?;
         // The server answers in order; the answers travel back to the
         // devices on the other cores meanwhile; the devices apply them in order.
@@ -746,7 +846,7 @@ impl World {
         let at = self.now(now);
         match action {
             AdminAction::IssueReserveServerCertificate { activation_days } => {
-                let (issued, activates) = self.pki.issue_reserve(
+                let (issued, activates) = pki_mut(&mut self.pki)?.issue_reserve(
                     at,
                     Duration::days(i64::from(activation_days)),
                     &mut self.admin_rng,
@@ -778,10 +878,13 @@ impl World {
                     .push(activates_at, ADMIN, Event::RotationActivates);
             }
             AdminAction::RenewApnsCertificate { keep_topic } => {
-                match self
-                    .pki
-                    .renew_apns(COMPANY, COUNTRY, keep_topic, at, &mut self.admin_rng)?
-                {
+                match pki_mut(&mut self.pki)?.renew_apns(
+                    COMPANY,
+                    COUNTRY,
+                    keep_topic,
+                    at,
+                    &mut self.admin_rng,
+                )? {
                     Ok(uploaded) => {
                         record_apns(&mut self.ws, &uploaded.accepted, at)?;
                         self.tally.certificate_events.push(CertificateEvent {
@@ -798,7 +901,7 @@ impl World {
                             at: now,
                             what: format!("APNs renewal refused by intake: {refusal}; the administrator uploads it as a new certificate"),
                         });
-                        let accepted = self.pki.upload_new_apns(&file, key, at)?;
+                        let accepted = pki_mut(&mut self.pki)?.upload_new_apns(&file, key, at)?;
                         record_apns(&mut self.ws, &accepted, at)?;
                         self.topics.push(accepted.details.topic.to_string());
                         self.tally.certificate_events.push(CertificateEvent {
@@ -809,7 +912,7 @@ impl World {
                 }
             }
             AdminAction::UploadForeignApnsCertificate => {
-                let refusal = self.pki.try_foreign_apns(at, &mut self.admin_rng)?;
+                let refusal = pki_mut(&mut self.pki)?.try_foreign_apns(at, &mut self.admin_rng)?;
                 let what = match &refusal {
                     Some(e) => format!(
                         "a push certificate made for another workspace was uploaded and refused: {e}"
@@ -889,7 +992,7 @@ impl World {
         });
         self.tally.check(Inv::RotationExact, violation);
         self.tally.rotation = Some(report);
-        self.pki.rotation.complete(at);
+        pki_mut(&mut self.pki)?.rotation.complete(at);
         self.rotation_lost = lost;
         self.tally.certificate_events.push(CertificateEvent {
             at: now,
