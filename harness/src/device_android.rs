@@ -16,12 +16,13 @@ use mdm_packages::{
 };
 use time::{Duration, OffsetDateTime, Time};
 
+use crate::device_work::DeviceView;
 use crate::draw::{self, Purpose};
 use crate::error::{android, model, packages};
 use crate::pki::AdminPki;
 use crate::scenario::FleetCommand;
 use crate::tally::{Inv, Tally};
-use crate::world::{DeviceView, Event, Stage, World};
+use crate::world::{Event, Stage, World};
 use crate::{HarnessError, SimTime};
 
 /// Where the store listing of the agent is.

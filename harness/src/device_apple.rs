@@ -14,12 +14,13 @@ use mdm_model::{DeviceId, Platform, SyncReport};
 use mdm_packages::LinkAnswer;
 use rand_core::Rng;
 
+use crate::device_work::DeviceView;
 use crate::draw::{self, Purpose};
 use crate::error::{apple, model};
 use crate::pki::AdminPki;
 use crate::scenario::FleetCommand;
 use crate::tally::{Inv, Tally};
-use crate::world::{DeviceView, Event, Stage, World};
+use crate::world::{Event, Stage, World};
 use crate::{HarnessError, SimTime};
 
 /// The workspace's enrollment-profile parameters (SCEP identity, the

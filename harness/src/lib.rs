@@ -38,6 +38,7 @@ pub mod artifacts;
 pub mod clock;
 mod device_android;
 mod device_apple;
+mod device_work;
 mod draw;
 mod error;
 pub mod fleet;

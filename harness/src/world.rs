@@ -14,6 +14,7 @@ use mdm_packages::{ConnectionSettings, ProductDescription};
 use rand_chacha::ChaCha20Rng;
 use time::{Duration, OffsetDateTime};
 
+use crate::device_work::{DeviceView, Enrolling, enrollment_stream};
 use crate::draw::{self, Purpose};
 use crate::error::model;
 use crate::fleet::{DevicePlan, FleetSpec};
@@ -129,73 +130,6 @@ fn pki_mut(pki: &mut Arc<AdminPki>) -> Result<&mut AdminPki, HarnessError> {
     Arc::get_mut(pki).ok_or(HarnessError::Internal(
         "the PKI was still shared with devices' work when the administrator changed it",
     ))
-}
-
-/// A device's generator for `purpose` in its `attempts`-th enrollment: a
-/// device that enrolls again draws new keys and serials.
-fn enrollment_stream(seed: u64, i: u32, attempts: u8, purpose: Purpose) -> ChaCha20Rng {
-    draw::stream(seed.wrapping_add(u64::from(attempts) << 48), i, purpose)
-}
-
-/// What a device sees while it works on its own, off the workspace: the CA
-/// it gets its certificate from, virtual time, the seed and the faults.
-/// Owned (the PKI is shared), so that work can run on the other cores while
-/// the world goes on.
-pub(crate) struct DeviceView {
-    pub(crate) pki: Arc<AdminPki>,
-    start: OffsetDateTime,
-    seed: u64,
-    pub(crate) faults: crate::Faults,
-}
-
-impl DeviceView {
-    pub(crate) fn now(&self, t: SimTime) -> OffsetDateTime {
-        t.at(self.start)
-    }
-
-    pub(crate) fn seed(&self) -> u64 {
-        self.seed
-    }
-
-    /// Device `i`'s generator for `purpose` in its `attempts`-th enrollment.
-    pub(crate) fn stream(&self, i: u32, attempts: u8, purpose: Purpose) -> ChaCha20Rng {
-        enrollment_stream(self.seed, i, attempts, purpose)
-    }
-
-    /// The same coin as [`World::coin`].
-    pub(crate) fn coin(&self, i: u32, t: SimTime, salt: u32, p: f64) -> bool {
-        draw::coin(self.seed, i, t.0, salt, p)
-    }
-}
-
-/// A device between routing and recording: its own work still to do.
-pub(crate) enum Enrolling {
-    Android(crate::device_android::Routed),
-    Apple(crate::device_apple::Routed),
-}
-
-/// A device's own work, done.
-pub(crate) enum Enrolled {
-    Android(crate::device_android::Prepared),
-    Apple(crate::device_apple::Prepared),
-}
-
-impl Enrolling {
-    fn prepare(self, view: &DeviceView) -> Result<Enrolled, HarnessError> {
-        match self {
-            Self::Android(r) => crate::device_android::prepare(view, r).map(Enrolled::Android),
-            Self::Apple(r) => crate::device_apple::prepare(view, r).map(Enrolled::Apple),
-        }
-    }
-}
-
-impl Enrolled {
-    fn apply(self, w: &mut World) -> Result<(), HarnessError> {
-        match self {
-            Self::Android(p) => crate::device_android::apply(w, p),
-            Self::Apple(p) => crate::device_apple::apply(w, p),
-        }
-    }
 }
 
 /// The workspace's connection address in every run.
@@ -353,10 +287,12 @@ impl World {
     ///
     /// A batch is one bucket of the queue (a minute). Between the
     /// administrator's events (which stay in place), the batch's invitations
-    /// go out together, then its link openings are handled together — routed
-    /// in order, the devices' and the CA's work on all cores, recorded in
-    /// order — then every other event in order. The order is a pure function
-    /// of the batch, so a seed gives the same run on any number of cores.
+    /// go out together; its link openings are routed in order; the opening
+    /// devices' own work (keys, certificates, check-in messages) runs on the
+    /// other cores while this thread handles the minute's contacts, and is
+    /// then recorded in order; then every other event runs in order. The
+    /// order is a pure function of the batch, so a seed gives the same run on
+    /// any number of cores.
     pub(crate) fn run(
         &mut self,
         progress: &mut dyn FnMut(SimTime, SimTime),
@@ -571,12 +507,12 @@ impl World {
 
     /// What a device sees while it works on its own.
     pub(crate) fn device_view(&self) -> DeviceView {
-        DeviceView {
-            pki: Arc::clone(&self.pki),
-            start: self.start,
-            seed: self.opts.seed,
-            faults: self.opts.scenario.faults,
-        }
+        DeviceView::new(
+            Arc::clone(&self.pki),
+            self.start,
+            self.opts.seed,
+            self.opts.scenario.faults,
+        )
     }
 
     /// A coin flip for device `i` at `t` for `salt`: reproducible whatever
