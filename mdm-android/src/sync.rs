@@ -274,8 +274,13 @@ impl SyncRequest {
     /// Decodes and checks a request body. Every failure is
     /// [`AndroidError::MalformedSyncRequest`] with serde's line and column.
     pub fn parse(body: &[u8]) -> Result<Self, AndroidError> {
+        // UTF-8 is checked once for the whole body (then serde_json need not
+        // check every string it reads).
+        let text = std::str::from_utf8(body).map_err(|e| AndroidError::MalformedSyncRequest {
+            reason: format!("the body is not UTF-8: {e}"),
+        })?;
         let request: Self =
-            serde_json::from_slice(body).map_err(|e| AndroidError::MalformedSyncRequest {
+            serde_json::from_str(text).map_err(|e| AndroidError::MalformedSyncRequest {
                 reason: e.to_string(),
             })?;
         request.check()?;
@@ -383,7 +388,10 @@ impl SyncResponse {
 
     /// Decodes a response (the agent's side).
     pub fn parse(body: &[u8]) -> Result<Self, AndroidError> {
-        serde_json::from_slice(body).map_err(|e| AndroidError::Render {
+        let text = std::str::from_utf8(body).map_err(|e| AndroidError::Render {
+            reason: format!("sync response is not UTF-8: {e}"),
+        })?;
+        serde_json::from_str(text).map_err(|e| AndroidError::Render {
             reason: format!("sync response JSON: {e}"),
         })
     }
