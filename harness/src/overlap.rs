@@ -55,53 +55,56 @@ where
     T: Send,
     U: Send,
 {
-    let done = Done::new();
-    let (pure, finished) = (&pure, &done);
-    let returned = rayon::in_place_scope(|scope| {
-        let mut items = items.into_iter();
-        let mut position = 0;
-        loop {
-            let part: Vec<T> = items.by_ref().take(chunk.max(1)).collect();
-            if part.is_empty() {
-                break;
-            }
-            scope.spawn(move |_| finished.put(position, part.into_iter().map(pure).collect()));
-            position += 1;
-        }
-        ordered()
-    });
-    (done.into_ordered(), returned)
+    let mut unit = ();
+    let fed: Result<_, std::convert::Infallible> = pipelined(
+        &mut unit,
+        items,
+        chunk,
+        |(), item| Ok(Some(item)),
+        pure,
+        |()| Ok(ordered()),
+    );
+    match fed {
+        Ok(done) => done,
+        Err(never) => match never {},
+    }
 }
 
-/// Runs `ordered` over `items` in order on this thread; each chunk's outputs
-/// go to `pure` on the pool as soon as the chunk is through, so the pool works
-/// on one chunk while this thread does the next. Returns `pure`'s results in
-/// order; stops at `ordered`'s first error.
-pub(crate) fn pipelined<T, V, U, E>(
+/// Runs `ordered` over `items` in order on this thread, with `state`; each
+/// chunk of its outputs goes to `pure` on the pool as soon as the chunk is
+/// through, so the pool works on one chunk while this thread does the next.
+/// Then this thread runs `then` (the pool still busy), and finally helps the
+/// pool finish. Returns `pure`'s results in order and what `then` returned;
+/// stops at the first error of `ordered` or `then`.
+pub(crate) fn pipelined<S, T, V, U, E, R>(
+    state: &mut S,
     items: Vec<T>,
-    mut ordered: impl FnMut(T) -> Result<Option<V>, E>,
+    chunk: usize,
+    mut ordered: impl FnMut(&mut S, T) -> Result<Option<V>, E>,
     pure: impl Fn(V) -> U + Sync,
-) -> Result<Vec<U>, E>
+    then: impl FnOnce(&mut S) -> Result<R, E>,
+) -> Result<(Vec<U>, R), E>
 where
     V: Send,
     U: Send,
 {
     let done = Done::new();
     let (pure, finished) = (&pure, &done);
-    rayon::in_place_scope(|scope| {
+    let chunk = chunk.max(1);
+    let returned = rayon::in_place_scope(|scope| {
         let mut items = items.into_iter().peekable();
         let mut position = 0;
         while items.peek().is_some() {
-            let mut chunk = Vec::with_capacity(LIGHT);
-            for item in items.by_ref().take(LIGHT) {
-                chunk.extend(ordered(item)?);
+            let mut part = Vec::with_capacity(chunk);
+            for item in items.by_ref().take(chunk) {
+                part.extend(ordered(state, item)?);
             }
-            scope.spawn(move |_| finished.put(position, chunk.into_iter().map(pure).collect()));
+            scope.spawn(move |_| finished.put(position, part.into_iter().map(pure).collect()));
             position += 1;
         }
-        Ok(())
+        then(state)
     })?;
-    Ok(done.into_ordered())
+    Ok((done.into_ordered(), returned))
 }
 
 #[cfg(test)]
@@ -135,15 +138,19 @@ mod tests {
     #[test]
     fn pipelined_runs_ordered_in_order_and_keeps_outputs_in_order() {
         let mut order = Vec::new();
-        let out: Result<Vec<String>, ()> = pipelined(
+        let out: Result<(Vec<String>, usize), ()> = pipelined(
+            &mut order,
             (0..100u32).collect(),
-            |x| {
+            LIGHT,
+            |order, x| {
                 order.push(x);
                 Ok((x % 3 != 0).then_some(x))
             },
             |x| format!("<{x}>"),
+            |order| Ok(order.len()),
         );
-        let out = out.unwrap();
+        let (out, seen) = out.unwrap();
+        assert_eq!(seen, 100);
         assert_eq!(order, (0..100).collect::<Vec<_>>());
         let expected: Vec<String> = (0..100u32)
             .filter(|x| x % 3 != 0)
@@ -155,23 +162,42 @@ mod tests {
     #[test]
     fn pipelined_stops_at_the_first_error() {
         let mut calls = 0;
-        let out: Result<Vec<u32>, u32> = pipelined(
+        let out: Result<(Vec<u32>, ()), u32> = pipelined(
+            &mut calls,
             (0..100u32).collect(),
-            |x| {
-                calls += 1;
+            LIGHT,
+            |calls, x| {
+                *calls += 1;
                 if x == 40 { Err(x) } else { Ok(Some(x)) }
             },
             |x| x,
+            |_| Ok(()),
         );
         assert_eq!(out, Err(40));
         assert_eq!(calls, 41);
+        let then_fails: Result<(Vec<u32>, ()), u32> = pipelined(
+            &mut (),
+            vec![1, 2],
+            LIGHT,
+            |(), x| Ok(Some(x)),
+            |x| x,
+            |()| Err(7),
+        );
+        assert_eq!(then_fails, Err(7));
     }
 
     #[test]
     fn empty_batches_are_fine() {
         let (out, ()) = alongside(Vec::<u8>::new(), 1, |x| x, || ());
         assert!(out.is_empty());
-        let out: Result<Vec<u8>, ()> = pipelined(Vec::<u8>::new(), |x| Ok(Some(x)), |x| x);
-        assert_eq!(out, Ok(Vec::new()));
+        let out: Result<(Vec<u8>, ()), ()> = pipelined(
+            &mut (),
+            Vec::<u8>::new(),
+            LIGHT,
+            |(), x| Ok(Some(x)),
+            |x| x,
+            |()| Ok(()),
+        );
+        assert_eq!(out, Ok((Vec::new(), ())));
     }
 }

@@ -569,7 +569,6 @@ impl World {
     /// other cores; the server serves those in order while its answers are
     /// written and parsed on the other cores; the devices apply them in order.
     fn contacts(&mut self, list: &[(u32, SimTime)]) -> Result<(), HarnessError> {
-        use rayon::prelude::*;
         let mut syncs = Vec::new();
         let mut checkins = Vec::new();
         for &(i, now) in list {
@@ -593,24 +592,26 @@ impl World {
                 checkins.push((i, now));
             }
         }
-        let mut outgoing = Vec::with_capacity(syncs.len());
-        for (i, now) in syncs {
-            outgoing.extend(crate::device_android::sync_request(self, i, now)?);
-        }
+        // The Android requests are gathered on all cores; they travel (JSON
+        // written and parsed) on the other cores while this thread pushes the
+        // Apple devices and has them check in, in order.
         let world = &*self;
-        let pushes: Vec<_> = checkins
-            .into_par_iter()
-            .map(|(i, now)| crate::device_apple::push_for(world, i).map(|p| (i, now, p)))
-            .collect();
-        // The Android requests travel (JSON written and parsed) on the other
-        // cores while the Apple devices check in, in order, on this one.
+        let outgoing = {
+            use rayon::prelude::*;
+            syncs
+                .into_par_iter()
+                .filter_map(|(i, now)| {
+                    crate::device_android::sync_request(world, i, now).transpose()
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        };
         let (arrived, checked_in) = crate::overlap::alongside(
             outgoing,
             crate::overlap::LIGHT,
             crate::device_android::sync_transmit,
             || {
-                pushes.into_iter().try_for_each(|push| {
-                    let (i, now, request) = push?;
+                checkins.into_iter().try_for_each(|(i, now)| {
+                    let request = crate::device_apple::push_for(self, i)?;
                     crate::device_apple::check_in(self, i, now, request)
                 })
             },
@@ -618,10 +619,13 @@ impl World {
         checked_in?;
         // The server answers in order; the answers travel back to the
         // devices on the other cores meanwhile; the devices apply them in order.
-        let answers = crate::overlap::pipelined(
+        let (answers, ()) = crate::overlap::pipelined(
+            self,
             arrived,
-            |step| crate::device_android::sync_serve(self, step?),
+            crate::overlap::LIGHT,
+            |w, step| crate::device_android::sync_serve(w, step?),
             crate::device_android::sync_parse,
+            |_| Ok(()),
         )?;
         for answer in answers {
             crate::device_android::sync_apply(self, answer?)?;
