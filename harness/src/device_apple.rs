@@ -368,28 +368,31 @@ pub(crate) fn check_in(
 
 /// A push for queued commands.
 pub(crate) fn serve_commands(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
-    let request = push_for(w, i)?;
+    let request = workspace_topic(w)?.and_then(|topic| push_for(w, i, &topic));
     if push(w, i, now, request)? {
         serve(w, i, now)?;
     }
     Ok(())
 }
 
-/// The push the server sends device `i`: the workspace's topic, and the
-/// token and magic the device's `TokenUpdate` gave. `None` without an APNs
-/// certificate or a `TokenUpdate`. Reads the world only, so a batch of them
-/// is built on all cores.
-pub(crate) fn push_for(w: &World, i: u32) -> Result<Option<PushRequest>, HarnessError> {
-    let (Some(record), Some(target)) = (w.ws.apns_certificate(), w.apple_push.get(&i)) else {
-        return Ok(None);
-    };
-    let topic = ApnsTopic::new(record.topic()).map_err(apple("topic"))?;
-    Ok(Some(push_request(
-        &topic,
+/// The push the server sends device `i`: the workspace's `topic`, and the
+/// token and magic the device's `TokenUpdate` gave. `None` without a
+/// `TokenUpdate`.
+pub(crate) fn push_for(w: &World, i: u32, topic: &ApnsTopic) -> Option<PushRequest> {
+    let target = w.apple_push.get(&i)?;
+    Some(push_request(
+        topic,
         &target.token,
         &target.push_magic,
         &PushOptions::default(),
-    )))
+    ))
+}
+
+/// The workspace's APNs topic, if it has an APNs certificate.
+pub(crate) fn workspace_topic(w: &World) -> Result<Option<ApnsTopic>, HarnessError> {
+    w.ws.apns_certificate()
+        .map(|record| ApnsTopic::new(record.topic()).map_err(apple("topic")))
+        .transpose()
 }
 
 /// Sends the push through (simulated) APNs: it reaches the device only when

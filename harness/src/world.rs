@@ -610,8 +610,11 @@ impl World {
             crate::overlap::LIGHT,
             crate::device_android::sync_transmit,
             || {
+                let topic = crate::device_apple::workspace_topic(self)?;
                 checkins.into_iter().try_for_each(|(i, now)| {
-                    let request = crate::device_apple::push_for(self, i)?;
+                    let request = topic
+                        .as_ref()
+                        .and_then(|topic| crate::device_apple::push_for(self, i, topic));
                     crate::device_apple::check_in(self, i, now, request)
                 })
             },

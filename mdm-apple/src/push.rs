@@ -86,11 +86,18 @@ pub fn push_request(
         .map_or(0, OffsetDateTime::unix_timestamp)
         .max(0);
     // serde_json escapes the magic exactly as JSON requires; the shape is fixed.
-    let magic_json = serde_json::Value::String(magic.as_str().to_owned()).to_string();
+    let mut body = Vec::with_capacity(magic.as_str().len() + 10);
+    body.extend_from_slice(b"{\"mdm\":");
+    // Writing a string into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut body, magic.as_str());
+    body.push(b'}');
+    let mut path = String::with_capacity(11 + 2 * token.as_bytes().len());
+    path.push_str("/3/device/");
+    path.push_str(&token.to_hex());
     PushRequest {
         method: "POST",
         authority: options.environment.host(),
-        path: format!("/3/device/{}", token.to_hex()),
+        path,
         headers: vec![
             ("apns-topic", topic.as_str().to_owned()),
             ("apns-push-type", "mdm".to_owned()),
@@ -98,7 +105,7 @@ pub fn push_request(
             ("apns-expiration", expiration.to_string()),
             ("content-type", "application/json".to_owned()),
         ],
-        body: format!("{{\"mdm\":{magic_json}}}").into_bytes(),
+        body,
     }
 }
 
