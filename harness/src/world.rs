@@ -569,6 +569,7 @@ impl World {
     /// other cores; the server serves those in order while its answers are
     /// written and parsed on the other cores; the devices apply them in order.
     fn contacts(&mut self, list: &[(u32, SimTime)]) -> Result<(), HarnessError> {
+        use rayon::prelude::*;
         let mut syncs = Vec::new();
         let mut checkins = Vec::new();
         for &(i, now) in list {
@@ -596,15 +597,10 @@ impl World {
         // written and parsed) on the other cores while this thread pushes the
         // Apple devices and has them check in, in order.
         let world = &*self;
-        let outgoing = {
-            use rayon::prelude::*;
-            syncs
-                .into_par_iter()
-                .filter_map(|(i, now)| {
-                    crate::device_android::sync_request(world, i, now).transpose()
-                })
-                .collect::<Result<Vec<_>, _>>()?
-        };
+        let outgoing = syncs
+            .into_par_iter()
+            .filter_map(|(i, now)| crate::device_android::sync_request(world, i, now).transpose())
+            .collect::<Result<Vec<_>, _>>()?;
         let (arrived, checked_in) = crate::overlap::alongside(
             outgoing,
             crate::overlap::LIGHT,
