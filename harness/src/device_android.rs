@@ -251,7 +251,8 @@ pub(crate) fn answered(
 /// The agent finds the server — embedded in the package, or typed by the
 /// user — and a standalone install fetches its client certificate by
 /// one-time password (R-CL-1); a plain APK gets none automatically (R-AN-1 b).
-/// Touches no shared state, so a batch runs on all cores.
+/// Sees the world only through a `DeviceView`, so it runs on the other
+/// cores while the minute's contacts are handled.
 pub(crate) fn prepare(w: &DeviceView, r: Routed) -> Result<Prepared, HarnessError> {
     let Routed {
         i,
@@ -507,7 +508,7 @@ pub(crate) fn sync_request(
 
 /// The request on the wire: the agent writes its JSON and, unless the
 /// network loses it, the server parses it. Touches nothing shared, so it
-/// runs on the other cores while this one serves.
+/// runs on the other cores while the Apple devices check in.
 pub(crate) fn sync_transmit(outgoing: Outgoing) -> Result<SyncStep, HarnessError> {
     let (i, now, request, lost, duplicated) = match outgoing {
         Outgoing::CannotConnect(i, now) => return Ok(SyncStep::CannotConnect(i, now)),

@@ -170,7 +170,8 @@ pub(crate) fn answered(
 /// The device verifies the signed profile and reads its topic; SCEP,
 /// simulated: it makes a key and CSR and the workspace CA signs it; then it
 /// checks in with `Authenticate` and `TokenUpdate`, which the server parses.
-/// Touches no shared state, so a batch runs on all cores.
+/// Sees the world only through a `DeviceView`, so it runs on the other
+/// cores while the minute's contacts are handled.
 pub(crate) fn prepare(w: &DeviceView, r: Routed) -> Result<Prepared, HarnessError> {
     let Routed {
         i,

@@ -58,16 +58,6 @@ fn bench(c: &mut Criterion) {
     c.bench_function("p256_sign", |b| {
         b.iter(|| black_box(key.sign(black_box(&csr_der)).unwrap()));
     });
-    c.bench_function("csr_x509_verify_only", |b| {
-        b.iter(|| {
-            use x509_parser::prelude::FromDer as _;
-            let (_, csr) = x509_parser::certification_request::X509CertificationRequest::from_der(
-                black_box(&csr_der),
-            )
-            .unwrap();
-            csr.verify_signature().unwrap();
-        });
-    });
     c.bench_function("csr_from_der", |b| {
         b.iter(|| black_box(Csr::from_der(black_box(&csr_der)).unwrap()));
     });
