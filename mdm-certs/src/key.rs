@@ -10,6 +10,7 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::error::{CertError, Result};
+use crate::p256_key::P256Key;
 
 /// PBKDF2-HMAC-SHA256 iterations for an encrypted PKCS#8 key (OWASP 2023 figure).
 const PBKDF2_ITERATIONS: u32 = 600_000;
@@ -57,7 +58,7 @@ impl fmt::Display for KeyAlgorithm {
 }
 
 enum Signer {
-    P256(p256::ecdsa::SigningKey),
+    P256(P256Key),
     Rsa(Box<rsa::pkcs1v15::SigningKey<Sha256>>),
 }
 
@@ -90,9 +91,7 @@ impl PrivateKey {
     /// milliseconds); P-256 takes microseconds.
     pub fn generate<R: CryptoRng + ?Sized>(algorithm: KeyAlgorithm, rng: &mut R) -> Result<Self> {
         match algorithm.rsa_bits() {
-            None => {
-                Self::from_p256(<p256::ecdsa::SigningKey as rsa::Generate>::generate_from_rng(rng))
-            }
+            None => Self::from_p256(P256Key::generate(rng)?),
             Some(bits) => {
                 let key =
                     rsa::PrivateKey::new(rng, bits).map_err(|e| CertError::KeyGeneration {
@@ -104,12 +103,9 @@ impl PrivateKey {
         }
     }
 
-    fn from_p256(key: p256::ecdsa::SigningKey) -> Result<Self> {
-        // The verifying key was computed when `key` was made; encoding it
-        // here rather than through `to_pkcs8_der` (which derives the public
-        // point again) halves the cost of a new key.
-        let public_raw = key.verifying_key().to_sec1_point(false).as_bytes().to_vec();
-        let pkcs8 = p256_pkcs8_der(&key.to_bytes(), &public_raw)?;
+    fn from_p256(key: P256Key) -> Result<Self> {
+        let pkcs8 = p256_pkcs8_der(key.scalar.as_slice(), &key.public_point)?;
+        let public_raw = key.public_point.clone();
         Ok(Self {
             algorithm: KeyAlgorithm::EcdsaP256,
             signer: Signer::P256(key),
@@ -156,7 +152,7 @@ impl PrivateKey {
 
     /// Reads an unencrypted PKCS#8 DER key (P-256 or RSA 2048/3072/4096).
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
-        if let Ok(key) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
+        if let Some(key) = P256Key::from_pkcs8_der(der)? {
             return Self::from_p256(key);
         }
         match rsa::PrivateKey::from_pkcs8_der(der) {
@@ -285,14 +281,7 @@ impl PrivateKey {
     /// Signs `message` (SHA-256; ECDSA signatures DER-encoded, RSA PKCS#1 v1.5).
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
         match &self.signer {
-            Signer::P256(key) => {
-                let sig: p256::ecdsa::Signature =
-                    key.try_sign(message).map_err(|e| CertError::Signing {
-                        artifact: "ECDSA signature",
-                        reason: e.to_string(),
-                    })?;
-                Ok(sig.to_der().as_bytes().to_vec())
-            }
+            Signer::P256(key) => key.sign(message),
             Signer::Rsa(key) => {
                 let sig = key.try_sign(message).map_err(|e| CertError::Signing {
                     artifact: "RSA signature",
@@ -418,10 +407,10 @@ mod tests {
     fn p256_pkcs8_is_what_the_p256_crate_writes() {
         for seed in 0..64 {
             let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256, &mut rng(seed)).unwrap();
-            let Signer::P256(signing) = &key.signer else {
-                panic!("not a P-256 key");
-            };
-            let reference = signing.to_pkcs8_der().unwrap();
+            let reference =
+                <p256::ecdsa::SigningKey as rsa::Generate>::generate_from_rng(&mut rng(seed))
+                    .to_pkcs8_der()
+                    .unwrap();
             assert_eq!(key.pkcs8_der_secret().as_slice(), reference.as_bytes());
         }
     }

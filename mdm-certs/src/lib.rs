@@ -123,6 +123,7 @@ mod expiry;
 mod intake;
 mod key;
 mod name;
+mod p256_key;
 mod pkcs12;
 mod portal;
 mod push_request;

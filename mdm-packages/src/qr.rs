@@ -129,15 +129,19 @@ impl InvitationQr {
         for row in 0..modules {
             let row = row.wrapping_sub(QUIET_ZONE);
             line.fill(0);
-            for module in 0..modules {
-                if self.is_dark(row, module.wrapping_sub(QUIET_ZONE)) {
+            // Light modules come in runs: each run is one span of set bits.
+            let mut module = 0;
+            while module < modules {
+                let light = |m: usize| !self.is_dark(row, m.wrapping_sub(QUIET_ZONE));
+                if !light(module) {
+                    module += 1;
                     continue;
                 }
-                for x in module * px..(module + 1) * px {
-                    if let Some(byte) = line.get_mut(x / 8) {
-                        *byte |= 0x80 >> (x % 8);
-                    }
+                let start = module;
+                while module < modules && light(module) {
+                    module += 1;
                 }
+                set_bits(&mut line, start * px, module * px);
             }
             for _ in 0..px {
                 pixels.extend_from_slice(&line);
@@ -193,6 +197,32 @@ impl InvitationQr {
             text.push('\n');
         }
         text
+    }
+}
+
+/// Sets bits `from..to` of a row packed most significant bit first: a
+/// partial byte at each end, whole bytes between.
+fn set_bits(line: &mut [u8], from: usize, to: usize) {
+    if from >= to {
+        return;
+    }
+    let (first, last) = (from / 8, (to - 1) / 8);
+    let head = 0xffu8 >> (from % 8);
+    let tail = 0xffu8 << (7 - (to - 1) % 8);
+    if first == last {
+        if let Some(byte) = line.get_mut(first) {
+            *byte |= head & tail;
+        }
+        return;
+    }
+    if let Some(byte) = line.get_mut(first) {
+        *byte |= head;
+    }
+    if let Some(middle) = line.get_mut(first + 1..last) {
+        middle.fill(0xff);
+    }
+    if let Some(byte) = line.get_mut(last) {
+        *byte |= tail;
     }
 }
 
@@ -299,6 +329,52 @@ for row in img:
         assert_eq!((info.width, info.height), (side, side));
         assert_eq!(info.color_type, png::ColorType::Grayscale);
         assert_eq!(info.bit_depth, png::BitDepth::One);
+    }
+
+    #[test]
+    fn every_png_pixel_shows_its_module() {
+        let qr = InvitationQr::new(&link()).unwrap();
+        let modules = qr.width() + 2 * QUIET_ZONE;
+        for px in [1usize, 3, 7, 8, 13] {
+            let png = qr.to_png(u32::try_from(px).unwrap()).unwrap();
+            let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+                .read_info()
+                .unwrap();
+            let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+            let frame = reader.next_frame(&mut pixels).unwrap();
+            let side = modules * px;
+            assert_eq!(frame.line_size, side.div_ceil(8));
+            for y in 0..side {
+                for x in 0..side {
+                    let byte = pixels[y * frame.line_size + x / 8];
+                    let white = byte & (0x80 >> (x % 8)) != 0;
+                    let (row, col) = (
+                        (y / px).wrapping_sub(QUIET_ZONE),
+                        (x / px).wrapping_sub(QUIET_ZONE),
+                    );
+                    assert_eq!(white, !qr.is_dark(row, col), "px {px}, pixel ({x}, {y})");
+                }
+                // Padding bits after the last pixel of a row stay clear.
+                if !side.is_multiple_of(8) {
+                    let last = pixels[y * frame.line_size + frame.line_size - 1];
+                    assert_eq!(last & (0xff >> (side % 8)), 0, "px {px}, row {y} padding");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn set_bits_sets_exactly_the_span() {
+        for from in 0..24 {
+            for to in from..=24 {
+                let mut line = [0u8; 3];
+                set_bits(&mut line, from, to);
+                for bit in 0..24 {
+                    let set = line[bit / 8] & (0x80 >> (bit % 8)) != 0;
+                    assert_eq!(set, (from..to).contains(&bit), "{from}..{to}, bit {bit}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -12,8 +12,9 @@ use const_oid::db::rfc5911::{ID_DATA, ID_SIGNING_TIME};
 use const_oid::db::rfc5912::ID_SHA_256;
 use der::asn1::{OctetString, SetOfVec};
 use der::{Any, Decode, Encode};
+use p256::ecdsa::signature::{self, Keypair, Signer};
 use sha2::Digest;
-use spki::{AlgorithmIdentifierOwned, EncodePublicKey};
+use spki::{AlgorithmIdentifierOwned, EncodePublicKey, SignatureAlgorithmIdentifier};
 use time::OffsetDateTime;
 use x509_cert::Certificate;
 use x509_cert::attr::{Attribute, AttributeValue};
@@ -23,7 +24,40 @@ use crate::error::{AppleError, Result};
 
 enum SigningKey {
     Rsa(rsa::pkcs1v15::SigningKey<sha2::Sha256>),
-    P256(p256::ecdsa::SigningKey),
+    P256(P256Signer),
+}
+
+/// A P-256 key that signs through `mdm-certs` (OpenSSL with RFC 6979
+/// nonces: the same bytes `p256` would sign, about three times faster),
+/// in the shape the CMS builder asks of a signer.
+struct P256Signer {
+    key: mdm_certs::PrivateKey,
+    public: p256::ecdsa::VerifyingKey,
+}
+
+impl Keypair for P256Signer {
+    type VerifyingKey = p256::ecdsa::VerifyingKey;
+
+    fn verifying_key(&self) -> Self::VerifyingKey {
+        self.public
+    }
+}
+
+impl SignatureAlgorithmIdentifier for P256Signer {
+    type Params = der::AnyRef<'static>;
+
+    const SIGNATURE_ALGORITHM_IDENTIFIER: spki::AlgorithmIdentifier<Self::Params> =
+        <p256::ecdsa::VerifyingKey as SignatureAlgorithmIdentifier>::SIGNATURE_ALGORITHM_IDENTIFIER;
+}
+
+impl Signer<p256::ecdsa::DerSignature> for P256Signer {
+    fn try_sign(&self, message: &[u8]) -> signature::Result<p256::ecdsa::DerSignature> {
+        let der = self
+            .key
+            .sign(message)
+            .map_err(signature::Error::from_source)?;
+        p256::ecdsa::DerSignature::try_from(der.as_slice())
+    }
 }
 
 /// Signs profiles: a certificate chain (leaf first, DER) and the leaf's
@@ -91,13 +125,16 @@ impl ProfileSigner {
                     SigningKey::Rsa(rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(k)),
                     public,
                 )
-            } else if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(private_key_pkcs8_der) {
-                let public = k.verifying_key().to_public_key_der().map_err(|e| {
-                    AppleError::InvalidPrivateKey {
-                        reason: format!("P-256 public key: {e}"),
-                    }
-                })?;
-                (SigningKey::P256(k), public)
+            } else if let Ok(key) = mdm_certs::PrivateKey::from_pkcs8_der(private_key_pkcs8_der)
+                && key.algorithm() == mdm_certs::KeyAlgorithm::EcdsaP256
+            {
+                let invalid = |e: &dyn fmt::Display| AppleError::InvalidPrivateKey {
+                    reason: format!("P-256 public key: {e}"),
+                };
+                let public = p256::ecdsa::VerifyingKey::from_sec1_bytes(key.public_key_raw())
+                    .map_err(|e| invalid(&e))?;
+                let public_der = public.to_public_key_der().map_err(|e| invalid(&e))?;
+                (SigningKey::P256(P256Signer { key, public }), public_der)
             } else {
                 return Err(AppleError::InvalidPrivateKey {
                     reason: "not a PKCS#8 RSA or ECDSA P-256 private key".into(),
