@@ -93,7 +93,7 @@ pub fn push_request(
     body.push(b'}');
     let mut path = String::with_capacity(11 + 2 * token.as_bytes().len());
     path.push_str("/3/device/");
-    path.push_str(&token.to_hex());
+    token.write_hex(&mut path);
     PushRequest {
         method: "POST",
         authority: options.environment.host(),
@@ -112,6 +112,21 @@ pub fn push_request(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn the_push_path_is_the_tokens_lower_case_hex(bytes in proptest::collection::vec(proptest::num::u8::ANY, 1..64)) {
+            let token = PushToken::new(bytes.clone()).unwrap();
+            proptest::prop_assert_eq!(token.to_hex(), hex::encode(&bytes));
+            let r = push_request(
+                &ApnsTopic::new("com.apple.mgmt.External.1").unwrap(),
+                &token,
+                &PushMagic::new("magic").unwrap(),
+                &PushOptions::default(),
+            );
+            proptest::prop_assert_eq!(r.path, format!("/3/device/{}", hex::encode(&bytes)));
+        }
+    }
 
     #[test]
     fn push_request_shape() {

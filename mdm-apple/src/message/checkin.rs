@@ -39,7 +39,19 @@ impl PushToken {
 
     /// Lower-case hex, as APNs URLs want it.
     pub fn to_hex(&self) -> String {
-        hex::encode(&self.0)
+        let mut hex = String::with_capacity(2 * self.0.len());
+        self.write_hex(&mut hex);
+        hex
+    }
+
+    /// Appends the lower-case hex to `out` (a push path is built once per
+    /// push, so without an intermediate string).
+    pub(crate) fn write_hex(&self, out: &mut String) {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        for &byte in &self.0 {
+            out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+            out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+        }
     }
 }
 

@@ -3,7 +3,6 @@
 use time::OffsetDateTime;
 
 use super::Workspace;
-use super::index::DueAt;
 use crate::{
     AuditEvent, ClientCertificateState, Device, DeviceId, DeviceState, GroupId, ModelError,
 };
@@ -255,7 +254,8 @@ impl Workspace {
         Ok(())
     }
 
-    /// Moves the device's entry in the due index; `None` removes it.
+    /// Sets when the device's next sync is due; `None` once it is not
+    /// expected to sync (its connection lost, or it left management).
     pub(crate) fn schedule_sync(
         &mut self,
         device: DeviceId,
@@ -266,13 +266,7 @@ impl Workspace {
             .devices
             .get_mut(device.index())
             .ok_or(ModelError::UnknownDevice(device))?;
-        if let Some(old) = d.next_sync_due.take() {
-            self.index.due.remove(&(DueAt::of(old), device));
-        }
         d.next_sync_due = due;
-        if let Some(due) = due {
-            self.index.due.insert((DueAt::of(due), device));
-        }
         Ok(())
     }
 }

@@ -1,11 +1,9 @@
 //! The lookups a workspace keeps beside its data, rebuilt on load.
 
-use std::collections::{BTreeSet, HashMap};
-
-use time::OffsetDateTime;
+use std::collections::HashMap;
 
 use super::Workspace;
-use crate::{DeviceId, InvitationId, InvitationState, TokenHash, UserId};
+use crate::{InvitationId, InvitationState, TokenHash, UserId};
 
 /// Indexes over [`WorkspaceData`](super::WorkspaceData): never stored, always derivable.
 #[derive(Clone, Debug, Default)]
@@ -14,21 +12,6 @@ pub(crate) struct Indexes {
     pub(crate) accounts: HashMap<Box<str>, UserId>,
     /// Invitation token hash → invitation.
     pub(crate) tokens: HashMap<TokenHash, InvitationId>,
-    /// (next sync due, device) for every connected device. The time is kept
-    /// as Unix nanoseconds: comparing integers is several times cheaper than
-    /// comparing `OffsetDateTime`s (which normalise offsets), and a fleet's
-    /// syncs move entries in this index millions of times.
-    pub(crate) due: BTreeSet<(DueAt, DeviceId)>,
-}
-
-/// A due time as the due index orders it: Unix nanoseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct DueAt(i128);
-
-impl DueAt {
-    pub(crate) fn of(t: OffsetDateTime) -> Self {
-        Self(t.unix_timestamp_nanos())
-    }
 }
 
 impl Workspace {
@@ -115,9 +98,6 @@ impl Workspace {
                     .get_mut(license.index())
                     .ok_or_else(|| format!("device {} holds an unknown license", dev.id))?;
                 l.in_use += 1;
-            }
-            if let (true, Some(due)) = (dev.state.is_connected(), dev.next_sync_due) {
-                index.due.insert((DueAt::of(due), dev.id));
             }
         }
         self.index = index;

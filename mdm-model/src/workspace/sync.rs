@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use super::Workspace;
-use super::index::DueAt;
 use crate::{
     AuditEvent, DeviceId, DeviceState, LicenseId, ModelError, OsVersion, PolicyId, PolicySettings,
     ProtectionStatus,
@@ -121,28 +120,43 @@ impl Workspace {
     pub const DEFAULT_SYNC_INTERVAL: Duration = Duration::hours(6);
 
     /// Connected devices whose sync was due more than `grace` before `now`,
-    /// most overdue first. Reads the due index; no scan of all devices.
+    /// most overdue first.
     pub fn overdue_devices(
         &self,
         now: OffsetDateTime,
         grace: Duration,
-    ) -> impl Iterator<Item = DeviceId> + '_ {
-        let cutoff = DueAt::of(now - grace);
-        self.index
-            .due
-            .iter()
-            .take_while(move |(due, _)| *due < cutoff)
-            .map(|&(_, device)| device)
+    ) -> impl Iterator<Item = DeviceId> + use<> {
+        let cutoff = (now - grace).unix_timestamp_nanos();
+        self.due_when(|due| due < cutoff)
     }
 
     /// Connected devices whose sync is due at or before `now`, soonest first.
-    pub fn devices_due(&self, now: OffsetDateTime) -> impl Iterator<Item = DeviceId> + '_ {
-        let now = DueAt::of(now);
-        self.index
-            .due
+    pub fn devices_due(&self, now: OffsetDateTime) -> impl Iterator<Item = DeviceId> + use<> {
+        let now = now.unix_timestamp_nanos();
+        self.due_when(|due| due <= now)
+    }
+
+    /// Connected devices whose due time (Unix nanoseconds) passes `keep`,
+    /// soonest first, ties by id.
+    ///
+    /// A scan, not an index: an index of due times would move an entry on
+    /// every sync (millions in a fleet simulation, each a `BTreeSet` removal
+    /// and insertion on the path every sync takes), to serve a question an
+    /// administrator asks now and then. The scan reads each device once.
+    fn due_when(&self, keep: impl Fn(i128) -> bool) -> std::vec::IntoIter<DeviceId> {
+        let mut due: Vec<(i128, DeviceId)> = self
+            .data
+            .devices
             .iter()
-            .take_while(move |(due, _)| *due <= now)
-            .map(|&(_, device)| device)
+            .filter(|d| d.state.is_connected())
+            .filter_map(|d| Some((d.next_sync_due?.unix_timestamp_nanos(), d.id)))
+            .filter(|&(at, _)| keep(at))
+            .collect();
+        due.sort_unstable();
+        due.into_iter()
+            .map(|(_, device)| device)
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 
     fn auto_deploy(

@@ -538,6 +538,29 @@ fn r_li_1_seats_are_never_exceeded_and_deployment_can_be_manual() {
 }
 
 #[test]
+fn due_and_overdue_devices_come_most_overdue_first_ties_by_id() {
+    let mut f = fixture();
+    let a = f.connected(android());
+    let b = f.connected(android());
+    let c = f.connected(android());
+    // a synced last (due latest); b and c are due at the same instant.
+    f.ws.record_sync(a, &SyncReport::default(), T0 + Duration::hours(1))
+        .unwrap();
+    let due = f.ws.devices_due(T0 + Duration::days(1)).collect::<Vec<_>>();
+    assert_eq!(due, vec![b, c, a]);
+    assert_eq!(
+        f.ws.overdue_devices(T0 + Duration::hours(1), Duration::minutes(30))
+            .collect::<Vec<_>>(),
+        vec![b, c]
+    );
+    f.ws.mark_connection_lost(b, T0).unwrap();
+    assert_eq!(
+        f.ws.devices_due(T0 + Duration::days(1)).collect::<Vec<_>>(),
+        vec![c, a]
+    );
+}
+
+#[test]
 fn r_sy_1_sync_records_status_and_schedules_the_next_one() {
     let mut f = fixture();
     let d = f.connected(android());
