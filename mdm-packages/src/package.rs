@@ -576,6 +576,18 @@ fn to_json<T: Serialize>(entry: &str, value: &T) -> Result<Vec<u8>> {
 }
 
 /// Entries whose content is already compressed are stored as-is.
+/// Entries shorter than this are stored, not deflated. A package is built per
+/// invitation; deflating its few small text entries (connection settings,
+/// manifest, product description, CA certificate) saved about 650 bytes next
+/// to an agent of megabytes, and cost a compressor's setup (hundreds of
+/// kilobytes of tables cleared) per entry, to build and again to read.
+const STORE_BELOW_BYTES: usize = 1024;
+
+/// Whether an entry is written as is: already compressed, or too small to gain.
+fn stored(name: &str, len: usize) -> bool {
+    len < STORE_BELOW_BYTES || is_precompressed(name)
+}
+
 fn is_precompressed(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     [".apk", ".zip", ".jar", ".png", ".jpg", ".gz", ".xz"]
@@ -590,7 +602,7 @@ fn write_zip(entries: &BTreeMap<String, Vec<u8>>) -> Result<Vec<u8>> {
             entry: name.clone(),
             problem: e.to_string(),
         };
-        let method = if is_precompressed(name) {
+        let method = if stored(name, bytes.len()) {
             CompressionMethod::Stored
         } else {
             CompressionMethod::Deflated
@@ -711,13 +723,35 @@ mod tests {
             let f = archive.by_index(i).unwrap();
             assert_eq!(f.last_modified(), Some(DateTime::DEFAULT), "{:?}", f.name());
             assert_eq!(f.unix_mode().map(|m| m & 0o777), Some(0o644));
-            let expected = if f.name().unwrap().ends_with(".apk") {
+            let expected = if f.name().unwrap().ends_with(".apk") || f.size() < 1024 {
                 CompressionMethod::Stored
             } else {
                 CompressionMethod::Deflated
             };
             assert_eq!(f.compression(), expected);
         }
+    }
+
+    #[test]
+    fn small_entries_are_stored_and_larger_text_deflated() {
+        let apk = fake_apk();
+        let eula = "End-user licence agreement. ".repeat(200);
+        let package = StandalonePackage::build(
+            &product(&apk, eula.as_bytes()),
+            &[("agent.apk", &apk), ("docs/eula.txt", eula.as_bytes())],
+            &settings("mdm.example.com", CA_1),
+        )
+        .unwrap();
+        let mut archive = ZipArchive::new(Cursor::new(package.bytes())).unwrap();
+        let eula_entry = archive.by_name("product/docs/eula.txt").unwrap();
+        assert_eq!(eula_entry.compression(), CompressionMethod::Deflated);
+        assert!(eula_entry.compressed_size() < eula_entry.size() / 10);
+        drop(eula_entry);
+        let small = archive.by_name("connection.json").unwrap();
+        assert_eq!(small.compression(), CompressionMethod::Stored);
+        drop(small);
+        let opened = StandalonePackage::open(package.bytes().to_vec()).unwrap();
+        assert_eq!(opened, package);
     }
 
     #[test]
