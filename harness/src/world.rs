@@ -593,25 +593,40 @@ impl World {
                 checkins.push((i, now));
             }
         }
-        // The Android requests are gathered on all cores; they travel (JSON
-        // written and parsed) on the other cores while this thread pushes the
-        // Apple devices and has them check in, in order.
+        // The Android requests and the Apple devices' pushes are written on
+        // all cores (reading the world, changing nothing); the requests travel
+        // (JSON written and parsed) on the other cores while this thread
+        // delivers the pushes and has the Apple devices check in, in order.
+        let topic = crate::device_apple::workspace_topic(self)?;
         let world = &*self;
-        let outgoing = syncs
-            .into_par_iter()
-            .filter_map(|(i, now)| crate::device_android::sync_request(world, i, now).transpose())
-            .collect::<Result<Vec<_>, _>>()?;
+        let (outgoing, pushes) = rayon::join(
+            || {
+                syncs
+                    .into_par_iter()
+                    .filter_map(|(i, now)| {
+                        crate::device_android::sync_request(world, i, now).transpose()
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            },
+            || {
+                checkins
+                    .into_par_iter()
+                    .map(|(i, now)| {
+                        let push = topic
+                            .as_ref()
+                            .and_then(|topic| crate::device_apple::push_for(world, i, topic));
+                        (i, now, push)
+                    })
+                    .collect::<Vec<_>>()
+            },
+        );
         let (arrived, checked_in) = crate::overlap::alongside(
-            outgoing,
+            outgoing?,
             crate::overlap::LIGHT,
             crate::device_android::sync_transmit,
             || {
-                let topic = crate::device_apple::workspace_topic(self)?;
-                checkins.into_iter().try_for_each(|(i, now)| {
-                    let request = topic
-                        .as_ref()
-                        .and_then(|topic| crate::device_apple::push_for(self, i, topic));
-                    crate::device_apple::check_in(self, i, now, request)
+                pushes.into_iter().try_for_each(|(i, now, push)| {
+                    crate::device_apple::check_in(self, i, now, push)
                 })
             },
         );
