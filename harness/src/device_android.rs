@@ -11,8 +11,8 @@ use mdm_certs::{ClientCertificateDelivery, DeliveryPayload, OtpPolicy};
 use mdm_model::{DeviceId, InstallSource, InvitationToken, Platform, UserId, Workspace};
 use mdm_packages::{
     AndroidDelivery, CaCertificate, ClientHints, ConnectionSettings, InstructionSettings, Language,
-    LinkAnswer, LinkBase, LinkRequest, LinkRoutes, ProductDescription, ProductFile,
-    StandalonePackage, open_link as answer_link, send_instructions,
+    LinkAnswer, LinkBase, LinkRequest, LinkRoutes, PendingInstruction, ProductDescription,
+    ProductFile, StandalonePackage, issue_instructions, open_link as answer_link,
 };
 use time::{Duration, OffsetDateTime, Time};
 
@@ -67,13 +67,15 @@ pub(crate) fn distribution(
     Ok((product, apk, connection, base))
 }
 
-/// The administrator sends one user an instruction message (link + QR); the
-/// device's user reads the link from it.
+/// The administrator issues each user an invitation for an instruction
+/// message (link + QR); the device's user reads the link from it. Returns
+/// the tokens, in the order of `users`, and the messages still to write
+/// ([`PendingInstruction::compose`], which the caller runs on other cores).
 pub(crate) fn send_instructions_to(
     w: &mut World,
     users: &[UserId],
     now: SimTime,
-) -> Result<Vec<InvitationToken>, HarnessError> {
+) -> Result<(Vec<InvitationToken>, Vec<PendingInstruction>), HarnessError> {
     // The administrator writes to each user in their language: one batch per language.
     let language_of = |user: &UserId| match user.get() % 3 {
         0 => Language::English,
@@ -82,6 +84,7 @@ pub(crate) fn send_instructions_to(
     };
     let at = w.now(now);
     let mut tokens: Vec<Option<InvitationToken>> = vec![None; users.len()];
+    let mut messages = Vec::with_capacity(users.len());
     for language in [Language::English, Language::Japanese, Language::Russian] {
         let (positions, selected): (Vec<usize>, Vec<UserId>) = users
             .iter()
@@ -99,29 +102,30 @@ pub(crate) fn send_instructions_to(
             android: AndroidDelivery::StandalonePackage,
             language,
         };
-        let batch = send_instructions(&mut w.ws, &selected, &settings, at, &mut w.admin_rng)
+        let issued = issue_instructions(&mut w.ws, &selected, &settings, at, &mut w.admin_rng)
             .map_err(packages("send instructions"))?;
-        if batch.messages.len() != selected.len() {
+        if issued.pending.len() != selected.len() {
             return Err(HarnessError::Packages {
                 step: "send instructions",
                 message: format!(
                     "{} messages for {} users",
-                    batch.messages.len(),
+                    issued.pending.len(),
                     selected.len()
                 ),
             });
         }
-        for (k, outgoing) in positions.into_iter().zip(batch.messages) {
+        for (k, pending) in positions.into_iter().zip(issued.pending) {
             // What the device opens is the link as the message carries it.
             let link =
-                mdm_packages::InvitationLink::parse_for(&outgoing.link.to_string(), &w.link_base)
+                mdm_packages::InvitationLink::parse_for(&pending.link().to_string(), &w.link_base)
                     .map_err(packages("read link"))?;
             if let Some(slot) = tokens.get_mut(k) {
                 *slot = Some(link.token().clone());
             }
+            messages.push(pending);
         }
     }
-    tokens
+    let tokens = tokens
         .into_iter()
         .map(|t| {
             t.ok_or_else(|| HarnessError::Packages {
@@ -129,7 +133,8 @@ pub(crate) fn send_instructions_to(
                 message: "a user got no message".into(),
             })
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((tokens, messages))
 }
 
 /// Real User-Agent strings: an Android tablet and an Android phone.

@@ -304,10 +304,13 @@ impl World {
                     .filter(|s| s.event == Event::Invite)
                     .map(|s| s.device)
                     .collect();
-                if let Some(first) = segment.iter().find(|s| s.event == Event::Invite) {
-                    self.tally.events += invites.len() as u64;
-                    self.invite(&invites, first.at)?;
-                }
+                let composing = match segment.iter().find(|s| s.event == Event::Invite) {
+                    Some(first) => {
+                        self.tally.events += invites.len() as u64;
+                        self.invite(&invites, first.at)?
+                    }
+                    None => Vec::new(),
+                };
                 let opens: Vec<(u32, SimTime)> = segment
                     .iter()
                     .filter(|s| s.event == Event::OpenLink)
@@ -323,14 +326,21 @@ impl World {
                     .filter(|s| s.event == Event::Contact)
                     .map(|s| (s.device, s.at))
                     .collect();
-                // The enrolling devices' own work (keys, CSRs, certificates,
-                // check-in messages) runs on the other cores while this thread
-                // handles the minute's contacts; then it is recorded in order.
+                // The work that touches nothing shared runs on the other cores
+                // while this thread handles the minute's contacts: the
+                // invitation messages (QR codes) and the enrolling devices' own
+                // work (keys, CSRs, certificates, check-in messages). Then it
+                // is recorded in order.
                 let view = self.device_view();
-                let (enrolled, contacted) = crate::overlap::alongside(
-                    enrolling,
+                let work = composing
+                    .into_iter()
+                    .map(OwnWork::Compose)
+                    .chain(enrolling.into_iter().map(OwnWork::Prepare))
+                    .collect();
+                let (done, contacted) = crate::overlap::alongside(
+                    work,
                     1,
-                    |e| e.prepare(&view),
+                    |work| work.run(&view),
                     || {
                         if contacts.is_empty() {
                             Ok(())
@@ -341,8 +351,14 @@ impl World {
                 );
                 drop(view);
                 contacted?;
-                for e in enrolled {
-                    e?.apply(self)?;
+                for done in done {
+                    match done {
+                        // The message is written: the administrator sends it.
+                        OwnDone::Composed(message) => {
+                            message.map_err(crate::error::packages("compose instructions"))?;
+                        }
+                        OwnDone::Prepared(enrolled) => enrolled?.apply(self)?,
+                    }
                 }
                 for s in segment {
                     let now = s.at;
@@ -523,7 +539,13 @@ impl World {
 
     /// The administrator sends instructions to the users of these devices,
     /// in one batch: one message, one invitation per device (R-IN-1).
-    fn invite(&mut self, devices: &[u32], now: SimTime) -> Result<(), HarnessError> {
+    /// The administrator invites the devices' users; returns their messages,
+    /// still to write.
+    fn invite(
+        &mut self,
+        devices: &[u32],
+        now: SimTime,
+    ) -> Result<Vec<mdm_packages::PendingInstruction>, HarnessError> {
         let mut invited = Vec::new();
         let mut users = Vec::new();
         for &i in devices {
@@ -542,9 +564,9 @@ impl World {
             }
         }
         if users.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
-        let tokens = crate::device_android::send_instructions_to(self, &users, now)?;
+        let (tokens, messages) = crate::device_android::send_instructions_to(self, &users, now)?;
         for (i, token) in invited.into_iter().zip(tokens) {
             self.tally.invitations_sent += 1;
             let reaction = self.device(i).map_or(0, |d| d.plan.reaction_secs);
@@ -560,7 +582,7 @@ impl World {
                     .push(now.after(reaction + 1800), i, Event::ReuseLink);
             }
         }
-        Ok(())
+        Ok(messages)
     }
 
     /// A minute's scheduled contacts: devices offline now try again later.
@@ -691,7 +713,12 @@ impl World {
             // A new invitation comes at once; the user acts within the hour.
             d.plan.reaction_secs = d.plan.reaction_secs.min(3600);
         }
-        self.invite(&[i], now)
+        for message in self.invite(&[i], now)? {
+            message
+                .compose()
+                .map_err(crate::error::packages("compose instructions"))?;
+        }
+        Ok(())
     }
 
     /// After an enrollment: the device's invitation is consumed by exactly
@@ -1073,4 +1100,28 @@ pub(crate) fn record_apns(
     .map_err(model("APNs record"))?;
     ws.set_apns_certificate(record, at);
     Ok(())
+}
+
+/// Work of a minute that touches nothing shared, run on the other cores
+/// beside the minute's contacts.
+enum OwnWork {
+    /// The administrator's message to an invited user (its QR code).
+    Compose(mdm_packages::PendingInstruction),
+    /// An enrolling device's keys, CSR, certificate and messages.
+    Prepare(Enrolling),
+}
+
+/// What [`OwnWork`] gave, recorded in order afterwards.
+enum OwnDone {
+    Composed(Result<mdm_packages::OutgoingInstruction, mdm_packages::PackagesError>),
+    Prepared(Result<crate::device_work::Enrolled, HarnessError>),
+}
+
+impl OwnWork {
+    fn run(self, view: &crate::device_work::DeviceView) -> OwnDone {
+        match self {
+            Self::Compose(message) => OwnDone::Composed(message.compose()),
+            Self::Prepare(enrolling) => OwnDone::Prepared(enrolling.prepare(view)),
+        }
+    }
 }

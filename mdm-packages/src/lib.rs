@@ -101,7 +101,8 @@ mod user_agent;
 pub use ca::CaCertificate;
 pub use error::{PackagesError, Result};
 pub use invitations::{
-    InstructionBatch, InstructionSettings, OutgoingInstruction, send_instructions,
+    InstructionBatch, InstructionSettings, IssuedInstructions, OutgoingInstruction,
+    PendingInstruction, issue_instructions, send_instructions,
 };
 pub use link::{ENROLL_SEGMENT, InvitationLink, LinkBase};
 pub use message::{

@@ -15,8 +15,8 @@ use mdm_packages::{
     AndroidDelivery, AndroidRoute, AppleRoute, CaCertificate, ClientHints, ConnectionSettings,
     InstructionSettings, InvitationLink, Language, LinkAnswer, LinkBase, LinkRequest, LinkRoutes,
     LinkStep, PackagesError, ProductDescription, ProductFile, ProductPath, ServerAddress,
-    Sha256Digest, StandalonePackage, UnsupportedOs, begin_link, finish_link, open_link,
-    send_instructions,
+    Sha256Digest, StandalonePackage, UnsupportedOs, begin_link, finish_link, issue_instructions,
+    open_link, send_instructions,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -126,6 +126,49 @@ fn open(
         hints,
     };
     open_link(&mut f.workspace, &request, routes, now, &mut f.rng).unwrap()
+}
+
+#[test]
+fn issuing_then_composing_is_sending() {
+    let base = base();
+    let settings = settings(&base, Language::English);
+    let mut sent = fixture();
+    let batch = send_instructions(
+        &mut sent.workspace,
+        &sent.users,
+        &settings,
+        NOW,
+        &mut sent.rng,
+    )
+    .unwrap();
+    let mut issued = fixture();
+    let pending = issue_instructions(
+        &mut issued.workspace,
+        &issued.users,
+        &settings,
+        NOW,
+        &mut issued.rng,
+    )
+    .unwrap();
+    assert_eq!(pending.without_email, batch.without_email);
+    assert_eq!(pending.pending.len(), batch.messages.len());
+    // The invitation exists (and is pending) before its message is written.
+    for p in &pending.pending {
+        let invitation = issued.workspace.invitation_for(p.link().token()).unwrap();
+        assert_eq!(invitation.id(), p.invitation());
+        assert_eq!(invitation.user(), p.user());
+        assert_eq!(invitation.state(), InvitationState::Pending);
+    }
+    for (p, m) in pending.pending.into_iter().zip(&batch.messages) {
+        let composed = p.compose().unwrap();
+        assert_eq!(composed.link, m.link);
+        assert_eq!((composed.user, composed.invitation), (m.user, m.invitation));
+        assert_eq!(composed.email, m.email);
+        assert_eq!(composed.message.subject, m.message.subject);
+        assert_eq!(composed.message.text, m.message.text);
+        assert_eq!(composed.message.html, m.message.html);
+        assert_eq!(composed.message.qr, m.message.qr);
+    }
 }
 
 #[test]
