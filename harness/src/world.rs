@@ -539,8 +539,7 @@ impl World {
 
     /// The administrator sends instructions to the users of these devices,
     /// in one batch: one message, one invitation per device (R-IN-1).
-    /// The administrator invites the devices' users; returns their messages,
-    /// still to write.
+    /// Returns the messages still to write, for the caller to compose.
     fn invite(
         &mut self,
         devices: &[u32],

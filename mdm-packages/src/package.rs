@@ -575,7 +575,6 @@ fn to_json<T: Serialize>(entry: &str, value: &T) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Entries whose content is already compressed are stored as-is.
 /// Entries shorter than this are stored, not deflated. A package is built per
 /// invitation; deflating its few small text entries (connection settings,
 /// manifest, product description, CA certificate) saved about 650 bytes next
@@ -588,6 +587,7 @@ fn stored(name: &str, len: usize) -> bool {
     len < STORE_BELOW_BYTES || is_precompressed(name)
 }
 
+/// Entries whose content is already compressed are stored as-is.
 fn is_precompressed(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     [".apk", ".zip", ".jar", ".png", ".jpg", ".gz", ".xz"]

@@ -129,10 +129,10 @@ impl InvitationQr {
         for row in 0..modules {
             let row = row.wrapping_sub(QUIET_ZONE);
             line.fill(0);
+            let light = |m: usize| !self.is_dark(row, m.wrapping_sub(QUIET_ZONE));
             // Light modules come in runs: each run is one span of set bits.
             let mut module = 0;
             while module < modules {
-                let light = |m: usize| !self.is_dark(row, m.wrapping_sub(QUIET_ZONE));
                 if !light(module) {
                     module += 1;
                     continue;

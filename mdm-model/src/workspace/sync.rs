@@ -127,13 +127,13 @@ impl Workspace {
         grace: Duration,
     ) -> impl Iterator<Item = DeviceId> + use<> {
         let cutoff = (now - grace).unix_timestamp_nanos();
-        self.due_when(|due| due < cutoff)
+        self.due_when(move |due| due < cutoff)
     }
 
     /// Connected devices whose sync is due at or before `now`, soonest first.
     pub fn devices_due(&self, now: OffsetDateTime) -> impl Iterator<Item = DeviceId> + use<> {
         let now = now.unix_timestamp_nanos();
-        self.due_when(|due| due <= now)
+        self.due_when(move |due| due <= now)
     }
 
     /// Connected devices whose due time (Unix nanoseconds) passes `keep`,
@@ -143,7 +143,7 @@ impl Workspace {
     /// every sync (millions in a fleet simulation, each a `BTreeSet` removal
     /// and insertion on the path every sync takes), to serve a question an
     /// administrator asks now and then. The scan reads each device once.
-    fn due_when(&self, keep: impl Fn(i128) -> bool) -> std::vec::IntoIter<DeviceId> {
+    fn due_when<F: Fn(i128) -> bool>(&self, keep: F) -> impl Iterator<Item = DeviceId> + use<F> {
         let mut due: Vec<(i128, DeviceId)> = self
             .data
             .devices
@@ -153,10 +153,7 @@ impl Workspace {
             .filter(|&(at, _)| keep(at))
             .collect();
         due.sort_unstable();
-        due.into_iter()
-            .map(|(_, device)| device)
-            .collect::<Vec<_>>()
-            .into_iter()
+        due.into_iter().map(|(_, device)| device)
     }
 
     fn auto_deploy(
