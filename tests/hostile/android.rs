@@ -1,0 +1,1 @@
+//! Hostile input for the android side.

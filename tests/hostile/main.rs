@@ -1,0 +1,51 @@
+//! Hostile input (issue #13): one test binary, one module per crate.
+//!
+//! Every test here feeds a crafted input to a public parser and bounds what
+//! it costs *inside this process*: the bytes allocated while the parser runs
+//! (counted by the [`cap`] allocator wrapper below) and, where a parser
+//! counts its own work (decoded plist nodes, hashed bytes), that count.
+//! No wall-clock assertions: a slow machine does not fail these, a
+//! regression that multiplies the work does.
+
+use std::alloc::System;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use cap::Cap;
+
+mod apple;
+mod certs;
+mod model;
+mod packages;
+mod android;
+
+/// The process allocator, counting. A runaway parser is also stopped by the
+/// limit [`Meter::run`] sets while it measures, before it takes the machine.
+#[global_allocator]
+static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
+
+/// Tests measure one at a time, so one test's allocations are not another's.
+static MEASURING: Mutex<()> = Mutex::new(());
+
+/// What a measured call cost.
+#[derive(Debug, Clone, Copy)]
+pub struct Cost {
+    /// Bytes allocated during the call (freed or not): an upper bound of its peak.
+    pub allocated: usize,
+}
+
+/// Runs `f` alone and returns what it allocated, with at most `ceiling`
+/// bytes live above what was live before (past that the allocation fails and
+/// the test binary aborts: a red test, not a machine out of memory).
+pub fn measure<T>(ceiling: usize, f: impl FnOnce() -> T) -> (T, Cost) {
+    let _alone: MutexGuard<'_, ()> = MEASURING.lock().unwrap_or_else(PoisonError::into_inner);
+    let before_total = ALLOCATOR.total_allocated();
+    let live = ALLOCATOR.allocated();
+    let _ = ALLOCATOR.set_limit(live.saturating_add(ceiling));
+    let out = f();
+    let _ = ALLOCATOR.set_limit(usize::MAX);
+    let allocated = ALLOCATOR.total_allocated() - before_total;
+    (out, Cost { allocated })
+}
+
+/// One mebibyte.
+pub const MIB: usize = 1 << 20;
