@@ -12,6 +12,7 @@ pub const MDM_TOPIC_PREFIX: &str = "com.apple.mgmt.";
 /// from the uploaded file. The model needs only these to decide whether iOS
 /// devices may enroll.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredRecord")]
 pub struct ApnsCertificateRecord {
     topic: Box<str>,
     issuer: Box<str>,
@@ -23,12 +24,38 @@ pub struct ApnsCertificateRecord {
     fingerprint: [u8; 32],
 }
 
+/// The stored form, checked by [`ApnsCertificateRecord::new`] on load.
+#[derive(Deserialize)]
+struct StoredRecord {
+    topic: Box<str>,
+    issuer: Box<str>,
+    #[serde(with = "time::serde::rfc3339")]
+    not_before: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    not_after: OffsetDateTime,
+    #[serde(with = "crate::hex32")]
+    fingerprint: [u8; 32],
+}
+
+impl TryFrom<StoredRecord> for ApnsCertificateRecord {
+    type Error = ModelError;
+    fn try_from(s: StoredRecord) -> Result<Self, Self::Error> {
+        Self::new(
+            &s.topic,
+            &s.issuer,
+            s.not_before,
+            s.not_after,
+            s.fingerprint,
+        )
+    }
+}
+
 impl ApnsCertificateRecord {
     /// Records the facts of an APNs certificate.
     ///
     /// # Errors
-    /// [`ModelError::InvalidApnsRecord`] when the topic does not start with
-    /// `com.apple.mgmt.` or the validity ends before it starts.
+    /// [`ModelError::InvalidApnsRecord`] when the topic is not `com.apple.mgmt.`
+    /// followed by letters, digits, `.`, `-` or `_` (no spaces), or the validity ends before it starts.
     pub fn new(
         topic: &str,
         issuer: &str,
@@ -36,9 +63,14 @@ impl ApnsCertificateRecord {
         not_after: OffsetDateTime,
         fingerprint: [u8; 32],
     ) -> Result<Self, ModelError> {
-        if !topic.starts_with(MDM_TOPIC_PREFIX) || topic.len() == MDM_TOPIC_PREFIX.len() {
+        let uid = topic.strip_prefix(MDM_TOPIC_PREFIX).unwrap_or_default();
+        if uid.is_empty()
+            || !uid
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        {
             return Err(ModelError::InvalidApnsRecord(
-                "the topic must start with com.apple.mgmt.",
+                "the topic must be com.apple.mgmt. followed by letters, digits, '.', '-' or '_'",
             ));
         }
         if not_after <= not_before {

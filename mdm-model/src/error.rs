@@ -86,12 +86,14 @@ pub enum ModelError {
     /// The license has expired.
     #[error("license {0} has expired")]
     LicenseExpired(LicenseId),
-    /// An activation code that is not of the documented form.
-    #[error("invalid activation code {0:?}")]
-    InvalidActivationCode(String),
-    /// A license with this activation code was already activated.
-    #[error("activation code {0:?} was already activated")]
-    DuplicateActivationCode(String),
+    /// An activation code that is not of the documented form. The text is
+    /// not kept: a mistyped code is still most of a secret.
+    #[error("invalid activation code: not four groups of five letters or digits joined by '-'")]
+    InvalidActivationCode,
+    /// A license with this activation code was already activated, as this
+    /// license (the code itself is not repeated).
+    #[error("this activation code was already activated, as license {0}")]
+    DuplicateActivationCode(LicenseId),
     /// A policy setting out of its allowed range.
     #[error("invalid policy setting {setting}: {reason}")]
     InvalidPolicySetting {
@@ -116,6 +118,15 @@ pub enum ModelError {
         what: &'static str,
         /// The maximum.
         max: usize,
+    },
+    /// A date computed from `now` and a stored interval does not fit the
+    /// calendar (years −9999 to 9999): the interval or `now` is absurd.
+    #[error("the {what} after {now} is out of the representable range")]
+    TimeOutOfRange {
+        /// Which date: "invitation expiry", "next sync", …
+        what: &'static str,
+        /// The instant it was computed from.
+        now: time::OffsetDateTime,
     },
     /// A saved workspace could not be read or written.
     #[error("cannot {operation} workspace file {path}: {message}")]

@@ -9,9 +9,20 @@ use crate::{LicenseId, ModelError};
 
 /// A license activation code: groups of 5 upper-case letters or digits joined
 /// by `-`, four groups (e.g. `AB12C-DE34F-GH56J-KL78M`).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+///
+/// The code is what unlocks a paid seat: `Debug` does not show it (logs and
+/// panics print `ActivationCode(<redacted>)`); [`Display`](fmt::Display) and
+/// [`ActivationCode::as_str`] do, for the administrator's screens and the
+/// agent's configuration.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ActivationCode(Box<str>);
+
+impl fmt::Debug for ActivationCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ActivationCode(<redacted>)")
+    }
+}
 
 impl ActivationCode {
     /// Parses an activation code, accepting lower case.
@@ -28,7 +39,7 @@ impl ActivationCode {
         if ok {
             Ok(Self(upper.into()))
         } else {
-            Err(ModelError::InvalidActivationCode(text.to_owned()))
+            Err(ModelError::InvalidActivationCode)
         }
     }
 

@@ -46,30 +46,31 @@ impl Default for UpdateSchedule {
 }
 
 impl UpdateSchedule {
-    /// The first scheduled update strictly after `now`, in `now`'s offset.
+    /// The first scheduled update strictly after `now`, in `now`'s offset;
+    /// `None` when off, or when that instant is past the calendar's end.
     #[must_use]
     pub fn next_after(self, now: OffsetDateTime) -> Option<OffsetDateTime> {
         match self {
             UpdateSchedule::Off => None,
             UpdateSchedule::Daily { at } => {
                 let today = now.replace_time(at);
-                Some(if today > now {
-                    today
+                if today > now {
+                    Some(today)
                 } else {
-                    today + Duration::DAY
-                })
+                    today.checked_add(Duration::DAY)
+                }
             }
             UpdateSchedule::Weekly { day, at } => {
                 let ahead = i64::from(
                     (day.number_days_from_monday() + 7 - now.weekday().number_days_from_monday())
                         % 7,
                 );
-                let candidate = now.replace_time(at) + Duration::days(ahead);
-                Some(if candidate > now {
-                    candidate
+                let candidate = now.replace_time(at).checked_add(Duration::days(ahead))?;
+                if candidate > now {
+                    Some(candidate)
                 } else {
-                    candidate + Duration::WEEK
-                })
+                    candidate.checked_add(Duration::WEEK)
+                }
             }
         }
     }

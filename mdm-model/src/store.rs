@@ -8,7 +8,8 @@
 
 use std::fs;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -76,8 +77,12 @@ impl Workspace {
         Ok(envelope.workspace)
     }
 
-    /// Saves the workspace to `path`: written to a temporary file beside it,
-    /// flushed, then renamed over `path`, so a crash never leaves half a file.
+    /// Saves the workspace to `path`: written to a new temporary file beside
+    /// it (a name no other save uses, created only readable and writable by
+    /// its owner — mode 0600 on Unix: the file holds e-mail addresses and the
+    /// audit log), flushed to disk, renamed over `path`, and the directory
+    /// flushed too, so a crash never leaves half a file and a finished save
+    /// survives a power cut. Two saves at once never write the same file.
     ///
     /// # Errors
     /// [`ModelError::Storage`] naming the operation and file.
@@ -88,18 +93,20 @@ impl Workspace {
             message: e.to_string(),
         };
         let json = self.to_json()?;
-        let mut tmp_name = path
-            .file_name()
-            .map(std::ffi::OsStr::to_os_string)
-            .unwrap_or_default();
-        tmp_name.push(".tmp");
-        let tmp = path.with_file_name(tmp_name);
-        let mut file = fs::File::create(&tmp).map_err(|e| storage("create", &tmp, e))?;
-        file.write_all(json.as_bytes())
-            .map_err(|e| storage("write", &tmp, e))?;
-        file.sync_all().map_err(|e| storage("flush", &tmp, e))?;
+        let (tmp, mut file) =
+            create_temporary_beside(path).map_err(|(p, e)| storage("create", &p, e))?;
+        let written = file
+            .write_all(json.as_bytes())
+            .map_err(|e| storage("write", &tmp, e))
+            .and_then(|()| file.sync_all().map_err(|e| storage("flush", &tmp, e)));
         drop(file);
-        fs::rename(&tmp, path).map_err(|e| storage("rename", path, e))
+        if let Err(e) =
+            written.and_then(|()| fs::rename(&tmp, path).map_err(|e| storage("rename", path, e)))
+        {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        sync_directory_of(path).map_err(|e| storage("flush the directory of", path, e))
     }
 
     /// Loads a workspace saved by [`save`](Self::save).
@@ -115,4 +122,50 @@ impl Workspace {
         })?;
         Self::from_json(&text)
     }
+}
+
+/// Saves started by this process, so each picks its own temporary name.
+static SAVES: AtomicU64 = AtomicU64::new(0);
+
+/// Creates `<name>.<pid>.<n>.tmp` beside `path`, failing rather than
+/// reusing a file that exists (another process's save, or a stale one).
+fn create_temporary_beside(path: &Path) -> Result<(PathBuf, fs::File), (PathBuf, std::io::Error)> {
+    let name = path
+        .file_name()
+        .map(std::ffi::OsStr::to_os_string)
+        .unwrap_or_default();
+    loop {
+        let mut tmp_name = name.clone();
+        tmp_name.push(format!(
+            ".{}.{}.tmp",
+            std::process::id(),
+            SAVES.fetch_add(1, Ordering::Relaxed)
+        ));
+        let tmp = path.with_file_name(tmp_name);
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&tmp) {
+            Ok(file) => return Ok((tmp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err((tmp, e)),
+        }
+    }
+}
+
+/// Flushes the directory entry of a renamed file (on Unix; elsewhere the
+/// rename is as durable as the platform makes it).
+fn sync_directory_of(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        fs::File::open(dir)?.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }

@@ -6,6 +6,7 @@ mod groups;
 mod index;
 mod invariants;
 mod policies;
+mod stored_values;
 mod sync;
 mod users;
 
@@ -37,6 +38,25 @@ pub struct WorkspaceSettings {
     /// A group that devices move to automatically once connected (an admin's
     /// moving rule, seed 003 §6.1); `None` leaves them in *Unassigned devices*.
     pub auto_move_to: Option<GroupId>,
+}
+
+impl WorkspaceSettings {
+    /// Shortest invitation validity accepted.
+    pub const MIN_INVITATION_VALIDITY: Duration = Duration::HOUR;
+    /// Longest invitation validity accepted (a year).
+    pub const MAX_INVITATION_VALIDITY: Duration = Duration::days(365);
+
+    pub(crate) fn check(&self) -> Result<(), ModelError> {
+        if self.invitation_validity < Self::MIN_INVITATION_VALIDITY
+            || self.invitation_validity > Self::MAX_INVITATION_VALIDITY
+        {
+            return Err(ModelError::InvalidPolicySetting {
+                setting: "invitation_validity",
+                reason: "must be between one hour and 365 days",
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Default for WorkspaceSettings {
@@ -177,27 +197,14 @@ impl Workspace {
     /// # Errors
     /// [`ModelError::UnknownGroup`] or [`ModelError::GroupRule`] when
     /// `auto_move_to` is not a managed group; [`ModelError::InvalidPolicySetting`]
-    /// when the invitation validity is not positive.
+    /// when the invitation validity is not between one hour and
+    /// [`WorkspaceSettings::MAX_INVITATION_VALIDITY`].
     pub fn set_settings(
         &mut self,
         settings: WorkspaceSettings,
         now: OffsetDateTime,
     ) -> Result<(), ModelError> {
-        if let Some(group) = settings.auto_move_to {
-            self.group(group)?;
-            if !self.is_managed_group(group) {
-                return Err(ModelError::GroupRule {
-                    group,
-                    reason: "devices can only be moved automatically into a managed group",
-                });
-            }
-        }
-        if settings.invitation_validity <= Duration::ZERO {
-            return Err(ModelError::InvalidPolicySetting {
-                setting: "invitation_validity",
-                reason: "must be positive",
-            });
-        }
+        self.check_settings_values(&settings)?;
         self.data.settings = settings;
         self.log(
             now,
@@ -348,6 +355,7 @@ impl Workspace {
         };
         workspace
             .rebuild_indexes()
+            .and_then(|()| workspace.check_stored_values())
             .map_err(ModelError::CorruptedFile)?;
         Ok(workspace)
     }

@@ -32,7 +32,7 @@ impl Workspace {
                 reason: "unassigned devices get no policy",
             });
         }
-        self.check_settings(&settings)?;
+        self.check_policy_settings(&settings)?;
         let id = PolicyId::from_index(Self::next_id(self.data.policies.len(), "policies")?);
         self.data.policies.push(Policy {
             id,
@@ -70,7 +70,7 @@ impl Workspace {
         now: OffsetDateTime,
     ) -> Result<u32, ModelError> {
         self.policy(policy)?;
-        self.check_settings(&settings)?;
+        self.check_policy_settings(&settings)?;
         let p = self
             .data
             .policies
@@ -130,8 +130,8 @@ impl Workspace {
                 reason: "the license is already expired",
             });
         }
-        if self.data.licenses.iter().any(|l| l.code == code) {
-            return Err(ModelError::DuplicateActivationCode(code.to_string()));
+        if let Some(existing) = self.data.licenses.iter().find(|l| l.code == code) {
+            return Err(ModelError::DuplicateActivationCode(existing.id));
         }
         let id = LicenseId::from_index(Self::next_id(self.data.licenses.len(), "licenses")?);
         self.data.licenses.push(License {
@@ -199,7 +199,10 @@ impl Workspace {
         Ok(())
     }
 
-    fn check_settings(&self, settings: &PolicySettings) -> Result<(), ModelError> {
+    pub(crate) fn check_policy_settings(
+        &self,
+        settings: &PolicySettings,
+    ) -> Result<(), ModelError> {
         settings.check()?;
         if let Some(license) = settings.license {
             self.license(license)?;

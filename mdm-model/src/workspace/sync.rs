@@ -82,6 +82,13 @@ impl Workspace {
             settings: p.settings,
         });
         let interval = policy.map_or(Self::DEFAULT_SYNC_INTERVAL, |p| p.settings.sync_interval);
+        // Computed before anything changes, so an absurd `now` changes nothing.
+        let next_sync_due = now
+            .checked_add(interval)
+            .ok_or(ModelError::TimeOutOfRange {
+                what: "next sync",
+                now,
+            })?;
         let license_problem = match policy.and_then(|p| p.settings.license) {
             Some(license) => self.auto_deploy(license, device, now)?,
             None => None,
@@ -106,7 +113,6 @@ impl Workspace {
                 },
             );
         }
-        let next_sync_due = now + interval;
         self.schedule_sync(device, Some(next_sync_due))?;
         Ok(SyncOutcome {
             policy: delivery,

@@ -783,8 +783,120 @@ fn saved_workspace_round_trips_and_keeps_its_indexes() {
             .seats_in_use(),
         1
     );
-    assert!(!dir.join("ws.json.tmp").exists());
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n != "ws.json")
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "a saved workspace is private to its owner"
+        );
+    }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn concurrent_saves_never_share_a_temporary_file() {
+    let ws = populated();
+    let dir = std::env::temp_dir().join(format!("mdm-model-race-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ws.json");
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                for _ in 0..5 {
+                    ws.save(&path).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(Workspace::load(&path).unwrap(), ws);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Replaces the first `"key": value` (a number) in `json`.
+fn with_number(json: &str, key: &str, value: &str) -> String {
+    let at = json.find(&format!("\"{key}\": ")).unwrap() + key.len() + 4;
+    let end = at + json[at..].find([',', '\n', '}']).unwrap();
+    format!("{}{value}{}", &json[..at], &json[end..])
+}
+
+#[test]
+fn loading_runs_the_checks_the_api_runs() {
+    let json = populated().to_json().unwrap();
+    for (key, value) in [
+        ("invitation_validity", "9223372036854775807"),
+        ("invitation_validity", "0"),
+        ("sync_interval", "9223372036854775807"),
+        ("sync_interval", "-5"),
+        ("seats", "0"),
+    ] {
+        let bad = with_number(&json, key, value);
+        assert_ne!(bad, json);
+        assert!(
+            matches!(Workspace::from_json(&bad), Err(ModelError::CorruptedFile(ref m)) if !m.is_empty()),
+            "{key} = {value} was loaded"
+        );
+    }
+    let empty_account = json.replacen("\"account\": \"alice\"", "\"account\": \"\"", 1);
+    assert_ne!(empty_account, json);
+    assert!(matches!(
+        Workspace::from_json(&empty_account),
+        Err(ModelError::CorruptedFile(_))
+    ));
+    let foreign_topic = json.replacen(
+        "\"topic\": \"com.apple.mgmt.",
+        "\"topic\": \" com.apple.mgmt.",
+        1,
+    );
+    assert_ne!(foreign_topic, json);
+    assert!(matches!(
+        Workspace::from_json(&foreign_topic),
+        Err(ModelError::CorruptedFile(_))
+    ));
+    let mut ws = Workspace::from_json(&json).unwrap();
+    // What did load can be used: no operation on it overflows.
+    let alice = ws.user_by_account("alice").unwrap().id();
+    ws.issue_invitation(alice, T0, &mut rng()).unwrap();
+}
+
+#[test]
+fn absurd_dates_are_errors_not_panics() {
+    let mut f = fixture();
+    let device = f.connected(android());
+    let end = time::PrimitiveDateTime::MAX.assume_utc();
+    assert!(matches!(
+        f.ws.record_sync(device, &SyncReport::default(), end),
+        Err(ModelError::TimeOutOfRange {
+            what: "next sync",
+            ..
+        })
+    ));
+    assert!(matches!(
+        f.ws.issue_invitation(f.alice, end, &mut f.rng),
+        Err(ModelError::TimeOutOfRange { .. })
+    ));
+    let settings = WorkspaceSettings {
+        invitation_validity: Duration::seconds(i64::MAX),
+        ..WorkspaceSettings::default()
+    };
+    assert!(f.ws.set_settings(settings, T0).is_err());
+    assert!(
+        UpdateSchedule::Weekly {
+            day: time::Weekday::Monday,
+            at: time::Time::MIDNIGHT
+        }
+        .next_after(end)
+        .is_none()
+    );
 }
 
 #[test]
@@ -823,4 +935,45 @@ fn loading_refuses_unknown_versions_and_corruption() {
             ..
         })
     ));
+}
+
+#[test]
+fn secrets_are_not_in_debug_output() {
+    let mut f = fixture();
+    let code = "SECRT-CODEA-BCDEF-GHIJK";
+    let license =
+        f.ws.activate_license(
+            ActivationCode::parse(code).unwrap(),
+            1,
+            T0 + Duration::days(30),
+            false,
+            T0,
+        )
+        .unwrap();
+    let issued = f.ws.issue_invitation(f.alice, T0, &mut f.rng).unwrap();
+    let token = issued.token.expose();
+    let duplicate =
+        f.ws.activate_license(
+            ActivationCode::parse(code).unwrap(),
+            1,
+            T0 + Duration::days(30),
+            false,
+            T0,
+        )
+        .unwrap_err();
+    let shown = [
+        format!(
+            "{:?} {:#?}",
+            ActivationCode::parse(code).unwrap(),
+            f.ws.license(license).unwrap()
+        ),
+        format!("{:?} {:#?}", issued, issued.token),
+        format!("{duplicate:?} {duplicate}"),
+        format!("{:?}", ActivationCode::parse("SECRT-CODEA").unwrap_err()),
+        format!("{:?}", f.ws),
+    ];
+    for text in shown {
+        assert!(!text.contains(code), "activation code shown in {text}");
+        assert!(!text.contains(&token), "invitation token shown in {text}");
+    }
 }

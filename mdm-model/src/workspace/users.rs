@@ -115,6 +115,12 @@ impl Workspace {
         }
         let id =
             InvitationId::from_index(Self::next_id(self.data.invitations.len(), "invitations")?);
+        let expires_at = now
+            .checked_add(self.data.settings.invitation_validity)
+            .ok_or(ModelError::TimeOutOfRange {
+                what: "invitation expiry",
+                now,
+            })?;
         let token = InvitationToken::generate(rng);
         let token_hash = token.hash();
         self.data.invitations.push(Invitation {
@@ -122,7 +128,7 @@ impl Workspace {
             user,
             token_hash,
             issued_at: now,
-            expires_at: now + self.data.settings.invitation_validity,
+            expires_at,
             state: InvitationState::Pending,
         });
         self.index.tokens.insert(token_hash, id);
