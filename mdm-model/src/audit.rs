@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{DeviceId, DeviceState, GroupId, InvitationId, LicenseId, PolicyId, Refusal, UserId};
+use crate::{
+    AgentRefusal, DeviceId, DeviceState, GroupId, InvitationId, LicenseId, PolicyId, Refusal,
+    UserId,
+};
 
 /// One state change of the workspace.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +80,19 @@ pub enum AuditEvent {
         policy: PolicyId,
         /// The version applied.
         version: u32,
+    },
+    /// An Android agent was issued a credential (at its first sync, with
+    /// its invitation token), replacing any it had not used yet.
+    AgentCredentialIssued {
+        /// The device.
+        device: DeviceId,
+    },
+    /// A sync presented no valid proof of being this device's agent.
+    AgentAuthenticationFailed {
+        /// The device the request claimed to be.
+        device: DeviceId,
+        /// Why it was refused.
+        reason: AgentRefusal,
     },
     /// The device's client certificate was issued or applied.
     ClientCertificateChanged {

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::{
-    DeviceId, GroupId, InstallSource, InvitationId, LicenseId, ModelError, PolicyId, UserId,
+    AgentCredentialHash, DeviceId, GroupId, InstallSource, InvitationId, LicenseId, ModelError,
+    PolicyId, UserId,
 };
 
 /// The operating system family of a device.
@@ -312,6 +313,18 @@ pub struct Device {
     pub(crate) license: Option<LicenseId>,
     pub(crate) client_certificate: ClientCertificateState,
     pub(crate) protection: ProtectionStatus,
+    /// The Android agent's credential, stored hashed (none before it is issued).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) agent_credential: Option<AgentCredentialRecord>,
+}
+
+/// The stored hash of a device's agent credential, and whether the agent has
+/// presented it yet (until it has, the invitation token may ask for another:
+/// the answer carrying the first one may have been lost).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct AgentCredentialRecord {
+    pub(crate) hash: AgentCredentialHash,
+    pub(crate) confirmed: bool,
 }
 
 impl Device {

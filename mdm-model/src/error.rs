@@ -1,6 +1,9 @@
 //! The one error type of this crate.
 
-use crate::{DeviceId, DeviceState, GroupId, InvitationId, LicenseId, PolicyId, Refusal, UserId};
+use crate::{
+    AgentRefusal, DeviceId, DeviceState, GroupId, InvitationId, LicenseId, PolicyId, Refusal,
+    UserId,
+};
 
 /// Everything that `mdm-model` refuses, each variant saying what was wrong
 /// and with which input.
@@ -43,8 +46,11 @@ pub enum ModelError {
     #[error("user {0} has no e-mail address, so no instructions can be sent")]
     UserHasNoEmail(UserId),
     /// An invitation token that is not the encoding this crate produces.
-    #[error("malformed invitation token")]
-    MalformedToken,
+    #[error("malformed {what}: not 43 characters of URL-safe base64")]
+    MalformedToken {
+        /// Which secret: "invitation token", "agent credential".
+        what: &'static str,
+    },
     /// The invitation was already consumed, revoked or expired.
     #[error("invitation {invitation} cannot be revoked: it is {state}")]
     InvitationNotPending {
@@ -118,6 +124,14 @@ pub enum ModelError {
         what: &'static str,
         /// The maximum.
         max: usize,
+    },
+    /// A sync that does not prove it comes from the device's agent.
+    #[error("the agent of device {device} is not authenticated: {reason}")]
+    AgentNotAuthenticated {
+        /// The device the request claimed to be.
+        device: DeviceId,
+        /// Why.
+        reason: AgentRefusal,
     },
     /// A date computed from `now` and a stored interval does not fit the
     /// calendar (years −9999 to 9999): the interval or `now` is absurd.

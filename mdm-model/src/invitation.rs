@@ -1,87 +1,9 @@
 //! Enrollment invitations: one invitation, one device (R-IN-1).
 
-use std::fmt;
-
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
-use crate::{DeviceId, InvitationId, ModelError, UserId};
-
-/// Bytes of entropy in an invitation token (256 bits; the rule asks for at least 128).
-pub const TOKEN_BYTES: usize = 32;
-
-/// The secret that an invitation link carries.
-///
-/// It exists only on its way to the user: the workspace keeps its
-/// [`TokenHash`], never the token. `Debug` does not show it; use
-/// [`InvitationToken::expose`] where the link is built.
-#[derive(Clone, PartialEq, Eq)]
-pub struct InvitationToken([u8; TOKEN_BYTES]);
-
-impl InvitationToken {
-    /// Draws a new token from a caller-supplied cryptographic generator.
-    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
-        let mut bytes = [0u8; TOKEN_BYTES];
-        rng.fill_bytes(&mut bytes);
-        Self(bytes)
-    }
-
-    /// Parses the URL-safe base64 text a link carries.
-    ///
-    /// # Errors
-    /// [`ModelError::MalformedToken`] when the text is not 43 characters of
-    /// URL-safe base64 without padding encoding 32 bytes.
-    pub fn parse(text: &str) -> Result<Self, ModelError> {
-        if text.len() != 43 {
-            return Err(ModelError::MalformedToken);
-        }
-        let bytes = URL_SAFE_NO_PAD
-            .decode(text)
-            .map_err(|_| ModelError::MalformedToken)?;
-        let array: [u8; TOKEN_BYTES] = bytes.try_into().map_err(|_| ModelError::MalformedToken)?;
-        Ok(Self(array))
-    }
-
-    /// The token as URL-safe base64 (no padding), for the link. Handle with care.
-    #[must_use]
-    pub fn expose(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.0)
-    }
-
-    /// The hash under which the workspace stores this token.
-    #[must_use]
-    pub fn hash(&self) -> TokenHash {
-        TokenHash(Sha256::digest(self.0).into())
-    }
-}
-
-impl fmt::Debug for InvitationToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("InvitationToken(<secret>)")
-    }
-}
-
-/// The SHA-256 of an invitation token: what the workspace stores and looks up.
-#[derive(Clone, Copy, Debug, Eq, Serialize, Deserialize)]
-pub struct TokenHash(#[serde(with = "crate::hex32")] pub(crate) [u8; 32]);
-
-impl PartialEq for TokenHash {
-    /// Constant-time comparison.
-    fn eq(&self, other: &Self) -> bool {
-        self.0.ct_eq(&other.0).into()
-    }
-}
-
-impl std::hash::Hash for TokenHash {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.0.hash(state);
-    }
-}
+use crate::{DeviceId, InvitationId, InvitationToken, TokenHash, UserId};
 
 /// What became of an invitation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,6 +87,7 @@ pub struct IssuedInvitation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ModelError;
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
 
@@ -182,7 +105,12 @@ mod tests {
     #[test]
     fn r_in_1_malformed_tokens_are_refused() {
         for bad in ["", "short", &"!".repeat(43), &"A".repeat(44)] {
-            assert_eq!(InvitationToken::parse(bad), Err(ModelError::MalformedToken));
+            assert_eq!(
+                InvitationToken::parse(bad),
+                Err(ModelError::MalformedToken {
+                    what: "invitation token"
+                })
+            );
         }
     }
 

@@ -79,6 +79,7 @@ mod ids;
 mod invitation;
 mod license;
 mod policy;
+mod secret;
 pub mod store;
 mod user;
 mod workspace;
@@ -93,13 +94,17 @@ pub use enrollment::{EnrollmentRequest, EnrollmentRoute, InstallSource, Refusal}
 pub use error::ModelError;
 pub use group::Group;
 pub use ids::{DeviceId, GroupId, InvitationId, LicenseId, PolicyId, UserId};
-pub use invitation::{Invitation, InvitationState, InvitationToken, IssuedInvitation, TokenHash};
+pub use invitation::{Invitation, InvitationState, IssuedInvitation};
 pub use license::{ActivationCode, License};
 pub use policy::{
     Policy, PolicySettings, ScanSettings, ThreatAction, UpdateSchedule, UpdateSource,
 };
+pub use secret::{
+    AgentCredential, AgentCredentialHash, ForAgent, ForInvitation, InvitationToken, Purpose,
+    SecretHash, SecretToken, TOKEN_BYTES, TOKEN_TEXT_LEN, TokenHash,
+};
 pub use user::{EmailAddress, User};
 pub use workspace::{
-    InstructionOutcome, InvariantViolation, LicenseProblem, PolicyDelivery, SyncOutcome,
-    SyncReport, UserSummary, Workspace, WorkspaceSettings,
+    AgentProof, AgentRefusal, InstructionOutcome, InvariantViolation, LicenseProblem,
+    PolicyDelivery, SyncOutcome, SyncReport, UserSummary, Workspace, WorkspaceSettings,
 };

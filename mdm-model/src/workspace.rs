@@ -1,5 +1,6 @@
 //! The workspace: one tenant, the aggregate that owns everything else (R-WS-1).
 
+mod agents;
 mod devices;
 mod enrollment;
 mod groups;
@@ -21,6 +22,7 @@ use crate::{
     PolicyId, User, UserId,
 };
 
+pub use agents::{AgentProof, AgentRefusal};
 pub use invariants::InvariantViolation;
 pub use sync::{LicenseProblem, PolicyDelivery, SyncOutcome, SyncReport};
 pub use users::{InstructionOutcome, UserSummary};

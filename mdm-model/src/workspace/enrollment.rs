@@ -107,6 +107,7 @@ impl Workspace {
             license: None,
             client_certificate: ClientCertificateState::None,
             protection: ProtectionStatus::default(),
+            agent_credential: None,
         });
         if let Some(inv) = self.data.invitations.get_mut(invitation_id.index()) {
             inv.state = InvitationState::Consumed { device: id };

@@ -1,0 +1,306 @@
+//! Every Android agent proves which device it is (issue #13).
+//!
+//! A sync names its device by id, which anyone can guess; the proof is a
+//! secret. The agent's first sync presents the invitation token of the link
+//! that enrolled it — the one secret it already holds — and is answered with
+//! an [`AgentCredential`] (256 bits, stored hashed). Every later sync
+//! presents that credential. Until the agent has presented it once, the
+//! invitation token may ask for a new one (the answer carrying the first may
+//! have been lost), and each replaces the last; after that, only the
+//! credential is accepted. A device enrolled again (after a wipe) is a new
+//! device with a new credential. Every refusal is audited.
+
+use std::fmt;
+
+use rand_core::CryptoRng;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::Workspace;
+use crate::device::AgentCredentialRecord;
+use crate::{AgentCredential, AuditEvent, DeviceId, InvitationToken, ModelError, Platform};
+
+/// What a sync presents to prove it comes from the device's agent.
+#[derive(Clone, Copy, Debug)]
+pub enum AgentProof<'a> {
+    /// The first sync: the token of the invitation that enrolled the device.
+    Invitation(&'a InvitationToken),
+    /// Every later sync: the credential the first one was answered with.
+    Credential(&'a AgentCredential),
+}
+
+/// Why a sync's proof was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AgentRefusal {
+    /// No such Android device (or it has left management).
+    UnknownDevice,
+    /// The credential is not the one issued to this device.
+    WrongCredential,
+    /// The invitation token is not the one that enrolled this device.
+    WrongInvitationToken,
+    /// The agent already uses its credential; the invitation token no longer counts.
+    CredentialAlreadyInUse,
+}
+
+impl fmt::Display for AgentRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AgentRefusal::UnknownDevice => "no such enrolled Android device",
+            AgentRefusal::WrongCredential => "the credential is not this device's",
+            AgentRefusal::WrongInvitationToken => {
+                "the invitation token is not the one that enrolled this device"
+            }
+            AgentRefusal::CredentialAlreadyInUse => {
+                "the agent already has a credential; the invitation token is no longer accepted"
+            }
+        })
+    }
+}
+
+impl Workspace {
+    /// Checks that a sync for `device` comes from its agent.
+    ///
+    /// Returns the new credential when the proof was the invitation token
+    /// (the agent must keep it and present it from now on), `None` when it
+    /// was the credential. Comparisons are of SHA-256 hashes, in constant time.
+    ///
+    /// # Errors
+    /// [`ModelError::AgentNotAuthenticated`] with the [`AgentRefusal`], also
+    /// recorded in the audit log.
+    pub fn authenticate_agent<R: CryptoRng + ?Sized>(
+        &mut self,
+        device: DeviceId,
+        proof: AgentProof<'_>,
+        now: OffsetDateTime,
+        rng: &mut R,
+    ) -> Result<Option<AgentCredential>, ModelError> {
+        match self.check_agent_proof(device, proof) {
+            Ok(None) => {
+                if let Ok(d) = self.device_mut(device)
+                    && let Some(record) = &mut d.agent_credential
+                {
+                    record.confirmed = true;
+                }
+                Ok(None)
+            }
+            Ok(Some(())) => {
+                let credential = AgentCredential::generate(rng);
+                self.device_mut(device)?.agent_credential = Some(AgentCredentialRecord {
+                    hash: credential.hash(),
+                    confirmed: false,
+                });
+                self.log(now, AuditEvent::AgentCredentialIssued { device });
+                Ok(Some(credential))
+            }
+            Err(reason) => {
+                self.log(
+                    now,
+                    AuditEvent::AgentAuthenticationFailed { device, reason },
+                );
+                Err(ModelError::AgentNotAuthenticated { device, reason })
+            }
+        }
+    }
+
+    /// `Ok(None)`: the credential matches; `Ok(Some(()))`: the invitation
+    /// token may be answered with a new credential.
+    fn check_agent_proof(
+        &self,
+        device: DeviceId,
+        proof: AgentProof<'_>,
+    ) -> Result<Option<()>, AgentRefusal> {
+        let d = self
+            .device(device)
+            .ok()
+            .filter(|d| d.platform == Platform::Android && !d.state.is_terminal())
+            .ok_or(AgentRefusal::UnknownDevice)?;
+        match proof {
+            AgentProof::Credential(credential) => match d.agent_credential {
+                Some(record) if record.hash == credential.hash() => Ok(None),
+                _ => Err(AgentRefusal::WrongCredential),
+            },
+            AgentProof::Invitation(token) => {
+                let enrolled_by = self
+                    .invitation(d.invitation)
+                    .map_err(|_| AgentRefusal::WrongInvitationToken)?;
+                if enrolled_by.token_hash != token.hash() {
+                    Err(AgentRefusal::WrongInvitationToken)
+                } else if d.agent_credential.is_some_and(|r| r.confirmed) {
+                    Err(AgentRefusal::CredentialAlreadyInUse)
+                } else {
+                    Ok(Some(()))
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+    use time::macros::datetime;
+
+    use crate::*;
+
+    const NOW: time::OffsetDateTime = datetime!(2026-12-01 09:00 UTC);
+
+    fn enrolled(
+        ws: &mut Workspace,
+        rng: &mut ChaCha20Rng,
+        account: &str,
+    ) -> (DeviceId, InvitationToken) {
+        let user = ws
+            .add_user(
+                account,
+                Some(EmailAddress::parse(&format!("{account}@acme.example")).unwrap()),
+                NOW,
+            )
+            .unwrap();
+        let invitation = ws.issue_invitation(user, NOW, rng).unwrap();
+        let request = EnrollmentRequest {
+            platform: Platform::Android,
+            os_version: OsVersion::new(14, 0, 0),
+            model: "Pixel 8".into(),
+            identification_number: None,
+            install_source: InstallSource::StandalonePackage,
+        };
+        let device = ws.enroll(&invitation.token, request, NOW).unwrap();
+        (device, invitation.token)
+    }
+
+    fn refusal(result: Result<Option<AgentCredential>, ModelError>) -> AgentRefusal {
+        match result {
+            Err(ModelError::AgentNotAuthenticated { reason, .. }) => reason,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_agent_proves_itself_with_its_invitation_then_its_credential() {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let mut ws = Workspace::new("acme", "ACME", None, NOW).unwrap();
+        let (alice_phone, alice_token) = enrolled(&mut ws, &mut rng, "alice");
+        let (bob_phone, bob_token) = enrolled(&mut ws, &mut rng, "bob");
+
+        // Bob's token cannot speak for Alice's phone, nor a guessed credential.
+        let guessed = AgentCredential::generate(&mut rng);
+        assert_eq!(
+            refusal(ws.authenticate_agent(
+                alice_phone,
+                AgentProof::Invitation(&bob_token),
+                NOW,
+                &mut rng
+            )),
+            AgentRefusal::WrongInvitationToken
+        );
+        assert_eq!(
+            refusal(ws.authenticate_agent(
+                alice_phone,
+                AgentProof::Credential(&guessed),
+                NOW,
+                &mut rng
+            )),
+            AgentRefusal::WrongCredential
+        );
+
+        // The first answer is lost: the token asks again, and the first credential is replaced.
+        let lost = ws
+            .authenticate_agent(
+                alice_phone,
+                AgentProof::Invitation(&alice_token),
+                NOW,
+                &mut rng,
+            )
+            .unwrap()
+            .unwrap();
+        let kept = ws
+            .authenticate_agent(
+                alice_phone,
+                AgentProof::Invitation(&alice_token),
+                NOW,
+                &mut rng,
+            )
+            .unwrap()
+            .unwrap();
+        assert_ne!(lost, kept);
+        assert_eq!(
+            refusal(ws.authenticate_agent(
+                alice_phone,
+                AgentProof::Credential(&lost),
+                NOW,
+                &mut rng
+            )),
+            AgentRefusal::WrongCredential
+        );
+        assert_eq!(
+            ws.authenticate_agent(alice_phone, AgentProof::Credential(&kept), NOW, &mut rng)
+                .unwrap(),
+            None
+        );
+        // Once used, the credential is the only proof.
+        assert_eq!(
+            refusal(ws.authenticate_agent(
+                alice_phone,
+                AgentProof::Invitation(&alice_token),
+                NOW,
+                &mut rng
+            )),
+            AgentRefusal::CredentialAlreadyInUse
+        );
+        // Alice's credential does not open Bob's phone; unknown devices are refused.
+        let bob_credential = ws
+            .authenticate_agent(bob_phone, AgentProof::Invitation(&bob_token), NOW, &mut rng)
+            .unwrap()
+            .unwrap();
+        assert_ne!(bob_credential, kept);
+        assert_eq!(
+            refusal(ws.authenticate_agent(bob_phone, AgentProof::Credential(&kept), NOW, &mut rng)),
+            AgentRefusal::WrongCredential
+        );
+        assert_eq!(
+            refusal(ws.authenticate_agent(
+                DeviceId::from_index(99),
+                AgentProof::Credential(&kept),
+                NOW,
+                &mut rng
+            )),
+            AgentRefusal::UnknownDevice
+        );
+        // A wiped device's credential is void.
+        ws.complete_enrollment(alice_phone, NOW).unwrap();
+        ws.wipe_device(alice_phone, NOW).unwrap();
+        assert_eq!(
+            refusal(ws.authenticate_agent(
+                alice_phone,
+                AgentProof::Credential(&kept),
+                NOW,
+                &mut rng
+            )),
+            AgentRefusal::UnknownDevice
+        );
+        let failures = ws
+            .audit_log()
+            .iter()
+            .filter(|r| matches!(r.event, AuditEvent::AgentAuthenticationFailed { .. }))
+            .count();
+        assert_eq!(failures, 7);
+        // The credential survives save and load, as a hash.
+        let json = ws.to_json().unwrap();
+        assert!(!json.contains(&bob_credential.expose()));
+        let mut loaded = Workspace::from_json(&json).unwrap();
+        assert_eq!(
+            loaded
+                .authenticate_agent(
+                    bob_phone,
+                    AgentProof::Credential(&bob_credential),
+                    NOW,
+                    &mut rng
+                )
+                .unwrap(),
+            None
+        );
+    }
+}
