@@ -135,6 +135,34 @@ pub enum CertError {
         reason: String,
     },
 
+    /// An encrypted key or PKCS#12 file asks for more key-derivation work
+    /// than any real exporter writes (see the limits in the crate docs,
+    /// e.g. [`MAX_PBKDF2_ITERATIONS`](crate::MAX_PBKDF2_ITERATIONS)).
+    /// Refused before anything is derived.
+    #[error(
+        "`{source_name}` asks for {parameter} {value}; at most {limit} is accepted (no real exporter writes more)"
+    )]
+    KdfParameterTooLarge {
+        /// The file name (or `"the private key"` for a PEM key).
+        source_name: String,
+        /// Which parameter, e.g. `"PBKDF2 iteration count"`, `"scrypt r"`.
+        parameter: &'static str,
+        /// What the file asked for.
+        value: u64,
+        /// The largest value accepted.
+        limit: u64,
+    },
+    /// A PKCS#12 file without integrity MAC: decrypting it proves nothing
+    /// about the password, so a wrong password cannot be told from a right
+    /// one (every exporter writes a MAC unless told `-nomac`).
+    #[error(
+        "`{source_name}` has no integrity MAC, so a wrong password cannot be told from a right one"
+    )]
+    Pkcs12WithoutMac {
+        /// The file name.
+        source_name: String,
+    },
+
     // ----- APNs certificate intake (R-AP-2, R-AP-4) -----
     /// The push certificate's subject has no UID attribute: no push topic.
     #[error("the certificate `{subject}` has no UID attribute (no push topic)")]

@@ -174,19 +174,19 @@ impl PrivateKey {
             "PRIVATE KEY" => Self::from_pkcs8_der(doc.as_bytes()),
             "ENCRYPTED PRIVATE KEY" => {
                 let password = password.ok_or(CertError::KeyPasswordRequired)?;
-                if let Some(count) = crate::pkcs12::max_salt_iterations(doc.as_bytes(), 0)
-                    && count > crate::pkcs12::MAX_READ_ITERATIONS
-                {
-                    return Err(CertError::InvalidPrivateKey {
-                        reason: format!("{count} key-derivation iterations requested"),
-                    });
-                }
                 let info =
                     pkcs8::EncryptedPrivateKeyInfoRef::try_from(doc.as_bytes()).map_err(|e| {
                         CertError::InvalidPrivateKey {
                             reason: e.to_string(),
                         }
                     })?;
+                // The file chooses its key-derivation cost: check every
+                // parameter (PBKDF2 iterations, scrypt N, r, p) first.
+                crate::kdf::pkcs5_request(&info.encryption_algorithm)
+                    .ok_or_else(|| CertError::InvalidPrivateKey {
+                        reason: "unsupported key encryption scheme".into(),
+                    })?
+                    .check("the private key")?;
                 let plain = info
                     .decrypt(password.as_bytes())
                     .map_err(|_| CertError::KeyPasswordWrong)?;
@@ -449,9 +449,10 @@ mod tests {
             Err(CertError::KeyPasswordWrong)
         ));
         let (_, doc) = pkcs8::SecretDocument::from_pem(&pem).unwrap();
+        let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(doc.as_bytes()).unwrap();
         assert_eq!(
-            crate::pkcs12::max_salt_iterations(doc.as_bytes(), 0),
-            Some(2_000)
+            crate::kdf::pkcs5_request(&info.encryption_algorithm),
+            Some(crate::kdf::KdfRequest::Pbkdf2 { iterations: 2_000 })
         );
         let back = PrivateKey::from_pkcs8_pem(&pem, Some("correct horse")).unwrap();
         assert_eq!(back.public_key_raw(), key.public_key_raw());

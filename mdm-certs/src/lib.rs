@@ -121,9 +121,11 @@ mod delivery;
 mod error;
 mod expiry;
 mod intake;
+mod kdf;
 mod key;
 mod name;
 mod p256_key;
+mod pfx;
 mod pkcs12;
 mod portal;
 mod push_request;
@@ -146,8 +148,13 @@ pub use intake::{
     AcceptedApnsCertificate, ApnsCertificateDetails, ApnsIntake, PUSH_TOPIC_PREFIX, PushTopic,
     read_certificate_file,
 };
+pub use kdf::{
+    MAX_PBKDF2_ITERATIONS, MAX_PKCS12_KDF_ITERATIONS, MAX_SCRYPT_N, MAX_SCRYPT_P, MAX_SCRYPT_R,
+    MAX_TOTAL_KDF_ITERATIONS,
+};
 pub use key::{KeyAlgorithm, PrivateKey};
 pub use name::{NameAttribute, SubjectName, UID_OID};
+pub use pfx::MAX_PKCS12_LEN;
 pub use pkcs12::{
     BackupPassword, MIN_BACKUP_PASSWORD_LEN, MIN_WRITE_ITERATIONS, Pkcs12, Pkcs12Contents,
 };

@@ -163,74 +163,22 @@ impl Pkcs12 {
 
     /// Reads a PKCS#12 file. A MAC or decryption failure is a wrong password;
     /// `source_name` (the file name) goes into errors.
+    ///
+    /// The file chooses how much work its key derivation costs, so every
+    /// parameter is checked before anything is derived: a file asking for
+    /// more than real exporters write is refused with
+    /// [`CertError::KdfParameterTooLarge`] (limits:
+    /// [`crate::MAX_PBKDF2_ITERATIONS`], [`crate::MAX_PKCS12_KDF_ITERATIONS`],
+    /// [`crate::MAX_SCRYPT_N`], [`crate::MAX_SCRYPT_R`],
+    /// [`crate::MAX_SCRYPT_P`], [`crate::MAX_TOTAL_KDF_ITERATIONS`]), a file
+    /// without MAC with [`CertError::Pkcs12WithoutMac`], a file over
+    /// [`crate::MAX_PKCS12_LEN`] bytes with [`CertError::InvalidPkcs12`].
+    /// The certificate is the one with the file's key (by local key id,
+    /// else by public key); the others follow in file order.
     pub fn read(bytes: &[u8], password: &str, source_name: &str) -> Result<Pkcs12Contents> {
-        let name = || source_name.to_owned();
-        // Key derivation cost is chosen by whoever made the file: refuse
-        // absurd iteration counts before deriving anything.
-        if let Some(count) = max_salt_iterations(bytes, 0)
-            && count > MAX_READ_ITERATIONS
-        {
-            return Err(CertError::InvalidPkcs12 {
-                source_name: name(),
-                reason: format!("{count} key-derivation iterations (limit {MAX_READ_ITERATIONS})"),
-            });
-        }
-        let store = p12_keystore::KeyStore::from_pkcs12(bytes, password).map_err(|e| match e {
-            p12_keystore::error::Error::MacError(_)
-            | p12_keystore::error::Error::UnpadError
-            | p12_keystore::error::Error::Pkcs5Error(_) => CertError::Pkcs12PasswordWrong {
-                source_name: name(),
-            },
-            other => CertError::InvalidPkcs12 {
-                source_name: name(),
-                reason: other.to_string(),
-            },
-        })?;
-        let invalid = |reason: &str| CertError::InvalidPkcs12 {
-            source_name: name(),
-            reason: reason.to_owned(),
-        };
-        if let Some((_, key_chain)) = store.private_key_chain() {
-            let mut certs = Vec::with_capacity(key_chain.chain().len());
-            for c in key_chain.chain() {
-                certs.push(Certificate::from_der_named(c.as_der(), source_name)?);
-            }
-            if certs.is_empty() {
-                return Err(invalid("a key without a certificate"));
-            }
-            let certificate = certs.remove(0);
-            let key = PrivateKey::from_pkcs8_der(key_chain.key()).ok();
-            if let Some(k) = &key
-                && !certificate.matches_key(k)
-            {
-                return Err(invalid("the key does not match the certificate"));
-            }
-            return Ok(Pkcs12Contents {
-                certificate,
-                key,
-                chain: certs,
-            });
-        }
-        let mut certs = Vec::new();
-        for (_, entry) in store.entries() {
-            if let p12_keystore::KeyStoreEntry::Certificate(c) = entry {
-                certs.push(Certificate::from_der_named(c.as_der(), source_name)?);
-            }
-        }
-        if certs.is_empty() {
-            return Err(invalid("no certificate inside"));
-        }
-        let certificate = certs.remove(0);
-        Ok(Pkcs12Contents {
-            certificate,
-            key: None,
-            chain: certs,
-        })
+        crate::pfx::read(bytes, password, source_name)
     }
 }
-
-/// The most key-derivation iterations a file may ask for when read.
-pub(crate) const MAX_READ_ITERATIONS: u64 = 10_000_000;
 
 /// One DER TLV: (tag, contents, rest). Definite lengths only.
 fn der_tlv(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
@@ -254,39 +202,6 @@ fn der_tlv(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     }
     let (contents, rest) = rest.split_at(len);
     Some((tag, contents, rest))
-}
-
-/// The largest iteration count in the file: PKCS#12 and PKCS#5 put them in
-/// the same shape, a SEQUENCE holding an OCTET STRING salt immediately
-/// followed by an INTEGER count (MacData, PBEParameter, PBKDF2-params).
-/// Walks SEQUENCEs, SETs, context tags and OCTET STRINGs that hold DER,
-/// at most 24 levels deep.
-pub(crate) fn max_salt_iterations(bytes: &[u8], depth: u8) -> Option<u64> {
-    if depth > 24 {
-        return None;
-    }
-    let mut best: Option<u64> = None;
-    let mut rest = bytes;
-    let mut previous_tag = 0u8;
-    while let Some((tag, contents, tail)) = der_tlv(rest) {
-        if tag == 0x02 && previous_tag == 0x04 && !contents.is_empty() {
-            let value = if contents.len() > 8 {
-                u64::MAX
-            } else {
-                contents
-                    .iter()
-                    .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
-            };
-            best = best.max(Some(value));
-        }
-        let constructed = tag & 0x20 != 0;
-        if constructed || tag == 0x04 {
-            best = best.max(max_salt_iterations(contents, depth + 1));
-        }
-        previous_tag = tag;
-        rest = tail;
-    }
-    best
 }
 
 /// The contents of a DER SEQUENCE at the start of `bytes`, if well-formed.
@@ -332,20 +247,33 @@ mod tests {
             .unwrap();
         let p12 = Pkcs12::write_with_iterations(&issued, &[], "dave", "pass word 123", 0x01_0001)
             .unwrap();
-        assert_eq!(max_salt_iterations(&p12, 0), Some(0x01_0001));
-        // Raise the MAC iteration count (the last INTEGER 65537 in the file).
+        assert!(Pkcs12::read(&p12, "pass word 123", "dave.p12").is_ok());
+        // Raise the MAC iteration count (the last INTEGER 65537 in the file):
+        // found and refused before any derivation.
         let needle = [0x02, 0x03, 0x01, 0x00, 0x01];
         let pos = p12.windows(5).rposition(|w| w == needle).unwrap();
         let mut big = p12.clone();
         big[pos + 2] = 0x7f;
-        assert_eq!(max_salt_iterations(&big, 0), Some(0x7f_0001));
+        match Pkcs12::read(&big, "pass word 123", "big.p12") {
+            Err(CertError::KdfParameterTooLarge {
+                source_name,
+                parameter,
+                value,
+                limit,
+            }) => {
+                assert_eq!(source_name, "big.p12");
+                assert_eq!(parameter, "PKCS#12 KDF iteration count");
+                assert_eq!(value, 0x7f_0001);
+                assert_eq!(limit, crate::MAX_PKCS12_KDF_ITERATIONS);
+            }
+            other => panic!("{other:?}"),
+        }
         let mut huge = p12[..pos].to_vec();
         huge.extend_from_slice(&[0x02, 0x03, 0xff, 0xff, 0xff]);
         huge.extend_from_slice(&p12[pos + 5..]);
-        assert!(max_salt_iterations(&huge, 0).unwrap() > MAX_READ_ITERATIONS);
         assert!(matches!(
             Pkcs12::read(&huge, "pass word 123", "huge.p12"),
-            Err(CertError::InvalidPkcs12 { .. })
+            Err(CertError::InvalidPkcs12 { .. } | CertError::KdfParameterTooLarge { .. })
         ));
     }
 
