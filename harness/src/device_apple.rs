@@ -183,7 +183,9 @@ pub(crate) fn prepare(w: &DeviceView, r: Routed) -> Result<Prepared, HarnessErro
         attempts,
     } = r;
     let at = w.now(now);
-    let verified = verify_signed_profile(&profile).map_err(apple("verify profile"))?;
+    let verified =
+        verify_signed_profile(&profile, std::slice::from_ref(w.pki.ca.certificate()), at)
+            .map_err(apple("verify profile"))?;
     let topic =
         profile_topic(&verified.plist().map_err(apple("profile plist"))?).ok_or_else(|| {
             HarnessError::Apple {
@@ -447,7 +449,11 @@ fn serve(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
     let device_id = mdm_apple::DeviceId::Udid(udid(i));
     queue.begin_connection();
     let idle = report_bytes(&CommandReport::idle(device_id.clone()))?;
-    let mut next: Option<CommandRequest> = queue.respond(&decode_report(&idle)?).1.cloned();
+    let mut next: Option<CommandRequest> = queue
+        .respond(&decode_report(&idle)?)
+        .map_err(apple("record report"))?
+        .1
+        .cloned();
     let mut deferred = false;
     let mut salt = 10;
     while let Some(command) = next.take() {
@@ -467,10 +473,10 @@ fn serve(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
             mdm_apple::plist::Dictionary::new(),
         ))?;
         let parsed = decode_report(&report)?;
-        let (outcome, following) = queue.respond(&parsed);
+        let (outcome, following) = queue.respond(&parsed).map_err(apple("record report"))?;
         let following = following.cloned();
         if w.coin(i, now, salt + 200, faults.duplicate_chance) {
-            let again = queue.record(&parsed);
+            let again = queue.record(&parsed).map_err(apple("record report"))?;
             if !matches!(
                 again,
                 ReportOutcome::Duplicate(_) | ReportOutcome::Deferred(_)
@@ -546,7 +552,7 @@ pub(crate) fn queue_erase(w: &mut World, i: u32, now: SimTime) -> Result<(), Har
     );
     w.apple_queues
         .entry(i)
-        .or_default()
+        .or_insert_with(|| mdm_apple::CommandQueue::new(mdm_apple::DeviceId::Udid(udid(i))))
         .enqueue(request)
         .map_err(apple("enqueue"))?;
     w.tally.pending_commands += 1;
@@ -575,7 +581,7 @@ pub(crate) fn queue_for_all(
         let request = CommandRequest::new(CommandUuid::random(&mut rng), apple_command(command));
         w.apple_queues
             .entry(i)
-            .or_default()
+            .or_insert_with(|| mdm_apple::CommandQueue::new(mdm_apple::DeviceId::Udid(udid(i))))
             .enqueue(request)
             .map_err(apple("enqueue"))?;
         w.tally.pending_commands += 1;

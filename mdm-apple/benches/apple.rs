@@ -58,6 +58,9 @@ fn profiles(c: &mut Criterion) {
         ),
     ] {
         let signer = ProfileSigner::new(&[cert.to_vec()], key).unwrap();
+        // The bench certificates are self-signed: each is its own anchor.
+        let anchors = [mdm_certs::Certificate::from_der(cert).unwrap()];
+        let valid_now = anchors[0].info().not_before + time::Duration::days(1);
         g.bench_function(name, |b| {
             b.iter(|| profile.sign(black_box(&signer), now).unwrap());
         });
@@ -65,7 +68,7 @@ fn profiles(c: &mut Criterion) {
         g.bench_function(
             format!("verify_{}", name.trim_start_matches("sign_")),
             |b| {
-                b.iter(|| verify_signed_profile(black_box(&signed)).unwrap());
+                b.iter(|| verify_signed_profile(black_box(&signed), &anchors, valid_now).unwrap());
             },
         );
     }
@@ -97,7 +100,7 @@ fn messages(c: &mut Criterion) {
     g.bench_function("queue_round", |b| {
         let mut rng = ChaCha20Rng::seed_from_u64(2);
         b.iter(|| {
-            let mut q = CommandQueue::new();
+            let mut q = CommandQueue::new(device.clone());
             let uuid = CommandUuid::random(&mut rng);
             q.enqueue(CommandRequest::new(
                 uuid.clone(),
@@ -106,6 +109,7 @@ fn messages(c: &mut Criterion) {
             .unwrap();
             let body = q
                 .respond(&CommandReport::idle(device.clone()))
+                .unwrap()
                 .1
                 .unwrap()
                 .to_xml()
@@ -116,7 +120,7 @@ fn messages(c: &mut Criterion) {
                 CommandStatus::Acknowledged,
                 Default::default(),
             );
-            let (_, next) = q.respond(&ack);
+            let (_, next) = q.respond(&ack).unwrap();
             black_box((body, next.is_none()))
         });
     });

@@ -132,11 +132,96 @@ pub enum AppleError {
         /// Which check failed (digest, signature, signer lookup).
         reason: &'static str,
     },
+    /// A SignedData beyond what this crate reads: too many SignerInfos
+    /// ([`crate::MAX_CMS_SIGNERS`]) or certificates ([`crate::MAX_CMS_CERTIFICATES`]).
+    #[error("CMS SignedData carries {count} {what}, more than the {max} accepted")]
+    CmsLimit {
+        /// What there were too many of.
+        what: &'static str,
+        /// How many there were.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Signed attributes without exactly one `contentType` or exactly one
+    /// `messageDigest` attribute of exactly one value (RFC 5652 §5.3).
+    #[error(
+        "CMS signed attributes hold {count} {attribute} attributes or values; exactly one is required"
+    )]
+    CmsAttributeCount {
+        /// `contentType` or `messageDigest`.
+        attribute: &'static str,
+        /// How many attributes (or values of the one attribute) there were.
+        count: usize,
+    },
+    /// The CMS signer does not chain to any of the caller's trust anchors.
+    #[error("CMS signer {subject} is not trusted: {reason}")]
+    UntrustedSigner {
+        /// The signer certificate's subject.
+        subject: String,
+        /// Why no trusted path was found.
+        reason: &'static str,
+    },
+    /// A certificate on the signer's path is expired or not yet valid at `now`.
+    #[error("certificate {subject} is valid from {not_before} to {not_after}, not at {now}")]
+    CertificateNotValidAt {
+        /// The certificate's subject.
+        subject: String,
+        /// Start of its validity.
+        not_before: time::OffsetDateTime,
+        /// End of its validity.
+        not_after: time::OffsetDateTime,
+        /// The time it was checked at.
+        now: time::OffsetDateTime,
+    },
+    /// A certificate on the signer's path used against its key usage (or
+    /// an issuer that is not a CA).
+    #[error("certificate {subject} may not be used for {usage}")]
+    KeyUsageForbids {
+        /// The certificate's subject.
+        subject: String,
+        /// The use that was refused.
+        usage: &'static str,
+    },
+    /// An RSA key shorter than [`crate::MIN_RSA_BITS`] on a signer's path.
+    #[error("certificate {subject} has a {bits}-bit RSA key; at least {min} bits are required")]
+    WeakRsaKey {
+        /// The certificate's subject.
+        subject: String,
+        /// The modulus length.
+        bits: usize,
+        /// The minimum.
+        min: usize,
+    },
     /// Bytes that are not a property list (malformed, truncated, not XML/binary plist).
     #[error("malformed plist: {reason}")]
     MalformedPlist {
         /// The parser's complaint.
         reason: String,
+    },
+    /// A plist body larger than [`crate::MAX_PLIST_BYTES`], refused unread.
+    #[error("plist body of {len} bytes is larger than the {max} accepted")]
+    PlistTooLarge {
+        /// The body's length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A plist that decodes to more values than [`crate::MAX_PLIST_NODES`]
+    /// (or than its length in bytes): typically a binary plist whose
+    /// objects reference the same collections over and over.
+    #[error("plist decodes to more than {max} values")]
+    PlistTooManyNodes {
+        /// The limit that applied to this body.
+        max: usize,
+    },
+    /// A plist whose strings and data add up to more than
+    /// [`crate::MAX_PLIST_BYTES`] once decoded (a binary plist referencing
+    /// one large object many times).
+    #[error("plist decodes to more than {max} bytes of strings and data")]
+    PlistContentTooLarge {
+        /// The limit.
+        max: usize,
     },
     /// Serialising a plist failed.
     #[error("plist serialisation failed: {reason}")]
@@ -185,6 +270,15 @@ pub enum AppleError {
         /// The enrollment's device id.
         expected: String,
         /// The id the device sent.
+        received: String,
+    },
+    /// A command report from another device than the queue's (a forged or
+    /// misrouted report naming another `UDID` or `EnrollmentID`).
+    #[error("command report from {received}, but this queue belongs to {expected}")]
+    ReportFromOtherDevice {
+        /// The queue's device id.
+        expected: String,
+        /// The id the report carries.
         received: String,
     },
     /// A check-in that the enrollment state does not allow now.

@@ -16,6 +16,26 @@ use crate::error::{AppleError, Result};
 /// nested `<array>`s would overflow the stack of a recursive builder.
 pub(crate) const MAX_NESTING: usize = 64;
 
+/// Largest plist body accepted from a device or a file, in bytes (4 MiB),
+/// and the most string, key and data bytes one plist may decode to.
+///
+/// Real device messages are far smaller: an `InstalledApplicationList`
+/// answer for a thousand apps is a few hundred KiB, a signed profile with
+/// certificates and an icon well under a MiB. The second bound matters for
+/// binary plists, which may reference one large string many times.
+pub const MAX_PLIST_BYTES: usize = 4 << 20;
+
+/// Most values (nodes: every string, number, key, array and dictionary)
+/// one plist may decode to: 100,000, and never more than one per byte of
+/// input.
+///
+/// No real message comes close (a thousand installed apps are about
+/// 15,000 nodes). An XML node takes at least four bytes and a binary one at
+/// least a one-byte reference, so only a binary plist that references the
+/// same collection over and over — a few hundred bytes that would expand
+/// to billions of values — reaches the per-byte bound.
+pub const MAX_PLIST_NODES: usize = 100_000;
+
 enum Frame {
     Array(Vec<Value>),
     Dict(Dictionary, Option<String>),
@@ -27,15 +47,67 @@ fn malformed(reason: impl Into<String>) -> AppleError {
     }
 }
 
+/// What one plist may still decode to: the budget behind
+/// [`MAX_PLIST_NODES`] and [`MAX_PLIST_BYTES`].
+struct Budget {
+    nodes: usize,
+    max_nodes: usize,
+    content: usize,
+}
+
+impl Budget {
+    fn for_body(len: usize) -> Self {
+        let max_nodes = MAX_PLIST_NODES.min(len);
+        Self {
+            nodes: max_nodes,
+            max_nodes,
+            content: MAX_PLIST_BYTES,
+        }
+    }
+
+    /// Spends one node and `bytes` of decoded strings or data.
+    fn spend(&mut self, bytes: usize) -> Result<()> {
+        self.nodes = self
+            .nodes
+            .checked_sub(1)
+            .ok_or(AppleError::PlistTooManyNodes {
+                max: self.max_nodes,
+            })?;
+        self.content = self
+            .content
+            .checked_sub(bytes)
+            .ok_or(AppleError::PlistContentTooLarge {
+                max: MAX_PLIST_BYTES,
+            })?;
+        Ok(())
+    }
+}
+
 /// Parses XML or binary plist bytes into a [`Value`] with an explicit stack
-/// (no recursion) and at most [`MAX_NESTING`] levels of collections.
+/// (no recursion), at most [`MAX_NESTING`] levels of collections, a body of
+/// at most [`MAX_PLIST_BYTES`] and at most [`MAX_PLIST_NODES`] values (one
+/// per input byte at most) holding at most [`MAX_PLIST_BYTES`] of strings
+/// and data: the cost is bounded by the input's size, not by what it claims.
 pub(crate) fn parse_value(bytes: &[u8]) -> Result<Value> {
+    if bytes.len() > MAX_PLIST_BYTES {
+        return Err(AppleError::PlistTooLarge {
+            len: bytes.len(),
+            max: MAX_PLIST_BYTES,
+        });
+    }
+    let mut budget = Budget::for_body(bytes.len());
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Value> = None;
     for event in plist::stream::Reader::new(Cursor::new(bytes)) {
         let event = event.map_err(|e| malformed(e.to_string()))?;
         if root.is_some() {
             return Err(malformed("content after the root value"));
+        }
+        match &event {
+            Event::EndCollection => {}
+            Event::Data(d) => budget.spend(d.len())?,
+            Event::String(s) => budget.spend(s.len())?,
+            _ => budget.spend(0)?,
         }
         let value = match event {
             Event::StartArray(_) | Event::StartDictionary(_) if stack.len() >= MAX_NESTING => {
@@ -102,6 +174,20 @@ pub(crate) fn to_xml(value: &Value) -> Result<Vec<u8>> {
         })?;
     out.push(b'\n');
     Ok(out)
+}
+
+/// Stands for secret bytes in a `Debug` impl: shows their length only.
+pub(crate) struct RedactedBytes(pub(crate) usize);
+
+impl std::fmt::Debug for RedactedBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} bytes redacted>", self.0)
+    }
+}
+
+/// Stands for an optional secret string in a `Debug` impl.
+pub(crate) fn redacted(secret: Option<&String>) -> Option<&'static str> {
+    secret.map(|_| "<redacted>")
 }
 
 /// Typed, error-returning access to one message's dictionary.

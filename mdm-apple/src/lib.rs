@@ -64,16 +64,16 @@
 //! assert_eq!(enrollment.state(), EnrollmentState::Enrolled);
 //!
 //! // Queue a command, push, hand it out, read the answer.
-//! let mut queue = CommandQueue::new();
+//! let mut queue = CommandQueue::new(device.clone());
 //! let uuid = CommandUuid::random(&mut rng);
 //! queue.enqueue(CommandRequest::new(uuid.clone(), Command::DeviceLock(DeviceLock::default())))?;
 //! let target = enrollment.push_target().expect("enrolled");
 //! let push = push_request(&topic, &target.token, &target.push_magic, &PushOptions::default());
 //! assert_eq!(push.body, br#"{"mdm":"magic"}"#);
-//! let (_, next) = queue.respond(&CommandReport::idle(device.clone()));
+//! let (_, next) = queue.respond(&CommandReport::idle(device.clone()))?;
 //! assert_eq!(next.map(|c| &c.uuid), Some(&uuid));
 //! let ack = CommandReport::result(device, uuid, CommandStatus::Acknowledged, Default::default());
-//! let (outcome, next) = queue.respond(&ack);
+//! let (outcome, next) = queue.respond(&ack)?;
 //! assert!(matches!(outcome, ReportOutcome::Finished(..)) && next.is_none());
 //! # Ok(())
 //! # }
@@ -91,10 +91,14 @@ mod profile;
 mod push;
 mod queue;
 
-pub use cms::{ProfileSigner, VerifiedProfile, verify_detached_signature, verify_signed_profile};
+pub use cms::{
+    MAX_CHAIN_DEPTH, MAX_CMS_CERTIFICATES, MAX_CMS_SIGNERS, MIN_RSA_BITS, ProfileSigner,
+    VerifiedProfile, verify_detached_signature, verify_signed_profile,
+};
 pub use command::*;
 pub use enrollment_state::{AppleEnrollment, EnrollmentEvent, EnrollmentState, PushTarget};
 pub use error::{AppleError, Result};
+pub use fields::{MAX_PLIST_BYTES, MAX_PLIST_NODES};
 pub use ids::{ApnsTopic, CommandUuid, HttpsUrl, PayloadUuid};
 pub use message::*;
 pub use plist;

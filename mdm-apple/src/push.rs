@@ -3,6 +3,7 @@
 
 use time::OffsetDateTime;
 
+use crate::fields::RedactedBytes;
 use crate::ids::ApnsTopic;
 use crate::message::{PushMagic, PushToken};
 
@@ -48,8 +49,9 @@ pub struct PushOptions {
     pub expiration: Option<OffsetDateTime>,
 }
 
-/// An HTTP/2 request to APNs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An HTTP/2 request to APNs. `Debug` hides the device token in the path
+/// and the body (which carries the `PushMagic`).
+#[derive(Clone, PartialEq, Eq)]
 pub struct PushRequest {
     /// Always `POST`.
     pub method: &'static str,
@@ -63,12 +65,32 @@ pub struct PushRequest {
     pub body: Vec<u8>,
 }
 
+impl std::fmt::Debug for PushRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = if self.path.starts_with(DEVICE_PATH) {
+            "/3/device/<redacted>"
+        } else {
+            "<redacted>"
+        };
+        f.debug_struct("PushRequest")
+            .field("method", &self.method)
+            .field("authority", &self.authority)
+            .field("path", &path)
+            .field("headers", &self.headers)
+            .field("body", &RedactedBytes(self.body.len()))
+            .finish()
+    }
+}
+
 impl PushRequest {
     /// `https://<authority><path>`.
     pub fn url(&self) -> String {
         format!("https://{}{}", self.authority, self.path)
     }
 }
+
+/// Where a push's path starts; the device token's hex follows.
+const DEVICE_PATH: &str = "/3/device/";
 
 /// Builds the MDM push for a device.
 pub fn push_request(
@@ -92,7 +114,7 @@ pub fn push_request(
     let _ = serde_json::to_writer(&mut body, magic.as_str());
     body.push(b'}');
     let mut path = String::with_capacity(11 + 2 * token.as_bytes().len());
-    path.push_str("/3/device/");
+    path.push_str(DEVICE_PATH);
     token.write_hex(&mut path);
     PushRequest {
         method: "POST",

@@ -8,13 +8,15 @@
 //!   never loop the server.
 //! * Reports are idempotent: a repeated final report, or one for a command
 //!   never queued, changes nothing and is reported as such.
+//! * A queue belongs to one device: a report that names another device
+//!   (another `UDID` or `EnrollmentID`) is refused and changes nothing.
 
 use std::collections::{HashSet, VecDeque};
 
 use crate::command::{CommandRequest, RequestType};
 use crate::error::{AppleError, Result};
 use crate::ids::CommandUuid;
-use crate::message::{CommandReport, CommandStatus};
+use crate::message::{CommandReport, CommandStatus, DeviceId};
 
 /// A command waiting for its final report.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,8 +59,9 @@ pub enum ReportOutcome {
 }
 
 /// One device's command queue.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CommandQueue {
+    device: DeviceId,
     pending: VecDeque<PendingCommand>,
     skipped: HashSet<CommandUuid>,
     finished: Vec<FinishedCommand>,
@@ -66,9 +69,20 @@ pub struct CommandQueue {
 }
 
 impl CommandQueue {
-    /// An empty queue.
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty queue for `device`: only that device's reports are recorded.
+    pub fn new(device: DeviceId) -> Self {
+        Self {
+            device,
+            pending: VecDeque::new(),
+            skipped: HashSet::new(),
+            finished: Vec::new(),
+            finished_uuids: HashSet::new(),
+        }
+    }
+
+    /// The device this queue belongs to.
+    pub fn device(&self) -> &DeviceId {
+        &self.device
     }
 
     /// Appends a command.
@@ -109,24 +123,34 @@ impl CommandQueue {
     }
 
     /// Records a device report and says what it changed.
-    pub fn record(&mut self, report: &CommandReport) -> ReportOutcome {
+    ///
+    /// # Errors
+    /// [`AppleError::ReportFromOtherDevice`] when the report names another
+    /// device than the queue's; the queue is left as it was.
+    pub fn record(&mut self, report: &CommandReport) -> Result<ReportOutcome> {
+        if report.device != self.device {
+            return Err(AppleError::ReportFromOtherDevice {
+                expected: self.device.to_string(),
+                received: report.device.to_string(),
+            });
+        }
         let uuid = match (&report.status, &report.command_uuid) {
             (CommandStatus::Idle, _) => {
                 self.begin_connection();
-                return ReportOutcome::Idle;
+                return Ok(ReportOutcome::Idle);
             }
-            (_, None) => return ReportOutcome::Unmatched,
+            (_, None) => return Ok(ReportOutcome::Unmatched),
             (_, Some(uuid)) => uuid,
         };
         if self.finished_uuids.contains(uuid) {
-            return ReportOutcome::Duplicate(uuid.clone());
+            return Ok(ReportOutcome::Duplicate(uuid.clone()));
         }
         let Some(index) = self.pending.iter().position(|p| &p.request.uuid == uuid) else {
-            return ReportOutcome::Unknown(uuid.clone());
+            return Ok(ReportOutcome::Unknown(uuid.clone()));
         };
-        if report.status.is_final() {
+        Ok(if report.status.is_final() {
             let Some(done) = self.pending.remove(index) else {
-                return ReportOutcome::Unknown(uuid.clone());
+                return Ok(ReportOutcome::Unknown(uuid.clone()));
             };
             self.skipped.remove(uuid);
             self.finished_uuids.insert(uuid.clone());
@@ -142,14 +166,20 @@ impl CommandQueue {
             }
             self.skipped.insert(uuid.clone());
             ReportOutcome::Deferred(uuid.clone())
-        }
+        })
     }
 
     /// Records a report and returns the command to answer with — the usual
     /// server step for one PUT to `ServerURL`.
-    pub fn respond(&mut self, report: &CommandReport) -> (ReportOutcome, Option<&CommandRequest>) {
-        let outcome = self.record(report);
-        (outcome, self.next_command())
+    ///
+    /// # Errors
+    /// As [`CommandQueue::record`].
+    pub fn respond(
+        &mut self,
+        report: &CommandReport,
+    ) -> Result<(ReportOutcome, Option<&CommandRequest>)> {
+        let outcome = self.record(report)?;
+        Ok((outcome, self.next_command()))
     }
 
     /// Removes a pending command (an administrator cancelled it).
@@ -225,12 +255,13 @@ mod tests {
 
     #[test]
     fn head_stays_until_final_report() {
-        let mut q = CommandQueue::new();
+        let mut q = CommandQueue::new(dev());
         q.enqueue(req(1)).unwrap();
         q.enqueue(req(2)).unwrap();
         assert!(q.enqueue(req(1)).is_err());
         assert_eq!(
             q.respond(&CommandReport::idle(dev()))
+                .unwrap()
                 .1
                 .map(|r| r.uuid.clone()),
             Some(uuid(1))
@@ -238,6 +269,7 @@ mod tests {
         // Idle again without a result: the same head is handed out again.
         assert_eq!(
             q.respond(&CommandReport::idle(dev()))
+                .unwrap()
                 .1
                 .map(|r| r.uuid.clone()),
             Some(uuid(1))
@@ -245,10 +277,13 @@ mod tests {
         // A final report for another command does not move the head past 1.
         assert_eq!(
             q.record(&report(2, CommandStatus::Acknowledged)),
-            ReportOutcome::Finished(uuid(2), CommandStatus::Acknowledged)
+            Ok(ReportOutcome::Finished(
+                uuid(2),
+                CommandStatus::Acknowledged
+            ))
         );
         assert_eq!(q.next_command().map(|r| r.uuid.clone()), Some(uuid(1)));
-        let (o, next) = q.respond(&report(1, CommandStatus::Error));
+        let (o, next) = q.respond(&report(1, CommandStatus::Error)).unwrap();
         assert_eq!(o, ReportOutcome::Finished(uuid(1), CommandStatus::Error));
         assert!(next.is_none());
         assert_eq!(q.finished().len(), 2);
@@ -263,23 +298,23 @@ mod tests {
         assert!(q.enqueue(req(1)).is_err());
         assert_eq!(
             q.record(&report(1, CommandStatus::Acknowledged)),
-            ReportOutcome::Duplicate(uuid(1))
+            Ok(ReportOutcome::Duplicate(uuid(1)))
         );
     }
 
     #[test]
     fn not_now_skips_for_the_connection_only() {
-        let mut q = CommandQueue::new();
+        let mut q = CommandQueue::new(dev());
         q.enqueue(req(1)).unwrap();
         q.enqueue(req(2)).unwrap();
         q.begin_connection();
-        let (o, next) = q.respond(&report(1, CommandStatus::NotNow));
+        let (o, next) = q.respond(&report(1, CommandStatus::NotNow)).unwrap();
         assert_eq!(o, ReportOutcome::Deferred(uuid(1)));
         assert_eq!(next.map(|r| r.uuid.clone()), Some(uuid(2)));
-        let (_, next) = q.respond(&report(2, CommandStatus::NotNow));
+        let (_, next) = q.respond(&report(2, CommandStatus::NotNow)).unwrap();
         assert!(next.is_none(), "everything deferred: the connection ends");
         // Next connection: both are retried, in order.
-        let (o, next) = q.respond(&CommandReport::idle(dev()));
+        let (o, next) = q.respond(&CommandReport::idle(dev())).unwrap();
         assert_eq!(o, ReportOutcome::Idle);
         assert_eq!(next.map(|r| r.uuid.clone()), Some(uuid(1)));
         assert_eq!(q.pending().next().map(|p| p.not_now_count), Some(1));
@@ -287,29 +322,65 @@ mod tests {
 
     #[test]
     fn duplicates_and_unknown_reports_are_harmless() {
-        let mut q = CommandQueue::new();
+        let mut q = CommandQueue::new(dev());
         q.enqueue(req(1)).unwrap();
-        q.record(&report(1, CommandStatus::Acknowledged));
+        q.record(&report(1, CommandStatus::Acknowledged)).unwrap();
         assert_eq!(
             q.record(&report(1, CommandStatus::Acknowledged)),
-            ReportOutcome::Duplicate(uuid(1))
+            Ok(ReportOutcome::Duplicate(uuid(1)))
         );
         assert_eq!(
             q.record(&report(1, CommandStatus::NotNow)),
-            ReportOutcome::Duplicate(uuid(1))
+            Ok(ReportOutcome::Duplicate(uuid(1)))
         );
         assert_eq!(
             q.record(&report(9, CommandStatus::Acknowledged)),
-            ReportOutcome::Unknown(uuid(9))
+            Ok(ReportOutcome::Unknown(uuid(9)))
         );
         let mut no_uuid = report(2, CommandStatus::NotNow);
         no_uuid.command_uuid = None;
-        assert_eq!(q.record(&no_uuid), ReportOutcome::Unmatched);
+        assert_eq!(q.record(&no_uuid), Ok(ReportOutcome::Unmatched));
         assert_eq!(q.finished().len(), 1);
         assert_eq!(q.pending_len(), 0);
         q.enqueue(req(3)).unwrap();
         assert_eq!(q.cancel(&uuid(3)).map(|r| r.uuid), Some(uuid(3)));
         assert!(q.next_command().is_none());
+    }
+
+    #[test]
+    fn a_report_from_another_device_is_refused_and_changes_nothing() {
+        let mut q = CommandQueue::new(dev());
+        q.enqueue(req(1)).unwrap();
+        let other = DeviceId::Udid("OTHER".into());
+        for status in [CommandStatus::Acknowledged, CommandStatus::NotNow] {
+            let forged =
+                CommandReport::result(other.clone(), uuid(1), status, plist::Dictionary::new());
+            assert_eq!(
+                q.record(&forged),
+                Err(AppleError::ReportFromOtherDevice {
+                    expected: "D".into(),
+                    received: "OTHER".into(),
+                })
+            );
+            assert!(q.respond(&forged).is_err());
+        }
+        // The same id as a user enrollment's EnrollmentID is another device too.
+        let enrollment = CommandReport::idle(DeviceId::EnrollmentId("D".into()));
+        assert!(matches!(
+            q.record(&enrollment),
+            Err(AppleError::ReportFromOtherDevice { .. })
+        ));
+        assert_eq!(q.pending_len(), 1);
+        assert!(q.finished().is_empty());
+        assert!(!q.is_deferred(&uuid(1)));
+        assert_eq!(q.device(), &dev());
+        assert_eq!(
+            q.record(&report(1, CommandStatus::Acknowledged)),
+            Ok(ReportOutcome::Finished(
+                uuid(1),
+                CommandStatus::Acknowledged
+            ))
+        );
     }
 
     #[derive(Debug, Clone)]
@@ -347,7 +418,7 @@ mod tests {
 
         #[test]
         fn queue_follows_the_protocol(steps in proptest::collection::vec(step(), 0..120)) {
-            let mut q = CommandQueue::new();
+            let mut q = CommandQueue::new(dev());
             let mut enqueued = 0usize;
             let mut history: Vec<CommandReport> = Vec::new();
             let mut deferred_this_connection: HashSet<CommandUuid> = HashSet::new();
@@ -368,7 +439,7 @@ mod tests {
                 let Some(rep) = rep else { continue };
                 let before_pending: Vec<CommandUuid> = q.pending().map(|p| p.request.uuid.clone()).collect();
                 let before_finished = q.finished().len();
-                let outcome = q.record(&rep);
+                let outcome = q.record(&rep).unwrap();
                 match &outcome {
                     ReportOutcome::Idle => {
                         deferred_this_connection.clear();
@@ -414,14 +485,14 @@ mod tests {
 
         #[test]
         fn a_device_that_always_says_not_now_ends_the_connection(n in 0usize..30) {
-            let mut q = CommandQueue::new();
+            let mut q = CommandQueue::new(dev());
             for i in 0..n { q.enqueue(req(i)).unwrap(); }
-            let (_, mut next) = q.respond(&CommandReport::idle(dev()));
+            let (_, mut next) = q.respond(&CommandReport::idle(dev())).unwrap();
             let mut handed = 0;
             while let Some(cmd) = next.map(|c| c.uuid.clone()) {
                 handed += 1;
                 prop_assert!(handed <= n, "looped");
-                next = q.respond(&CommandReport::result(dev(), cmd, CommandStatus::NotNow, plist::Dictionary::new())).1;
+                next = q.respond(&CommandReport::result(dev(), cmd, CommandStatus::NotNow, plist::Dictionary::new())).unwrap().1;
             }
             prop_assert_eq!(handed, n);
             prop_assert_eq!(q.pending_len(), n);

@@ -718,7 +718,8 @@ fn r_io_1_signed_profile_verifies_with_openssl_against_the_workspace_ca() {
         panic!("expected a profile, got {answer:?}");
     };
     assert!(signed);
-    let verified = mdm_apple::verify_signed_profile(&profile).unwrap();
+    let verified =
+        mdm_apple::verify_signed_profile(&profile, &[ca.certificate().clone()], NOW).unwrap();
     assert!(verified.content().starts_with(b"<?xml"));
 
     // openssl checks the CMS signature and the chain up to the workspace CA.

@@ -4,8 +4,12 @@
 
 mod ber;
 mod sign;
+mod trust;
 mod verify;
 
 pub(crate) use ber::ber_to_der;
 pub use sign::ProfileSigner;
-pub use verify::{VerifiedProfile, verify_detached_signature, verify_signed_profile};
+pub use verify::{
+    MAX_CHAIN_DEPTH, MAX_CMS_CERTIFICATES, MAX_CMS_SIGNERS, MIN_RSA_BITS, VerifiedProfile,
+    verify_detached_signature, verify_signed_profile,
+};

@@ -1,7 +1,6 @@
-//! Reading a signed profile back: check the CMS signature and return the
-//! plist and the signer. Chain trust (is the signer someone we trust?) is
-//! the caller's decision; this checks that the named signer signed this
-//! content.
+//! Reading a signed profile or a detached request signature back: check
+//! the CMS signature, that the signer chains to one of the caller's trust
+//! anchors at the caller's `now`, and return the content and the signer.
 
 use cms::cert::CertificateChoices;
 use cms::content_info::ContentInfo;
@@ -17,20 +16,35 @@ use der::{Decode, Encode};
 use plist::Value;
 use sha2::Digest;
 use spki::DecodePublicKey;
+use std::borrow::Cow;
 use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
 use x509_cert::Certificate;
 
 use super::ber::der_children;
 use super::ber_to_der;
 use crate::error::{AppleError, Result};
 
-/// A signed profile whose signature checked out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A signed profile whose signature checked out. `Debug` shows the
+/// signer and the content's length, not the content (a profile may hold
+/// passwords; a device request body holds its `PushMagic`).
+#[derive(Clone, PartialEq, Eq)]
 pub struct VerifiedProfile {
     content: Vec<u8>,
     signer: Vec<u8>,
     signer_subject: String,
     certificates: Vec<Vec<u8>>,
+    bytes_hashed: usize,
+}
+
+impl std::fmt::Debug for VerifiedProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedProfile")
+            .field("content", &crate::fields::RedactedBytes(self.content.len()))
+            .field("signer_subject", &self.signer_subject)
+            .field("certificates", &self.certificates.len())
+            .finish()
+    }
 }
 
 impl VerifiedProfile {
@@ -61,6 +75,14 @@ impl VerifiedProfile {
     pub fn certificates(&self) -> &[Vec<u8>] {
         &self.certificates
     }
+
+    /// How many content bytes were digested to check the `messageDigest`
+    /// attributes: the content's length once per digest algorithm the
+    /// signers use (once for every signature this crate makes), never once
+    /// per attribute or per SignerInfo.
+    pub fn bytes_hashed(&self) -> usize {
+        self.bytes_hashed
+    }
 }
 
 fn malformed(reason: impl Into<String>) -> AppleError {
@@ -69,7 +91,22 @@ fn malformed(reason: impl Into<String>) -> AppleError {
     }
 }
 
-#[derive(Clone, Copy)]
+/// Most `SignerInfo`s one SignedData may carry. A profile or request
+/// signature has one; each costs a chain check and a signature check.
+pub const MAX_CMS_SIGNERS: usize = 4;
+
+/// Most certificates one SignedData may carry (a signer and its chain
+/// need a handful); they are the pool a signer's chain is built from.
+pub const MAX_CMS_CERTIFICATES: usize = 16;
+
+/// Most certificates between a signer and its trust anchor (the signer
+/// included, the anchor not).
+pub const MAX_CHAIN_DEPTH: usize = 8;
+
+/// Smallest RSA modulus accepted on a signer's chain, in bits.
+pub const MIN_RSA_BITS: usize = 2048;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum DigestAlg {
     Sha256,
     Sha384,
@@ -98,37 +135,95 @@ impl DigestAlg {
     }
 }
 
+/// The content's digests, each computed at most once however many
+/// SignerInfos ask for it.
+struct ContentDigests<'a> {
+    content: &'a [u8],
+    done: Vec<(DigestAlg, Vec<u8>)>,
+    bytes_hashed: usize,
+}
+
+impl<'a> ContentDigests<'a> {
+    fn new(content: &'a [u8]) -> Self {
+        Self {
+            content,
+            done: Vec::new(),
+            bytes_hashed: 0,
+        }
+    }
+
+    fn get(&mut self, alg: DigestAlg) -> &[u8] {
+        let index = match self.done.iter().position(|(a, _)| *a == alg) {
+            Some(i) => i,
+            None => {
+                self.bytes_hashed = self.bytes_hashed.saturating_add(self.content.len());
+                self.done.push((alg, alg.digest(self.content)));
+                self.done.len() - 1
+            }
+        };
+        self.done.get(index).map_or(&[], |(_, d)| d.as_slice())
+    }
+}
+
 /// Verifies a signed profile (DER, or BER as OpenSSL's streaming mode
 /// writes it) and returns its content and signer.
 ///
-/// Checks, for every SignerInfo: the signer certificate is in the
-/// SignedData (found by issuer and serial number); with signed attributes,
-/// the `contentType` attribute is id-data and `messageDigest` equals the
-/// digest of the content, and the signature covers the DER of the signed
-/// attributes (as a SET); without them, the signature covers the content.
-/// RSA PKCS#1 v1.5 (SHA-256/384/512) and ECDSA P-256 with SHA-256 are
-/// supported. Does not judge whether the signer is trusted.
+/// Checks, for every SignerInfo (at most [`MAX_CMS_SIGNERS`]): the signer
+/// certificate is in the SignedData (found by issuer and serial number);
+/// it chains to one of `anchors` (see below); with signed attributes,
+/// there is exactly one `contentType` attribute, id-data, and exactly one
+/// `messageDigest`, equal to the digest of the content (computed once),
+/// and the signature covers the DER of the signed attributes (as a SET);
+/// without them, the signature covers the content. RSA PKCS#1 v1.5
+/// (SHA-256/384/512) and ECDSA P-256 with SHA-256 are supported.
+///
+/// The chain: the signer is one of `anchors`, or is signed by one, or by a
+/// CA certificate of the SignedData that is (at most [`MAX_CHAIN_DEPTH`]
+/// certificates in all). Every certificate on it, the anchor included,
+/// must be valid at `now`; the signer's key usage, if the certificate has
+/// that extension, must allow `digitalSignature`, an issuer's
+/// `keyCertSign`; an issuer below the anchor must be a CA; and no RSA key
+/// below the anchor may be shorter than [`MIN_RSA_BITS`].
 ///
 /// # Errors
 /// [`AppleError::MalformedCms`] for bytes that are not SignedData,
-/// [`AppleError::UnsupportedAlgorithm`], [`AppleError::BadSignature`].
-pub fn verify_signed_profile(signed: &[u8]) -> Result<VerifiedProfile> {
-    verify_signed_data(signed, None)
+/// [`AppleError::CmsLimit`], [`AppleError::CmsAttributeCount`],
+/// [`AppleError::UnsupportedAlgorithm`], [`AppleError::BadSignature`],
+/// [`AppleError::UntrustedSigner`], [`AppleError::CertificateNotValidAt`],
+/// [`AppleError::KeyUsageForbids`], [`AppleError::WeakRsaKey`],
+/// [`AppleError::InvalidCertificate`].
+pub fn verify_signed_profile(
+    signed: &[u8],
+    anchors: &[mdm_certs::Certificate],
+    now: OffsetDateTime,
+) -> Result<VerifiedProfile> {
+    verify_signed_data(signed, None, anchors, now)
 }
 
 /// Verifies a **detached** CMS signature over `content` — the
 /// `Mdm-Signature` header of a device request (base64-decoded) over the
-/// request body — with the same checks as [`verify_signed_profile`].
-/// The returned [`VerifiedProfile::content`] is `content` itself.
+/// request body — with the same checks as [`verify_signed_profile`]:
+/// `anchors` are the CAs that issue device identities. The returned
+/// [`VerifiedProfile::content`] is `content` itself.
 ///
 /// # Errors
 /// As [`verify_signed_profile`]; also [`AppleError::MalformedCms`] when the
 /// signature embeds content (it is not detached).
-pub fn verify_detached_signature(signature: &[u8], content: &[u8]) -> Result<VerifiedProfile> {
-    verify_signed_data(signature, Some(content))
+pub fn verify_detached_signature(
+    signature: &[u8],
+    content: &[u8],
+    anchors: &[mdm_certs::Certificate],
+    now: OffsetDateTime,
+) -> Result<VerifiedProfile> {
+    verify_signed_data(signature, Some(content), anchors, now)
 }
 
-fn verify_signed_data(signed: &[u8], detached: Option<&[u8]>) -> Result<VerifiedProfile> {
+fn verify_signed_data(
+    signed: &[u8],
+    detached: Option<&[u8]>,
+    anchors: &[mdm_certs::Certificate],
+    now: OffsetDateTime,
+) -> Result<VerifiedProfile> {
     let der = ber_to_der(signed)?;
     let ci = ContentInfo::from_der(&der).map_err(|e| malformed(format!("ContentInfo: {e}")))?;
     if ci.content_type != ID_SIGNED_DATA {
@@ -176,6 +271,13 @@ fn verify_signed_data(signed: &[u8], detached: Option<&[u8]>) -> Result<Verified
                 .collect()
         })
         .unwrap_or_default();
+    if certs.len() > MAX_CMS_CERTIFICATES {
+        return Err(AppleError::CmsLimit {
+            what: "certificates",
+            count: certs.len(),
+            max: MAX_CMS_CERTIFICATES,
+        });
+    }
 
     // Signer infos are read from the raw bytes, in their original order,
     // so the signature is checked over the signed attributes exactly as
@@ -186,11 +288,45 @@ fn verify_signed_data(signed: &[u8], detached: Option<&[u8]>) -> Result<Verified
             reason: "no SignerInfo",
         });
     }
+    if raw_signer_infos.len() > MAX_CMS_SIGNERS {
+        return Err(AppleError::CmsLimit {
+            what: "SignerInfos",
+            count: raw_signer_infos.len(),
+            max: MAX_CMS_SIGNERS,
+        });
+    }
+    let mut digests = ContentDigests::new(content);
     let mut first_signer: Option<&Certificate> = None;
     for raw in raw_signer_infos {
         let si = SignerInfo::from_der(raw).map_err(|e| malformed(format!("SignerInfo: {e}")))?;
         let cert = find_signer(&si, &certs)?;
-        verify_signer_info(&si, raw_signed_attributes(raw)?, cert, content)?;
+        let digest_alg = DigestAlg::from_oid(si.digest_alg.oid)?;
+        let attrs = si
+            .signed_attrs
+            .as_ref()
+            .map(|attrs| SignedAttributes::read(attrs.iter()))
+            .transpose()?;
+        super::trust::check_chain(cert, &certs, anchors, now)?;
+        let signed_bytes = match attrs {
+            Some(attrs) => {
+                if attrs.content_type != ID_DATA {
+                    return Err(AppleError::BadSignature {
+                        reason: "contentType attribute is not id-data",
+                    });
+                }
+                let expected = digests.get(digest_alg);
+                if !bool::from(attrs.message_digest.as_slice().ct_eq(expected)) {
+                    return Err(AppleError::BadSignature {
+                        reason: "messageDigest does not match the content",
+                    });
+                }
+                Cow::Owned(raw_signed_attributes(raw)?.ok_or_else(|| {
+                    malformed("signed attributes not found in the raw SignerInfo")
+                })?)
+            }
+            None => Cow::Borrowed(content),
+        };
+        verify_signature(&si, digest_alg, &signed_bytes, cert)?;
         first_signer.get_or_insert(cert);
     }
     let signer = first_signer.ok_or(AppleError::BadSignature {
@@ -205,7 +341,54 @@ fn verify_signed_data(signed: &[u8], detached: Option<&[u8]>) -> Result<Verified
         signer: encode(signer)?,
         signer_subject: signer.tbs_certificate().subject().to_string(),
         certificates: certs.iter().map(|c| encode(c)).collect::<Result<_>>()?,
+        bytes_hashed: digests.bytes_hashed,
     })
+}
+
+/// The two signed attributes the verifier reads, each present exactly
+/// once with exactly one value (RFC 5652 §5.3, §11.1, §11.2).
+struct SignedAttributes {
+    content_type: Oid,
+    message_digest: Vec<u8>,
+}
+
+impl SignedAttributes {
+    fn read<'a>(attrs: impl Iterator<Item = &'a x509_cert::attr::Attribute>) -> Result<Self> {
+        let (mut content_types, mut digests) = (Vec::new(), Vec::new());
+        for attr in attrs {
+            if attr.oid == ID_CONTENT_TYPE {
+                content_types.push(attr);
+            } else if attr.oid == ID_MESSAGE_DIGEST {
+                digests.push(attr);
+            }
+        }
+        let single = |found: &[&'a x509_cert::attr::Attribute], attribute: &'static str| {
+            let [attr] = found else {
+                return Err(AppleError::CmsAttributeCount {
+                    attribute,
+                    count: found.len(),
+                });
+            };
+            let mut values = attr.values.iter();
+            match (values.next(), values.next()) {
+                (Some(v), None) => Ok(v),
+                _ => Err(AppleError::CmsAttributeCount {
+                    attribute,
+                    count: attr.values.len(),
+                }),
+            }
+        };
+        let content_type: Oid = single(&content_types, "contentType")?
+            .decode_as()
+            .map_err(|e| malformed(format!("contentType: {e}")))?;
+        let message_digest: OctetString = single(&digests, "messageDigest")?
+            .decode_as()
+            .map_err(|e| malformed(format!("messageDigest: {e}")))?;
+        Ok(Self {
+            content_type,
+            message_digest: message_digest.into_bytes().into_vec(),
+        })
+    }
 }
 
 fn find_signer<'a>(si: &SignerInfo, certs: &[&'a Certificate]) -> Result<&'a Certificate> {
@@ -252,49 +435,12 @@ fn raw_signed_attributes(signer_info: &[u8]) -> Result<Option<Vec<u8>>> {
     }))
 }
 
-fn verify_signer_info(
+fn verify_signature(
     si: &SignerInfo,
-    raw_signed_attrs: Option<Vec<u8>>,
+    digest_alg: DigestAlg,
+    signed_bytes: &[u8],
     cert: &Certificate,
-    content: &[u8],
 ) -> Result<()> {
-    let digest_alg = DigestAlg::from_oid(si.digest_alg.oid)?;
-    let signed_bytes = match &si.signed_attrs {
-        Some(attrs) => {
-            let mut content_type_ok = false;
-            let mut digest_ok = false;
-            for attr in attrs.iter() {
-                let single = match attr.values.iter().collect::<Vec<_>>().as_slice() {
-                    [v] => *v,
-                    _ => return Err(malformed("a signed attribute without exactly one value")),
-                };
-                if attr.oid == ID_CONTENT_TYPE {
-                    let oid: Oid = single
-                        .decode_as()
-                        .map_err(|e| malformed(format!("contentType: {e}")))?;
-                    content_type_ok = oid == ID_DATA;
-                } else if attr.oid == ID_MESSAGE_DIGEST {
-                    let md: OctetString = single
-                        .decode_as()
-                        .map_err(|e| malformed(format!("messageDigest: {e}")))?;
-                    digest_ok = bool::from(md.as_bytes().ct_eq(&digest_alg.digest(content)));
-                }
-            }
-            if !content_type_ok {
-                return Err(AppleError::BadSignature {
-                    reason: "contentType attribute missing or not id-data",
-                });
-            }
-            if !digest_ok {
-                return Err(AppleError::BadSignature {
-                    reason: "messageDigest does not match the content",
-                });
-            }
-            raw_signed_attrs
-                .ok_or_else(|| malformed("signed attributes not found in the raw SignerInfo"))?
-        }
-        None => content.to_vec(),
-    };
     let spki = cert
         .tbs_certificate()
         .subject_public_key_info()
@@ -316,15 +462,17 @@ fn verify_signer_info(
                 reason: "signer key is not RSA",
             })?;
         let sig = rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| bad.clone())?;
-        let ok =
-            match digest_alg {
-                DigestAlg::Sha256 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key)
-                    .verify(&signed_bytes, &sig),
-                DigestAlg::Sha384 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha384>::new(key)
-                    .verify(&signed_bytes, &sig),
-                DigestAlg::Sha512 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(key)
-                    .verify(&signed_bytes, &sig),
-            };
+        let ok = match digest_alg {
+            DigestAlg::Sha256 => {
+                rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key).verify(signed_bytes, &sig)
+            }
+            DigestAlg::Sha384 => {
+                rsa::pkcs1v15::VerifyingKey::<sha2::Sha384>::new(key).verify(signed_bytes, &sig)
+            }
+            DigestAlg::Sha512 => {
+                rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(key).verify(signed_bytes, &sig)
+            }
+        };
         ok.map_err(|_| bad)
     } else if sig_oid == ECDSA_WITH_SHA_256 {
         if !matches!(digest_alg, DigestAlg::Sha256) {
@@ -345,7 +493,7 @@ fn verify_signer_info(
             &ring::signature::ECDSA_P256_SHA256_ASN1,
             point.as_bytes(),
         )
-        .verify(&signed_bytes, signature)
+        .verify(signed_bytes, signature)
         .map_err(|_| bad)
     } else {
         Err(AppleError::UnsupportedAlgorithm {

@@ -5,7 +5,7 @@ use std::fmt;
 use plist::Value;
 
 use super::RequestType;
-use crate::fields::DictWriter;
+use crate::fields::{DictWriter, redacted};
 
 /// `DeviceInformation`: ask for device attributes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,8 +100,9 @@ pub struct RemoveProfile {
     pub identifier: String,
 }
 
-/// `DeviceLock`: lock the screen now, optionally with a message.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `DeviceLock`: lock the screen now, optionally with a message. `Debug`
+/// hides the PIN.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct DeviceLock {
     /// `Message` on the Lock screen.
     pub message: Option<String>,
@@ -111,8 +112,8 @@ pub struct DeviceLock {
     pub pin: Option<String>,
 }
 
-/// `EraseDevice`: wipe the device.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `EraseDevice`: wipe the device. `Debug` hides the PIN.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct EraseDevice {
     /// `PreserveDataPlan`: keep the eSIM data plan.
     pub preserve_data_plan: Option<bool>,
@@ -120,6 +121,26 @@ pub struct EraseDevice {
     pub disallow_proximity_setup: Option<bool>,
     /// `PIN` (macOS).
     pub pin: Option<String>,
+}
+
+impl fmt::Debug for DeviceLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceLock")
+            .field("message", &self.message)
+            .field("phone_number", &self.phone_number)
+            .field("pin", &redacted(self.pin.as_ref()))
+            .finish()
+    }
+}
+
+impl fmt::Debug for EraseDevice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EraseDevice")
+            .field("preserve_data_plan", &self.preserve_data_plan)
+            .field("disallow_proximity_setup", &self.disallow_proximity_setup)
+            .field("pin", &redacted(self.pin.as_ref()))
+            .finish()
+    }
 }
 
 /// `ClearPasscode`: remove the passcode using the device's unlock token.

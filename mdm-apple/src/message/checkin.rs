@@ -17,6 +17,7 @@ fn topic(f: &Fields<'_>) -> Result<ApnsTopic> {
 }
 
 /// The device's APNs token (`Token`), raw bytes; hex-encoded in push URLs.
+/// `Debug` shows its length only.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PushToken(Vec<u8>);
 
@@ -56,8 +57,10 @@ impl PushToken {
 }
 
 impl fmt::Debug for PushToken {
+    /// Shows the length only: with the push certificate, the token is what
+    /// lets anyone wake the device.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PushToken({})", self.to_hex())
+        write!(f, "PushToken(<{} bytes redacted>)", self.0.len())
     }
 }
 

@@ -6,10 +6,11 @@
 mod checkin;
 mod report;
 
+use std::fmt;
 use std::ops::Deref;
 
 use crate::error::{AppleError, Result};
-use crate::fields::{Fields, parse_dictionary};
+use crate::fields::{Fields, RedactedBytes, parse_dictionary};
 
 pub use checkin::{
     Authenticate, CheckOut, PushMagic, PushToken, TokenUpdate, UnlockToken, UserChannel,
@@ -60,13 +61,24 @@ impl std::fmt::Display for DeviceId {
 }
 
 /// A parsed message kept beside the exact bytes the device sent (for
-/// audit, webhooks, or re-verifying a signature).
-#[derive(Debug, Clone, PartialEq)]
+/// audit, webhooks, or re-verifying a signature). `Debug` shows the parsed
+/// message (whose secrets redact themselves) and only the length of the
+/// raw body, which holds `PushMagic`, `Token` and `UnlockToken` in clear.
+#[derive(Clone, PartialEq)]
 pub struct Received<T> {
     /// The parsed message.
     pub message: T,
     /// The raw request body.
     pub raw: Vec<u8>,
+}
+
+impl<T: fmt::Debug> fmt::Debug for Received<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Received")
+            .field("message", &self.message)
+            .field("raw", &RedactedBytes(self.raw.len()))
+            .finish()
+    }
 }
 
 impl<T> Deref for Received<T> {
@@ -76,8 +88,8 @@ impl<T> Deref for Received<T> {
     }
 }
 
-/// Any message a device PUTs to the server.
-#[derive(Debug, Clone, PartialEq)]
+/// Any message a device PUTs to the server. `Debug` never shows a raw body.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum DeviceMessage {
     /// `Authenticate` check-in.
@@ -96,6 +108,22 @@ pub enum DeviceMessage {
     },
     /// A command report (`Status` = `Idle`, `Acknowledged`, …).
     Report(Received<CommandReport>),
+}
+
+impl fmt::Debug for DeviceMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Authenticate(m) => f.debug_tuple("Authenticate").field(m).finish(),
+            Self::TokenUpdate(m) => f.debug_tuple("TokenUpdate").field(m).finish(),
+            Self::CheckOut(m) => f.debug_tuple("CheckOut").field(m).finish(),
+            Self::OtherCheckin { message_type, raw } => f
+                .debug_struct("OtherCheckin")
+                .field("message_type", message_type)
+                .field("raw", &RedactedBytes(raw.len()))
+                .finish(),
+            Self::Report(m) => f.debug_tuple("Report").field(m).finish(),
+        }
+    }
 }
 
 /// Decodes a device's request body (XML or binary plist): check-ins by

@@ -63,6 +63,7 @@ pub struct Signer {
 pub struct Pki {
     pub ca_der: Vec<u8>,
     pub ca_pem: PathBuf,
+    pub ca_key: PathBuf,
     pub rsa: Signer,
     pub ec: Signer,
     /// A mock APNs push certificate with `UID=com.apple.mgmt.External.…`.
@@ -72,6 +73,26 @@ pub struct Pki {
 }
 
 fn signer(dir: &Path, ca_pem: &Path, ca_key: &Path, name: &str, keygen: &[&str]) -> Signer {
+    signer_with(
+        dir,
+        ca_pem,
+        ca_key,
+        name,
+        keygen,
+        "keyUsage=critical,digitalSignature\nextendedKeyUsage=emailProtection,codeSigning\n",
+    )
+}
+
+/// A signer issued by `ca_pem`/`ca_key` for 30 days with the extensions
+/// `ext` (an `openssl x509 -extfile`); its chain holds the leaf and the issuer.
+pub fn signer_with(
+    dir: &Path,
+    ca_pem: &Path,
+    ca_key: &Path,
+    name: &str,
+    keygen: &[&str],
+    ext: &str,
+) -> Signer {
     let key_pem = dir.join(format!("{name}.key"));
     let csr = dir.join(format!("{name}.csr"));
     let cert_pem = dir.join(format!("{name}.pem"));
@@ -88,12 +109,8 @@ fn signer(dir: &Path, ca_pem: &Path, ca_key: &Path, name: &str, keygen: &[&str])
             "-out",
         ])
         .arg(&csr));
-    let ext = dir.join(format!("{name}.ext"));
-    std::fs::write(
-        &ext,
-        "keyUsage=critical,digitalSignature\nextendedKeyUsage=emailProtection,codeSigning\n",
-    )
-    .unwrap();
+    let ext_path = dir.join(format!("{name}.ext"));
+    std::fs::write(&ext_path, ext).unwrap();
     run(Proc::new("openssl")
         .args(["x509", "-req", "-in"])
         .arg(&csr)
@@ -102,7 +119,7 @@ fn signer(dir: &Path, ca_pem: &Path, ca_key: &Path, name: &str, keygen: &[&str])
         .arg("-CAkey")
         .arg(ca_key)
         .args(["-set_serial", "4242", "-days", "30", "-extfile"])
-        .arg(&ext)
+        .arg(&ext_path)
         .arg("-out")
         .arg(&cert_pem));
     let leaf = run(Proc::new("openssl")
@@ -163,9 +180,24 @@ pub fn pki() -> Option<&'static Pki> {
             .arg("-out")
             .arg(&p12));
         let identity_p12 = std::fs::read(&p12).unwrap();
-        Some(Pki { ca_der, ca_pem, rsa, ec, push_cert_der, identity_p12 })
+        Some(Pki { ca_der, ca_pem, ca_key, rsa, ec, push_cert_der, identity_p12 })
     })
     .as_ref()
+}
+
+impl Pki {
+    /// The trust anchors every fixture signer chains to: the test root CA.
+    pub fn anchors(&self) -> Vec<mdm_certs::Certificate> {
+        vec![mdm_certs::Certificate::from_der(&self.ca_der).unwrap()]
+    }
+
+    /// A time at which every fixture certificate is valid: openssl dates
+    /// them from the real clock when it makes them (30 days), so
+    /// [`now`] (a fixed date) may lie before them.
+    pub fn valid_now(&self) -> time::OffsetDateTime {
+        let leaf = mdm_certs::Certificate::from_der(&self.ec.chain[0]).unwrap();
+        leaf.info().not_before + time::Duration::hours(1)
+    }
 }
 
 /// The topic of a push certificate: its subject's UID attribute.

@@ -125,7 +125,7 @@ fn end_to_end_topic_from_push_cert_to_signed_verified_profile() {
     let violations = super::schema::profile_violations(&dict);
     assert!(violations.is_empty(), "{violations:?}");
     // Read back here too: same plist, same signer.
-    let verified = verify_signed_profile(&signed).unwrap();
+    let verified = verify_signed_profile(&signed, &pki.anchors(), pki.valid_now()).unwrap();
     assert_eq!(verified.signer_der(), pki.rsa.chain[0].as_slice());
     // A push-certificate topic that is not an MDM topic is refused.
     assert!(ApnsTopic::new("com.example.not-mdm").is_err());
@@ -242,6 +242,6 @@ fn end_to_end_with_mdm_certs_from_apns_csr_to_verified_profile() {
         .unwrap();
     let violations = super::schema::profile_violations(&dict);
     assert!(violations.is_empty(), "{violations:?}");
-    let verified = verify_signed_profile(&signed).unwrap();
+    let verified = verify_signed_profile(&signed, &[ca.certificate().clone()], now).unwrap();
     assert_eq!(verified.signer_der(), server.certificate.der());
 }
