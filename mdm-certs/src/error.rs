@@ -228,6 +228,14 @@ pub enum CertError {
         /// What was wrong.
         reason: String,
     },
+    /// A push certificate request larger than any real one.
+    #[error("the push certificate request has {length} bytes; at most {limit} are read")]
+    PushRequestTooLarge {
+        /// Its length in bytes.
+        length: usize,
+        /// [`MAX_PUSH_REQUEST_LEN`](crate::MAX_PUSH_REQUEST_LEN).
+        limit: usize,
+    },
     /// A signature did not verify.
     #[error("the {what} signature does not verify")]
     BadSignature {

@@ -160,7 +160,8 @@ pub use pkcs12::{
 };
 pub use portal::{PUSH_CERTIFICATE_VALIDITY, PushPortalStandIn};
 pub use push_request::{
-    DEFAULT_REQUEST_MAX_AGE, DecodedPushRequest, PushCertificateRequest, VendorSigner,
+    DEFAULT_REQUEST_MAX_AGE, DecodedPushRequest, MAX_PUSH_REQUEST_KEYS, MAX_PUSH_REQUEST_LEN,
+    PushCertificateRequest, VendorSigner,
 };
 pub use rotation::{
     ActiveServerCertificate, DEFAULT_ACTIVATION_DELAY, LossForecast, RESERVE_VALIDITY,

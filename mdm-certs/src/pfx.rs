@@ -45,14 +45,17 @@ const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.
 const LOCAL_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.21");
 const X509_CERT: ObjectIdentifier = pkcs12::PKCS_12_X509_CERT_OID;
 
+/// A bag's `localKeyId` (if any) and what the bag held.
+type Found<T> = (Option<Vec<u8>>, T);
+
 /// One PKCS#12 read in progress: the file name, the password, the budget.
 struct Reader<'a> {
     source_name: &'a str,
     password: &'a str,
     budget: KdfBudget,
     parts: usize,
-    certs: Vec<(Option<Vec<u8>>, Certificate)>,
-    keys: Vec<(Option<Vec<u8>>, Zeroizing<Vec<u8>>)>,
+    certs: Vec<Found<Certificate>>,
+    keys: Vec<Found<Zeroizing<Vec<u8>>>>,
 }
 
 /// A decryption the file asks for, parsed but not yet run.

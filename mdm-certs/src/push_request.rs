@@ -15,6 +15,13 @@ use crate::key::{KeyAlgorithm, PrivateKey, verify_rsa_sha256};
 /// be done in one sitting).
 pub const DEFAULT_REQUEST_MAX_AGE: Duration = Duration::hours(1);
 
+/// The largest push certificate request read, in bytes of base64 text
+/// (64 KiB: a real one, a CSR and a three-certificate chain, is about 8 KB).
+pub const MAX_PUSH_REQUEST_LEN: usize = 64 * 1024;
+
+/// The most keys the request's dictionary may hold (it has three).
+pub const MAX_PUSH_REQUEST_KEYS: usize = 8;
+
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// The vendor's MDM CSR-signing identity: the certificate Apple issued to the
@@ -145,20 +152,30 @@ pub struct DecodedPushRequest {
 impl DecodedPushRequest {
     /// Reads the base64 request file (whitespace ignored) and checks its
     /// shape: the three string keys, a valid CSR, a parsable chain.
+    ///
+    /// The file comes from whoever uploads it, so reading is bounded: at
+    /// most [`MAX_PUSH_REQUEST_LEN`] bytes
+    /// ([`CertError::PushRequestTooLarge`]), an XML plist whose root is one
+    /// dictionary of at most [`MAX_PUSH_REQUEST_KEYS`] string values, read
+    /// as a stream of events and refused at the first event that does not
+    /// fit that shape (a nested array or dictionary is refused where it
+    /// starts, however deep it would go).
     pub fn decode(encoded: &str) -> Result<Self> {
         let invalid = |reason: String| CertError::InvalidPushRequest { reason };
+        if encoded.len() > MAX_PUSH_REQUEST_LEN {
+            return Err(CertError::PushRequestTooLarge {
+                length: encoded.len(),
+                limit: MAX_PUSH_REQUEST_LEN,
+            });
+        }
         let compact: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
         let xml = B64
             .decode(compact)
             .map_err(|e| invalid(format!("not base64: {e}")))?;
-        let value: plist::Value =
-            plist::from_bytes(&xml).map_err(|e| invalid(format!("not a plist: {e}")))?;
-        let dict = value
-            .as_dictionary()
-            .ok_or_else(|| invalid("not a dictionary".into()))?;
+        let dict = string_dictionary(&xml)?;
         let get = |k: &str| {
             dict.get(k)
-                .and_then(plist::Value::as_string)
+                .map(String::as_str)
                 .ok_or_else(|| invalid(format!("missing string `{k}`")))
         };
         let csr_der = B64
@@ -185,4 +202,45 @@ impl DecodedPushRequest {
             verify_rsa_sha256(&v.info().public_key_der, self.csr.der(), &self.signature)
         })
     }
+}
+
+/// The request plist as its only accepted shape: an XML plist whose root is
+/// a dictionary of strings. Read as events, without recursion: the first
+/// event out of shape ends the read with an error, so neither depth nor
+/// node count can grow with what the input claims.
+fn string_dictionary(xml: &[u8]) -> Result<std::collections::BTreeMap<String, String>> {
+    use plist::stream::Event;
+    let invalid = |reason: String| CertError::InvalidPushRequest { reason };
+    let mut events = plist::stream::XmlReader::new(std::io::Cursor::new(xml));
+    let mut next = || match events.next() {
+        None => Ok(None),
+        Some(Ok(event)) => Ok(Some(event)),
+        Some(Err(e)) => Err(invalid(format!("not an XML plist: {e}"))),
+    };
+    if !matches!(next()?, Some(Event::StartDictionary(_))) {
+        return Err(invalid("not a dictionary".into()));
+    }
+    let mut dict = std::collections::BTreeMap::new();
+    loop {
+        let key = match next()? {
+            Some(Event::EndCollection) => break,
+            Some(Event::String(key)) => key.into_owned(),
+            _ => return Err(invalid("a dictionary key is not a string".into())),
+        };
+        let Some(Event::String(value)) = next()? else {
+            return Err(invalid(format!("`{key}` is not a string")));
+        };
+        if dict.len() >= MAX_PUSH_REQUEST_KEYS {
+            return Err(invalid(format!(
+                "more than {MAX_PUSH_REQUEST_KEYS} keys in the dictionary"
+            )));
+        }
+        if dict.insert(key.clone(), value.into_owned()).is_some() {
+            return Err(invalid(format!("`{key}` appears twice")));
+        }
+    }
+    if next()?.is_some() {
+        return Err(invalid("content after the dictionary".into()));
+    }
+    Ok(dict)
 }
