@@ -319,11 +319,15 @@ pub struct Device {
 }
 
 /// The stored hash of a device's agent credential, and whether the agent has
-/// presented it yet (until it has, the invitation token may ask for another:
-/// the answer carrying the first one may have been lost).
+/// presented it yet. Until it has, the invitation token may ask for another
+/// (the answer carrying the first may have been lost), and the one issued
+/// before stays valid too (the request may have been sent twice, and the
+/// agent read the first answer); the first one presented is the one kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct AgentCredentialRecord {
     pub(crate) hash: AgentCredentialHash,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) previous: Option<AgentCredentialHash>,
     pub(crate) confirmed: bool,
 }
 

@@ -6,8 +6,9 @@
 //! an [`AgentCredential`] (256 bits, stored hashed). Every later sync
 //! presents that credential. Until the agent has presented it once, the
 //! invitation token may ask for a new one (the answer carrying the first may
-//! have been lost), and each replaces the last; after that, only the
-//! credential is accepted. A device enrolled again (after a wipe) is a new
+//! have been lost); the newest and the one before it are both accepted (a
+//! request sent twice is answered twice, and the agent read one answer), and
+//! the first presented is kept. After that, only that credential is accepted. A device enrolled again (after a wipe) is a new
 //! device with a new credential. Every refusal is audited.
 
 use std::fmt;
@@ -18,7 +19,10 @@ use time::OffsetDateTime;
 
 use super::Workspace;
 use crate::device::AgentCredentialRecord;
-use crate::{AgentCredential, AuditEvent, DeviceId, InvitationToken, ModelError, Platform};
+use crate::{
+    AgentCredential, AgentCredentialHash, AuditEvent, DeviceId, InvitationToken, ModelError,
+    Platform,
+};
 
 /// What a sync presents to prove it comes from the device's agent.
 #[derive(Clone, Copy, Debug)]
@@ -77,18 +81,25 @@ impl Workspace {
         rng: &mut R,
     ) -> Result<Option<AgentCredential>, ModelError> {
         match self.check_agent_proof(device, proof) {
-            Ok(None) => {
+            Ok(Checked::Credential(hash)) => {
                 if let Ok(d) = self.device_mut(device)
                     && let Some(record) = &mut d.agent_credential
+                    && !record.confirmed
                 {
-                    record.confirmed = true;
+                    *record = AgentCredentialRecord {
+                        hash,
+                        previous: None,
+                        confirmed: true,
+                    };
                 }
                 Ok(None)
             }
-            Ok(Some(())) => {
+            Ok(Checked::MayIssue) => {
                 let credential = AgentCredential::generate(rng);
-                self.device_mut(device)?.agent_credential = Some(AgentCredentialRecord {
+                let d = self.device_mut(device)?;
+                d.agent_credential = Some(AgentCredentialRecord {
                     hash: credential.hash(),
+                    previous: d.agent_credential.map(|r| r.hash),
                     confirmed: false,
                 });
                 self.log(now, AuditEvent::AgentCredentialIssued { device });
@@ -104,23 +115,27 @@ impl Workspace {
         }
     }
 
-    /// `Ok(None)`: the credential matches; `Ok(Some(()))`: the invitation
-    /// token may be answered with a new credential.
     fn check_agent_proof(
         &self,
         device: DeviceId,
         proof: AgentProof<'_>,
-    ) -> Result<Option<()>, AgentRefusal> {
+    ) -> Result<Checked, AgentRefusal> {
         let d = self
             .device(device)
             .ok()
             .filter(|d| d.platform == Platform::Android && !d.state.is_terminal())
             .ok_or(AgentRefusal::UnknownDevice)?;
         match proof {
-            AgentProof::Credential(credential) => match d.agent_credential {
-                Some(record) if record.hash == credential.hash() => Ok(None),
-                _ => Err(AgentRefusal::WrongCredential),
-            },
+            AgentProof::Credential(credential) => {
+                let presented = credential.hash();
+                match d.agent_credential {
+                    Some(r) if r.hash == presented => Ok(Checked::Credential(presented)),
+                    Some(r) if !r.confirmed && r.previous == Some(presented) => {
+                        Ok(Checked::Credential(presented))
+                    }
+                    _ => Err(AgentRefusal::WrongCredential),
+                }
+            }
             AgentProof::Invitation(token) => {
                 let enrolled_by = self
                     .invitation(d.invitation)
@@ -130,11 +145,19 @@ impl Workspace {
                 } else if d.agent_credential.is_some_and(|r| r.confirmed) {
                     Err(AgentRefusal::CredentialAlreadyInUse)
                 } else {
-                    Ok(Some(()))
+                    Ok(Checked::MayIssue)
                 }
             }
         }
     }
+}
+
+/// What a proof that holds allows.
+enum Checked {
+    /// The credential of this hash is the device's.
+    Credential(AgentCredentialHash),
+    /// The invitation token may be answered with a new credential.
+    MayIssue,
 }
 
 #[cfg(test)]
@@ -206,40 +229,42 @@ mod tests {
             AgentRefusal::WrongCredential
         );
 
-        // The first answer is lost: the token asks again, and the first credential is replaced.
-        let lost = ws
-            .authenticate_agent(
+        // Answers get lost, requests sent twice: the token asks again, and
+        // the newest two credentials stay valid until one is presented.
+        let mut ask = |ws: &mut Workspace| {
+            ws.authenticate_agent(
                 alice_phone,
                 AgentProof::Invitation(&alice_token),
                 NOW,
                 &mut rng,
             )
             .unwrap()
-            .unwrap();
-        let kept = ws
-            .authenticate_agent(
+            .unwrap()
+        };
+        let oldest = ask(&mut ws);
+        let kept = ask(&mut ws);
+        let newest = ask(&mut ws);
+        assert_ne!(oldest, kept);
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let mut present = |ws: &mut Workspace, credential: &AgentCredential| {
+            ws.authenticate_agent(
                 alice_phone,
-                AgentProof::Invitation(&alice_token),
+                AgentProof::Credential(credential),
                 NOW,
                 &mut rng,
             )
-            .unwrap()
-            .unwrap();
-        assert_ne!(lost, kept);
+        };
         assert_eq!(
-            refusal(ws.authenticate_agent(
-                alice_phone,
-                AgentProof::Credential(&lost),
-                NOW,
-                &mut rng
-            )),
+            refusal(present(&mut ws, &oldest)),
             AgentRefusal::WrongCredential
         );
+        assert_eq!(present(&mut ws, &kept).unwrap(), None);
+        // The one presented is kept; the other is void from now on.
         assert_eq!(
-            ws.authenticate_agent(alice_phone, AgentProof::Credential(&kept), NOW, &mut rng)
-                .unwrap(),
-            None
+            refusal(present(&mut ws, &newest)),
+            AgentRefusal::WrongCredential
         );
+        assert_eq!(present(&mut ws, &kept).unwrap(), None);
         // Once used, the credential is the only proof.
         assert_eq!(
             refusal(ws.authenticate_agent(
@@ -286,7 +311,7 @@ mod tests {
             .iter()
             .filter(|r| matches!(r.event, AuditEvent::AgentAuthenticationFailed { .. }))
             .count();
-        assert_eq!(failures, 7);
+        assert_eq!(failures, 8);
         // The credential survives save and load, as a hash.
         let json = ws.to_json().unwrap();
         assert!(!json.contains(&bob_credential.expose()));
