@@ -8,7 +8,8 @@
 //!   a [`Profile`], written as an XML plist or signed as CMS SignedData by a
 //!   [`ProfileSigner`]. [`enrollment_profile`] is the one call a workspace
 //!   needs; [`verify_signed_profile`] reads a signed profile back (DER or
-//!   OpenSSL's streaming BER).
+//!   OpenSSL's streaming BER) and checks that its signer chains to one of
+//!   the caller's trust anchors at the caller's `now`.
 //! * **Commands** — [`Command`] with typed requests, serialised by
 //!   [`CommandRequest`]; [`CommandResult`] and the `…Response` types read
 //!   the device's answers.
@@ -19,7 +20,13 @@
 //! * **Request signatures** — devices with `SignMessage` send an
 //!   `Mdm-Signature` header: a detached CMS signature over the body.
 //!   [`ProfileSigner::sign_detached`] makes one (simulated devices) and
-//!   [`verify_detached_signature`] checks one (servers).
+//!   [`verify_detached_signature`] checks one (servers) against the CAs
+//!   that issue device identities.
+//! * **Hostile input** — every plist read here is bounded by its size
+//!   ([`MAX_PLIST_BYTES`], [`MAX_PLIST_NODES`]), every SignedData by
+//!   [`MAX_CMS_SIGNERS`], [`MAX_CMS_CERTIFICATES`] and
+//!   [`MAX_SIGNED_ATTRIBUTES`]; `Debug` never prints a push magic, token,
+//!   unlock token, PIN or raw device body.
 //! * **State** — [`CommandQueue`] is the per-device queue (NotNow-safe,
 //!   idempotent); [`AppleEnrollment`] follows check-ins and refuses a
 //!   foreign topic.
@@ -92,8 +99,8 @@ mod push;
 mod queue;
 
 pub use cms::{
-    MAX_CHAIN_DEPTH, MAX_CMS_CERTIFICATES, MAX_CMS_SIGNERS, MIN_RSA_BITS, ProfileSigner,
-    VerifiedProfile, verify_detached_signature, verify_signed_profile,
+    MAX_CHAIN_DEPTH, MAX_CMS_CERTIFICATES, MAX_CMS_SIGNERS, MAX_SIGNED_ATTRIBUTES, MIN_RSA_BITS,
+    ProfileSigner, VerifiedProfile, verify_detached_signature, verify_signed_profile,
 };
 pub use command::*;
 pub use enrollment_state::{AppleEnrollment, EnrollmentEvent, EnrollmentState, PushTarget};

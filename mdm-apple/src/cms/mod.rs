@@ -10,6 +10,6 @@ mod verify;
 pub(crate) use ber::ber_to_der;
 pub use sign::ProfileSigner;
 pub use verify::{
-    MAX_CHAIN_DEPTH, MAX_CMS_CERTIFICATES, MAX_CMS_SIGNERS, MIN_RSA_BITS, VerifiedProfile,
-    verify_detached_signature, verify_signed_profile,
+    MAX_CHAIN_DEPTH, MAX_CMS_CERTIFICATES, MAX_CMS_SIGNERS, MAX_SIGNED_ATTRIBUTES, MIN_RSA_BITS,
+    VerifiedProfile, verify_detached_signature, verify_signed_profile,
 };

@@ -99,6 +99,10 @@ pub const MAX_CMS_SIGNERS: usize = 4;
 /// need a handful); they are the pool a signer's chain is built from.
 pub const MAX_CMS_CERTIFICATES: usize = 16;
 
+/// Most signed attributes one SignerInfo may carry (signers write three
+/// to six: contentType, signingTime, messageDigest, capabilities…).
+pub const MAX_SIGNED_ATTRIBUTES: usize = 32;
+
 /// Most certificates between a signer and its trust anchor (the signer
 /// included, the anchor not).
 pub const MAX_CHAIN_DEPTH: usize = 8;
@@ -168,7 +172,9 @@ impl<'a> ContentDigests<'a> {
 /// Verifies a signed profile (DER, or BER as OpenSSL's streaming mode
 /// writes it) and returns its content and signer.
 ///
-/// Checks, for every SignerInfo (at most [`MAX_CMS_SIGNERS`]): the signer
+/// Checks, for every SignerInfo (at most [`MAX_CMS_SIGNERS`], with at most
+/// [`MAX_CMS_CERTIFICATES`] certificates and [`MAX_SIGNED_ATTRIBUTES`]
+/// signed attributes, counted before anything is decoded): the signer
 /// certificate is in the SignedData (found by issuer and serial number);
 /// it chains to one of `anchors` (see below); with signed attributes,
 /// there is exactly one `contentType` attribute, id-data, and exactly one
@@ -225,6 +231,10 @@ fn verify_signed_data(
     now: OffsetDateTime,
 ) -> Result<VerifiedProfile> {
     let der = ber_to_der(signed)?;
+    // Counted on the raw bytes first: decoding sorts every SET OF, so a
+    // SignedData with thousands of attributes or certificates costs
+    // n log n re-encodings before any check could refuse it.
+    let raw_signer_infos = raw_checks(&der)?;
     let ci = ContentInfo::from_der(&der).map_err(|e| malformed(format!("ContentInfo: {e}")))?;
     if ci.content_type != ID_SIGNED_DATA {
         return Err(malformed(format!(
@@ -271,30 +281,7 @@ fn verify_signed_data(
                 .collect()
         })
         .unwrap_or_default();
-    if certs.len() > MAX_CMS_CERTIFICATES {
-        return Err(AppleError::CmsLimit {
-            what: "certificates",
-            count: certs.len(),
-            max: MAX_CMS_CERTIFICATES,
-        });
-    }
 
-    // Signer infos are read from the raw bytes, in their original order,
-    // so the signature is checked over the signed attributes exactly as
-    // the signer encoded them (decoding a SET re-sorts it).
-    let raw_signer_infos = raw_signer_infos(&der)?;
-    if raw_signer_infos.is_empty() {
-        return Err(AppleError::BadSignature {
-            reason: "no SignerInfo",
-        });
-    }
-    if raw_signer_infos.len() > MAX_CMS_SIGNERS {
-        return Err(AppleError::CmsLimit {
-            what: "SignerInfos",
-            count: raw_signer_infos.len(),
-            max: MAX_CMS_SIGNERS,
-        });
-    }
     let mut digests = ContentDigests::new(content);
     let mut first_signer: Option<&Certificate> = None;
     for raw in raw_signer_infos {
@@ -409,8 +396,23 @@ fn find_signer<'a>(si: &SignerInfo, certs: &[&'a Certificate]) -> Result<&'a Cer
         })
 }
 
-/// The raw SignerInfo elements of a DER ContentInfo holding SignedData.
-fn raw_signer_infos(content_info: &[u8]) -> Result<Vec<&[u8]>> {
+/// The DER TLV of an OID (tag, one-byte length, arcs).
+fn oid_tlv(oid: ObjectIdentifier) -> Vec<u8> {
+    let arcs = oid.as_bytes();
+    let mut out = vec![0x06, u8::try_from(arcs.len()).unwrap_or(0)];
+    out.extend_from_slice(arcs);
+    out
+}
+
+/// Counts on the raw DER of a ContentInfo holding SignedData, before it
+/// is decoded: at most [`MAX_CMS_CERTIFICATES`] certificates, 1 to
+/// [`MAX_CMS_SIGNERS`] SignerInfos, and in each one's signed attributes
+/// (when present) exactly one `contentType` and one `messageDigest` among
+/// at most [`MAX_SIGNED_ATTRIBUTES`]. Returns the raw SignerInfos, in
+/// their original order, so that each signature is checked over the
+/// signed attributes exactly as the signer encoded them (decoding a SET
+/// re-sorts it).
+fn raw_checks(content_info: &[u8]) -> Result<Vec<&[u8]>> {
     let explicit = *der_children(content_info)?
         .get(1)
         .ok_or_else(|| malformed("ContentInfo without content"))?;
@@ -418,8 +420,59 @@ fn raw_signer_infos(content_info: &[u8]) -> Result<Vec<&[u8]>> {
         .first()
         .ok_or_else(|| malformed("empty [0] content"))?;
     let fields = der_children(signed_data)?;
+    if let Some(certificates) = fields.iter().find(|f| f.first() == Some(&0xa0)) {
+        let count = der_children(certificates)?.len();
+        if count > MAX_CMS_CERTIFICATES {
+            return Err(AppleError::CmsLimit {
+                what: "certificates",
+                count,
+                max: MAX_CMS_CERTIFICATES,
+            });
+        }
+    }
     let set = *fields.last().ok_or_else(|| malformed("empty SignedData"))?;
-    der_children(set)
+    let signer_infos = der_children(set)?;
+    if signer_infos.is_empty() {
+        return Err(AppleError::BadSignature {
+            reason: "no SignerInfo",
+        });
+    }
+    if signer_infos.len() > MAX_CMS_SIGNERS {
+        return Err(AppleError::CmsLimit {
+            what: "SignerInfos",
+            count: signer_infos.len(),
+            max: MAX_CMS_SIGNERS,
+        });
+    }
+    let (content_type, message_digest) = (oid_tlv(ID_CONTENT_TYPE), oid_tlv(ID_MESSAGE_DIGEST));
+    for signer_info in &signer_infos {
+        let si_fields = der_children(signer_info)?;
+        let Some(attrs) = si_fields.get(3).filter(|f| f.first() == Some(&0xa0)) else {
+            continue;
+        };
+        let attrs = der_children(attrs)?;
+        let (mut types, mut digests) = (0usize, 0usize);
+        for attr in &attrs {
+            match der_children(attr)?.first() {
+                Some(oid) if *oid == content_type.as_slice() => types += 1,
+                Some(oid) if *oid == message_digest.as_slice() => digests += 1,
+                _ => {}
+            }
+        }
+        for (attribute, count) in [("messageDigest", digests), ("contentType", types)] {
+            if count != 1 {
+                return Err(AppleError::CmsAttributeCount { attribute, count });
+            }
+        }
+        if attrs.len() > MAX_SIGNED_ATTRIBUTES {
+            return Err(AppleError::CmsLimit {
+                what: "signed attributes",
+                count: attrs.len(),
+                max: MAX_SIGNED_ATTRIBUTES,
+            });
+        }
+    }
+    Ok(signer_infos)
 }
 
 /// The signed attributes of a raw SignerInfo, re-tagged from `[0] IMPLICIT`

@@ -191,9 +191,12 @@ fn end_to_end_with_mdm_certs_from_apns_csr_to_verified_profile() {
     let push = portal
         .create_push_certificate(upload, now, &mut rng)
         .unwrap();
-    let accepted = ApnsIntake::new(request.key())
-        .accept("push.pem", push.pem().as_bytes(), None, now)
-        .unwrap();
+    let accepted = ApnsIntake::new(
+        request.key(),
+        std::slice::from_ref(portal.authority().certificate()),
+    )
+    .accept("push.pem", push.pem().as_bytes(), None, now)
+    .unwrap();
     let topic = ApnsTopic::new(accepted.details.topic.as_str()).unwrap();
     assert_eq!(topic.as_str(), topic_of_push_cert(push.der()));
 
