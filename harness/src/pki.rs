@@ -116,7 +116,8 @@ impl AdminPki {
             apns_issued_at,
             rng,
         )?;
-        let accepted = ApnsIntake::new(key_request.key())
+        let anchors = std::slice::from_ref(portal.authority().certificate());
+        let accepted = ApnsIntake::new(key_request.key(), anchors)
             .accept(
                 "MDM_Push_Certificate.pem",
                 file.pem().as_bytes(),
@@ -166,7 +167,7 @@ impl AdminPki {
             now,
             rng,
         )?;
-        let intake = ApnsIntake::new(key_request.key()).renewing(&self.topic);
+        let intake = ApnsIntake::new(key_request.key(), self.push_anchors()).renewing(&self.topic);
         match intake.accept(
             "MDM_Push_Certificate_renewed.pem",
             file.pem().as_bytes(),
@@ -192,7 +193,7 @@ impl AdminPki {
         key: PrivateKey,
         now: OffsetDateTime,
     ) -> Result<mdm_certs::AcceptedApnsCertificate, HarnessError> {
-        let accepted = ApnsIntake::new(&key)
+        let accepted = ApnsIntake::new(&key, self.push_anchors())
             .accept(
                 "MDM_Push_Certificate_new.pem",
                 file.pem().as_bytes(),
@@ -218,7 +219,7 @@ impl AdminPki {
             .map_err(cert("foreign CSR"))?;
         let (file, _) =
             request_push_certificate(&self.vendor, &self.portal, foreign.csr(), None, now, rng)?;
-        Ok(ApnsIntake::new(&self.apns_key)
+        Ok(ApnsIntake::new(&self.apns_key, self.push_anchors())
             .accept(
                 "someone_elses_push_cert.pem",
                 file.pem().as_bytes(),
@@ -276,6 +277,12 @@ impl AdminPki {
         self.ca
             .issue_client_certificate(&csr, &identity, validity, rng)
             .map_err(cert("client certificate"))
+    }
+
+    /// Intake's trust anchor: the portal stand-in's "Apple" push CA (in
+    /// production, Apple's push CA).
+    fn push_anchors(&self) -> &[Certificate] {
+        std::slice::from_ref(self.portal.authority().certificate())
     }
 
     fn install_apns(&mut self, accepted: &mdm_certs::AcceptedApnsCertificate, key: PrivateKey) {

@@ -164,6 +164,31 @@ pub enum CertError {
     },
 
     // ----- APNs certificate intake (R-AP-2, R-AP-4) -----
+    /// The uploaded certificate is a CA certificate (for instance a
+    /// self-signed CA in a PKCS#12 file), not a push certificate.
+    #[error("the certificate `{subject}` is a CA certificate, not an APNs push certificate")]
+    PushCertificateIsCa {
+        /// Its subject.
+        subject: String,
+    },
+    /// The uploaded certificate was not issued by the configured push CA
+    /// (Apple's, or the simulator's in tests): not chained to the anchor.
+    #[error(
+        "the certificate `{subject}` was issued by `{issuer}`, not by the trusted APNs push CA"
+    )]
+    UntrustedPushIssuer {
+        /// Its subject.
+        subject: String,
+        /// The issuer it names.
+        issuer: String,
+    },
+    /// The UID is an MDM topic but not of the `com.apple.mgmt.External.<id>`
+    /// form Apple's portal issues to customers.
+    #[error("push topic `{topic}` is not of the form `com.apple.mgmt.External.<id>`")]
+    PushTopicNotExternal {
+        /// The UID found.
+        topic: String,
+    },
     /// The push certificate's subject has no UID attribute: no push topic.
     #[error("the certificate `{subject}` has no UID attribute (no push topic)")]
     MissingPushTopic {

@@ -13,6 +13,11 @@ use crate::pkcs12::Pkcs12;
 /// The prefix every MDM push topic starts with.
 pub const PUSH_TOPIC_PREFIX: &str = "com.apple.mgmt.";
 
+/// The prefix of the topic in a push certificate Apple's Push Certificates
+/// Portal issues to a customer (`com.apple.mgmt.External.<uuid>`); intake
+/// accepts no other form.
+pub const EXTERNAL_PUSH_TOPIC_PREFIX: &str = "com.apple.mgmt.External.";
+
 /// An MDM push topic, read from the push certificate's subject `UID`
 /// (e.g. `com.apple.mgmt.External.<uuid>`). The enrollment profile's `Topic`
 /// must equal it.
@@ -107,27 +112,44 @@ impl fmt::Debug for AcceptedApnsCertificate {
     }
 }
 
-/// The upload checks for one workspace: the key kept from its CSR and, on
-/// renewal, its current topic.
-#[derive(Debug, Clone, Copy, Default)]
+/// The upload checks for one workspace: the push CA the certificate must
+/// come from, the key kept from its CSR and, on renewal, its current topic.
+///
+/// **Trust anchors.** `anchors` are the certificates of the CA that issues
+/// push certificates; an upload must be signed by one of them. In
+/// production that is Apple's issuing CA for MDM push certificates,
+/// *Apple Application Integration 2 Certification Authority* (the issuer
+/// named in every certificate from identity.apple.com/pushcert; it chains
+/// to Apple Root CA) — pass that intermediate's certificate, as Apple
+/// publishes it at apple.com/certificateauthority. In tests and the
+/// harness it is the simulator's stand-in,
+/// [`PushPortalStandIn::authority`](crate::PushPortalStandIn::authority).
+#[derive(Debug, Clone, Copy)]
 pub struct ApnsIntake<'a> {
+    anchors: &'a [Certificate],
     workspace_key: Option<&'a PrivateKey>,
     current_topic: Option<&'a PushTopic>,
 }
 
 impl<'a> ApnsIntake<'a> {
-    /// Checks against the key kept from the workspace's CSR.
-    pub fn new(workspace_key: &'a PrivateKey) -> Self {
+    /// Checks against the push CA `anchors` and the key kept from the
+    /// workspace's CSR.
+    pub fn new(workspace_key: &'a PrivateKey, anchors: &'a [Certificate]) -> Self {
         Self {
+            anchors,
             workspace_key: Some(workspace_key),
             current_topic: None,
         }
     }
 
     /// Accepts only a file that brings its own key (a PKCS#12 backup of a
-    /// certificate prepared elsewhere).
-    pub fn without_kept_key() -> Self {
-        Self::default()
+    /// certificate prepared elsewhere), issued by one of `anchors`.
+    pub fn without_kept_key(anchors: &'a [Certificate]) -> Self {
+        Self {
+            anchors,
+            workspace_key: None,
+            current_topic: None,
+        }
     }
 
     /// On renewal: the uploaded certificate must keep this topic (R-AP-4).
@@ -139,9 +161,14 @@ impl<'a> ApnsIntake<'a> {
     /// Reads `bytes` (PEM, DER, or PKCS#12 with `password`) named
     /// `file_name`, checks it at `now`, and returns the details and the
     /// identity. Each failure is its own [`CertError`]: garbage
-    /// (`NotACertificate`), a missing or wrong PKCS#12 password, no UID, a
-    /// wrong topic prefix, expiry, a foreign key (`PublicKeyMismatch`), a
-    /// changed topic. Never panics on any input.
+    /// (`NotACertificate`), a missing or wrong PKCS#12 password, a CA
+    /// certificate instead of a push certificate (`PushCertificateIsCa`, e.g.
+    /// a self-signed CA in a PKCS#12), an issuer that is not one of the
+    /// anchors (`UntrustedPushIssuer`), no UID, a wrong topic prefix
+    /// (`InvalidPushTopic`), a topic not of the
+    /// `com.apple.mgmt.External.` form (`PushTopicNotExternal`), expiry, a
+    /// foreign key (`PublicKeyMismatch`), a changed topic. Never panics on
+    /// any input.
     pub fn accept(
         &self,
         file_name: &str,
@@ -151,6 +178,17 @@ impl<'a> ApnsIntake<'a> {
     ) -> Result<AcceptedApnsCertificate> {
         let (certificate, file_key) = read_certificate_file(file_name, bytes, password)?;
         let info = certificate.info();
+        if info.is_ca {
+            return Err(CertError::PushCertificateIsCa {
+                subject: info.subject.clone(),
+            });
+        }
+        if !self.anchors.iter().any(|a| certificate.is_signed_by(a)) {
+            return Err(CertError::UntrustedPushIssuer {
+                subject: info.subject.clone(),
+                issuer: info.issuer.clone(),
+            });
+        }
         let uid = info
             .uid
             .as_deref()
@@ -158,6 +196,14 @@ impl<'a> ApnsIntake<'a> {
                 subject: info.subject.clone(),
             })?;
         let topic = PushTopic::parse(uid)?;
+        if uid
+            .strip_prefix(EXTERNAL_PUSH_TOPIC_PREFIX)
+            .is_none_or(str::is_empty)
+        {
+            return Err(CertError::PushTopicNotExternal {
+                topic: uid.to_owned(),
+            });
+        }
         if now > info.not_after {
             return Err(CertError::CertificateExpired {
                 subject: info.subject.clone(),

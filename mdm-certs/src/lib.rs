@@ -100,7 +100,9 @@
 //!
 //! // …and uploads it to the console, which checks it belongs to this workspace.
 //! let key = request.into_key();
-//! let accepted = ApnsIntake::new(&key).accept("push.pem", push_pem.as_bytes(), None, now)?;
+//! // The trust anchor is Apple's push CA in production, here the simulator's.
+//! let anchors = [portal.authority().certificate().clone()];
+//! let accepted = ApnsIntake::new(&key, &anchors).accept("push.pem", push_pem.as_bytes(), None, now)?;
 //! assert!(accepted.details.topic.as_str().starts_with("com.apple.mgmt.External."));
 //!
 //! // Optional password-protected backup (the password is entered twice).
@@ -145,8 +147,8 @@ pub use delivery::{
 pub use error::CertError;
 pub use expiry::ExpiryStatus;
 pub use intake::{
-    AcceptedApnsCertificate, ApnsCertificateDetails, ApnsIntake, PUSH_TOPIC_PREFIX, PushTopic,
-    read_certificate_file,
+    AcceptedApnsCertificate, ApnsCertificateDetails, ApnsIntake, EXTERNAL_PUSH_TOPIC_PREFIX,
+    PUSH_TOPIC_PREFIX, PushTopic, read_certificate_file,
 };
 pub use kdf::{
     MAX_PBKDF2_ITERATIONS, MAX_PKCS12_KDF_ITERATIONS, MAX_SCRYPT_N, MAX_SCRYPT_P, MAX_SCRYPT_R,

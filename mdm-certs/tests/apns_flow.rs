@@ -8,7 +8,9 @@ use mdm_certs::{
 };
 use time::Duration;
 
-use crate::fixture::{NOW, form, other_workspace_key, portal_and_vendor, rng, workspace_key};
+use crate::fixture::{
+    NOW, form, other_workspace_key, portal_and_vendor, push_anchors, rng, workspace_key,
+};
 
 fn request_for(key: mdm_certs::PrivateKey) -> ApnsKeyRequest {
     ApnsKeyRequest::with_key(&form().subject().unwrap(), key).unwrap()
@@ -28,7 +30,8 @@ fn create_sign_upload_backup_renew() {
         .unwrap();
 
     let kept = request.into_key();
-    let accepted = ApnsIntake::new(&kept)
+    let anchors = push_anchors();
+    let accepted = ApnsIntake::new(&kept, &anchors)
         .accept(
             "MDM_ Example Corp_Certificate.pem",
             push_cert.pem().as_bytes(),
@@ -62,7 +65,7 @@ fn create_sign_upload_backup_renew() {
     );
 
     // DER upload gives the same details.
-    let der = ApnsIntake::new(&kept)
+    let der = ApnsIntake::new(&kept, &anchors)
         .accept("push.cer", push_cert.der(), None, NOW)
         .unwrap();
     assert_eq!(der.details.topic, d.topic);
@@ -74,21 +77,26 @@ fn create_sign_upload_backup_renew() {
     let back = Pkcs12::read(&backup, pw.expose(), "backup.p12").unwrap();
     assert_eq!(back.certificate, push_cert);
     assert!(back.key.is_some());
-    let restored = ApnsIntake::without_kept_key()
+    let restored = ApnsIntake::without_kept_key(&anchors)
         .accept("backup.p12", &backup, Some("correct horse battery"), NOW)
         .unwrap();
     assert_eq!(restored.details.topic, d.topic);
     assert!(matches!(
-        ApnsIntake::without_kept_key().accept("backup.p12", &backup, None, NOW),
+        ApnsIntake::without_kept_key(&anchors).accept("backup.p12", &backup, None, NOW),
         Err(CertError::Pkcs12PasswordRequired { .. })
     ));
     assert!(matches!(
-        ApnsIntake::without_kept_key().accept("backup.p12", &backup, Some("nope"), NOW),
+        ApnsIntake::without_kept_key(&anchors).accept("backup.p12", &backup, Some("nope"), NOW),
         Err(CertError::Pkcs12PasswordWrong { .. })
     ));
     // Certificate alone, no kept key, no key in file.
     assert!(matches!(
-        ApnsIntake::without_kept_key().accept("push.pem", push_cert.pem().as_bytes(), None, NOW),
+        ApnsIntake::without_kept_key(&anchors).accept(
+            "push.pem",
+            push_cert.pem().as_bytes(),
+            None,
+            NOW
+        ),
         Err(CertError::MissingPrivateKey { .. })
     ));
 
@@ -104,7 +112,7 @@ fn create_sign_upload_backup_renew() {
     let renewed = portal
         .renew_push_certificate(upload, &d.topic, later, &mut rng(2))
         .unwrap();
-    let ok = ApnsIntake::new(&kept)
+    let ok = ApnsIntake::new(&kept, &anchors)
         .renewing(&d.topic)
         .accept("renewed.pem", renewed.pem().as_bytes(), None, later)
         .unwrap();
@@ -114,7 +122,7 @@ fn create_sign_upload_backup_renew() {
         .create_push_certificate(upload, later, &mut rng(3))
         .unwrap();
     assert!(matches!(
-        ApnsIntake::new(&kept).renewing(&d.topic).accept(
+        ApnsIntake::new(&kept, &anchors).renewing(&d.topic).accept(
             "new.pem",
             fresh.pem().as_bytes(),
             None,
@@ -166,7 +174,8 @@ fn portal_refuses_forged_vendor_signature() {
 fn intake_refusals_are_distinct() {
     let (portal, vendor) = portal_and_vendor();
     let kept = workspace_key();
-    let intake = ApnsIntake::new(&kept);
+    let anchors = push_anchors();
+    let intake = ApnsIntake::new(&kept, &anchors);
     let csr = request_for(workspace_key()).csr().clone();
     let valid = Validity::days(NOW, 365).unwrap();
 
@@ -278,4 +287,95 @@ fn apns_key_request_makes_rsa_2048() {
         Csr::from_der(req.csr().der()).unwrap().public_key_raw(),
         req.key().public_key_raw()
     );
+}
+
+#[test]
+fn intake_trusts_only_the_push_ca_and_external_topics() {
+    let (portal, _) = portal_and_vendor();
+    let kept = workspace_key();
+    let anchors = push_anchors();
+    let intake = ApnsIntake::new(&kept, &anchors);
+    let csr = request_for(workspace_key()).csr().clone();
+    let valid = Validity::days(NOW, 365).unwrap();
+    let external = |uid: &str| {
+        SubjectName::default()
+            .with(NameAttribute::UserId, uid)
+            .unwrap()
+            .with(NameAttribute::CommonName, "APSP:x")
+            .unwrap()
+    };
+
+    // A push-shaped certificate for our key, from another CA.
+    let elsewhere =
+        mdm_certs::PushPortalStandIn::new(KeyAlgorithm::EcdsaP256, NOW, &mut rng(50)).unwrap();
+    let forged = elsewhere
+        .issue_custom(
+            &csr,
+            &external("com.apple.mgmt.External.00000000-0000-4000-8000-000000000000"),
+            valid,
+            &mut rng(51),
+        )
+        .unwrap();
+    match intake.accept("forged.pem", forged.pem().as_bytes(), None, NOW) {
+        Err(CertError::UntrustedPushIssuer { issuer, .. }) => {
+            assert!(issuer.contains("SIMULATED"), "{issuer}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // No anchors: nothing is trusted.
+    assert!(matches!(
+        ApnsIntake::new(&kept, &[]).accept("forged.pem", forged.pem().as_bytes(), None, NOW),
+        Err(CertError::UntrustedPushIssuer { .. })
+    ));
+
+    // From the right CA, but not the `External.` form.
+    let internal = portal
+        .issue_custom(
+            &csr,
+            &external("com.apple.mgmt.Internal.x"),
+            valid,
+            &mut rng(52),
+        )
+        .unwrap();
+    match intake.accept("internal.pem", internal.pem().as_bytes(), None, NOW) {
+        Err(CertError::PushTopicNotExternal { topic }) => {
+            assert_eq!(topic, "com.apple.mgmt.Internal.x");
+        }
+        other => panic!("{other:?}"),
+    }
+    let bare = portal
+        .issue_custom(
+            &csr,
+            &external("com.apple.mgmt.External."),
+            valid,
+            &mut rng(53),
+        )
+        .unwrap();
+    assert!(matches!(
+        intake.accept("bare.pem", bare.pem().as_bytes(), None, NOW),
+        Err(CertError::PushTopicNotExternal { .. })
+    ));
+
+    // A self-signed CA with a push-shaped subject, in a PKCS#12 with its key.
+    let ca = mdm_certs::CertificateAuthority::create_with_key(
+        &external("com.apple.mgmt.External.00000000-0000-4000-8000-000000000000"),
+        valid,
+        workspace_key(),
+        &mut rng(54),
+    )
+    .unwrap();
+    let identity = CertifiedKey {
+        certificate: ca.certificate().clone(),
+        key: workspace_key(),
+    };
+    let p12 = Pkcs12::write_with_iterations(&identity, &[], "ca", "pass phrase 1", 2048).unwrap();
+    assert!(matches!(
+        ApnsIntake::without_kept_key(&anchors).accept("ca.p12", &p12, Some("pass phrase 1"), NOW),
+        Err(CertError::PushCertificateIsCa { .. })
+    ));
+    // The anchor itself is not a push certificate either.
+    assert!(matches!(
+        intake.accept("apple.pem", anchors[0].pem().as_bytes(), None, NOW),
+        Err(CertError::PushCertificateIsCa { .. })
+    ));
 }

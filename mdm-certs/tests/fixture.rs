@@ -83,6 +83,11 @@ pub fn portal_and_vendor() -> (PushPortalStandIn, VendorSigner) {
     (portal, vendor)
 }
 
+/// The intake's trust anchor: the portal stand-in's test "Apple" CA.
+pub fn push_anchors() -> Vec<mdm_certs::Certificate> {
+    vec![portal_and_vendor().0.authority().certificate().clone()]
+}
+
 pub fn workspace_ca() -> CertificateAuthority {
     CertificateAuthority::create(
         &SubjectName::common_name("Example Workspace CA").unwrap(),

@@ -10,7 +10,9 @@ use mdm_certs::{
     ConnectionAddress, Csr, DEFAULT_REQUEST_MAX_AGE, KeyAlgorithm, Pkcs12, Validity,
 };
 
-use crate::fixture::{NOW, form, portal_and_vendor, rng, workspace_ca, workspace_key};
+use crate::fixture::{
+    NOW, form, portal_and_vendor, push_anchors, rng, workspace_ca, workspace_key,
+};
 
 /// Whether `tool` runs; panics in CI when it does not.
 fn have(tool: &str) -> bool {
@@ -476,7 +478,7 @@ print("plist ok")
     assert!(ok, "{out}");
 
     // Backup: opens with `openssl pkcs12` and the password; not without it.
-    let accepted = ApnsIntake::new(&workspace_key())
+    let accepted = ApnsIntake::new(&workspace_key(), &push_anchors())
         .accept("push.pem", push.pem().as_bytes(), None, NOW)
         .unwrap();
     let pw = BackupPassword::new("backup pass phrase", "backup pass phrase").unwrap();
@@ -549,12 +551,17 @@ print("plist ok")
         let (ok, out) = run("openssl", &args);
         assert!(ok, "{name}: {out}");
         let bytes = std::fs::read(&out_path).unwrap();
-        let got = ApnsIntake::new(&workspace_key())
+        let got = ApnsIntake::new(&workspace_key(), &push_anchors())
             .accept(name, &bytes, Some("upload pw"), NOW)
             .unwrap();
         assert_eq!(got.details.topic, accepted.details.topic, "{name}");
         assert!(matches!(
-            ApnsIntake::new(&workspace_key()).accept(name, &bytes, Some("nope"), NOW),
+            ApnsIntake::new(&workspace_key(), &push_anchors()).accept(
+                name,
+                &bytes,
+                Some("nope"),
+                NOW
+            ),
             Err(mdm_certs::CertError::Pkcs12PasswordWrong { .. })
         ));
     }

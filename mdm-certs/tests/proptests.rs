@@ -5,7 +5,7 @@ use mdm_certs::{
 };
 use proptest::prelude::*;
 
-use crate::fixture::{NOW, rng, workspace_ca, workspace_key};
+use crate::fixture::{NOW, push_anchors, rng, workspace_ca, workspace_key};
 
 fn sample_cert() -> Certificate {
     let ca = workspace_ca();
@@ -28,7 +28,7 @@ proptest! {
         password in proptest::option::of("[a-z]{0,8}"),
     ) {
         let key = workspace_key();
-        let result = ApnsIntake::new(&key).accept("upload", &bytes, password.as_deref(), NOW);
+        let result = ApnsIntake::new(&key, &push_anchors()).accept("upload", &bytes, password.as_deref(), NOW);
         prop_assert!(result.is_err());
     }
 
@@ -36,7 +36,7 @@ proptest! {
     fn intake_never_panics_on_pem_like_text(body in "[A-Za-z0-9+/=\n-]{0,600}") {
         let text = format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n");
         let key = workspace_key();
-        prop_assert!(ApnsIntake::new(&key).accept("x.pem", text.as_bytes(), None, NOW).is_err());
+        prop_assert!(ApnsIntake::new(&key, &push_anchors()).accept("x.pem", text.as_bytes(), None, NOW).is_err());
     }
 
     #[test]
@@ -50,7 +50,7 @@ proptest! {
         bytes.extend_from_slice(&body);
         prop_assert!(Pkcs12::looks_like(&bytes));
         let key = workspace_key();
-        prop_assert!(ApnsIntake::new(&key).accept("x.p12", &bytes, password.as_deref(), NOW).is_err());
+        prop_assert!(ApnsIntake::new(&key, &push_anchors()).accept("x.p12", &bytes, password.as_deref(), NOW).is_err());
     }
 
     #[test]
@@ -75,7 +75,7 @@ proptest! {
             der[i] ^= x;
         }
         let key = workspace_key();
-        let _ = ApnsIntake::new(&key).accept("mutated.cer", &der, None, NOW);
+        let _ = ApnsIntake::new(&key, &push_anchors()).accept("mutated.cer", &der, None, NOW);
         let _ = Certificate::from_der(&der);
     }
 }
@@ -106,6 +106,6 @@ proptest! {
         }
         let _ = Pkcs12::read(&bytes, "pw pw pw pw", "m.p12");
         let key = workspace_key();
-        let _ = ApnsIntake::new(&key).accept("m.p12", &bytes, Some("pw pw pw pw"), NOW);
+        let _ = ApnsIntake::new(&key, &push_anchors()).accept("m.p12", &bytes, Some("pw pw pw pw"), NOW);
     }
 }
