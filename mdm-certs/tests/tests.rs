@@ -5,4 +5,5 @@ mod apns_flow;
 mod fixture;
 mod openssl;
 mod proptests;
+mod secrets;
 mod snapshots;
