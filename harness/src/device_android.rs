@@ -4,8 +4,8 @@
 //! one-time password, and sync through `mdm-android`'s real JSON protocol.
 
 use mdm_android::{
-    AgentInfo, AgentLicenseState, CommandKind, CommandResult, CommandStatus, DeviceStatus,
-    InstallReport, LastScan, ScanOutcome, Sha256Digest, SyncRequest, SyncResponse,
+    AgentAuthorization, AgentInfo, AgentLicenseState, CommandKind, CommandResult, CommandStatus,
+    DeviceStatus, InstallReport, LastScan, ScanOutcome, Sha256Digest, SyncRequest, SyncResponse,
 };
 use mdm_certs::{ClientCertificateDelivery, DeliveryPayload, OtpPolicy};
 use mdm_model::{DeviceId, InstallSource, InvitationToken, Platform, UserId, Workspace};
@@ -358,6 +358,7 @@ pub(crate) fn apply(w: &mut World, p: Prepared) -> Result<(), HarnessError> {
     if let Some(d) = w.device_mut(i) {
         d.model = Some(device);
         d.client_cert = client_cert;
+        d.agent_credential = None;
         d.stage = Stage::Installing;
     }
     w.queue.push(now.after(300), i, Event::Contact);
@@ -441,6 +442,7 @@ pub(crate) enum Outgoing {
     Request {
         i: u32,
         now: SimTime,
+        authorization: AgentAuthorization,
         request: Box<SyncRequest>,
         lost: bool,
         duplicated: bool,
@@ -457,6 +459,7 @@ pub(crate) enum SyncStep {
     Arrived {
         i: u32,
         now: SimTime,
+        authorization: AgentAuthorization,
         request: Box<SyncRequest>,
         duplicated: bool,
     },
@@ -478,6 +481,15 @@ pub(crate) fn sync_request(
     if !w.pki.rotation.device_can_connect(last_sync, at) {
         return Ok(Some(Outgoing::CannotConnect(i, now)));
     }
+    let authorization = match (&d.agent_credential, &d.token) {
+        (Some(credential), _) => AgentAuthorization::Bearer(credential.clone()),
+        (None, Some(token)) => AgentAuthorization::Invitation(token.clone()),
+        (None, None) => {
+            return Err(HarnessError::Internal(
+                "an agent with neither credential nor invitation",
+            ));
+        }
+    };
     let updated = last_update(at);
     let request = SyncRequest {
         device_id: id,
@@ -505,6 +517,7 @@ pub(crate) fn sync_request(
     Ok(Some(Outgoing::Request {
         i,
         now,
+        authorization,
         request: Box::new(request),
         lost: w.coin(i, now, 4, faults.drop_chance),
         duplicated: w.coin(i, now, 5, faults.duplicate_chance),
@@ -515,24 +528,29 @@ pub(crate) fn sync_request(
 /// network loses it, the server parses it. Touches nothing shared, so it
 /// runs on the other cores while the Apple devices check in.
 pub(crate) fn sync_transmit(outgoing: Outgoing) -> Result<SyncStep, HarnessError> {
-    let (i, now, request, lost, duplicated) = match outgoing {
+    let (i, now, authorization, request, lost, duplicated) = match outgoing {
         Outgoing::CannotConnect(i, now) => return Ok(SyncStep::CannotConnect(i, now)),
         Outgoing::Request {
             i,
             now,
+            authorization,
             request,
             lost,
             duplicated,
-        } => (i, now, request, lost, duplicated),
+        } => (i, now, authorization, request, lost, duplicated),
     };
+    let header = authorization.header_value();
     let body = request.to_json().map_err(android("sync request"))?;
     if lost {
         return Ok(SyncStep::Lost(i, now));
     }
+    let authorization =
+        AgentAuthorization::parse(&header).map_err(android("parse sync authorization"))?;
     let request = SyncRequest::parse(&body).map_err(android("parse sync request"))?;
     Ok(SyncStep::Arrived {
         i,
         now,
+        authorization,
         request: Box::new(request),
         duplicated,
     })
@@ -545,7 +563,7 @@ pub(crate) fn sync_serve(
     w: &mut World,
     step: SyncStep,
 ) -> Result<Option<(u32, SimTime, SyncResponse)>, HarnessError> {
-    let (i, now, request, duplicated) = match step {
+    let (i, now, authorization, request, duplicated) = match step {
         SyncStep::CannotConnect(i, now) => {
             w.mark_lost(i, now, "missed the server-certificate rotation")?;
             return Ok(None);
@@ -558,16 +576,21 @@ pub(crate) fn sync_serve(
         SyncStep::Arrived {
             i,
             now,
+            authorization,
             request,
             duplicated,
-        } => (i, now, request, duplicated),
+        } => (i, now, authorization, request, duplicated),
     };
     let at = w.now(now);
-    let result = w.android.handle_sync(&mut w.ws, &request, at);
+    let result = w
+        .android
+        .handle_sync(&mut w.ws, &authorization, &request, at, &mut w.server_rng);
     if duplicated {
         Tally::count(&mut w.tally.message_faults, "sync request duplicated");
         // The copy gets its own answer, which the device never reads.
-        let _ = w.android.handle_sync(&mut w.ws, &request, at);
+        let _ = w
+            .android
+            .handle_sync(&mut w.ws, &authorization, &request, at, &mut w.server_rng);
     }
     let response = match result {
         Ok(response) => response,
@@ -627,6 +650,9 @@ pub(crate) fn sync_apply(
         .collect();
     let wiped = response.device_state.is_terminal();
     if let Some(d) = w.device_mut(i) {
+        if let Some(credential) = response.agent_credential {
+            d.agent_credential = Some(credential);
+        }
         if response.configuration_version.is_some() {
             d.config_version = response.configuration_version;
         }

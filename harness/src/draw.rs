@@ -20,6 +20,8 @@ pub enum Purpose {
     Admin = 4,
     /// Device-side keys and the certificates issued for them.
     Device = 5,
+    /// The server's secrets (the agents' credentials).
+    Server = 6,
 }
 
 /// A generator for one (device, purpose) of a run seeded with `seed`.

@@ -77,6 +77,9 @@ pub(crate) struct SimDevice {
     /// Android: the configuration version applied; the client certificate's digest.
     pub(crate) config_version: Option<mdm_android::ContentVersion>,
     pub(crate) client_cert: Option<mdm_android::Sha256Digest>,
+    /// Android: the credential the server gave the agent (its first sync
+    /// proves itself with the invitation token instead).
+    pub(crate) agent_credential: Option<mdm_model::AgentCredential>,
     /// Android: results of commands run since the last sync.
     pub(crate) command_results: Vec<mdm_android::CommandResult>,
     /// Apple: which of the run's topics the installed profile carries.
@@ -119,6 +122,9 @@ pub(crate) struct World {
     pub(crate) queue: EventQueue<Event>,
     pub(crate) tally: Tally,
     pub(crate) admin_rng: ChaCha20Rng,
+    /// The server's own secrets (agent credentials): a stream of its own, so
+    /// they change no other draw of the run.
+    pub(crate) server_rng: ChaCha20Rng,
     pub(crate) rotation_lost: Vec<u32>,
     /// The files of the first APNs flow (for `mdm-harness artifacts`).
     pub(crate) apns_flow: crate::pki::ApnsFlowFiles,
@@ -142,6 +148,7 @@ impl World {
         let start = opts.start;
         let horizon = SimTime::days(opts.days);
         let mut admin_rng = draw::stream(opts.seed, ADMIN, Purpose::Admin);
+        let server_rng = draw::stream(opts.seed, ADMIN, Purpose::Server);
         let apns_issued_at = start
             + Duration::days(i64::from(opts.scenario.apns_expires_after_days))
             - mdm_certs::PUSH_CERTIFICATE_VALIDITY;
@@ -207,6 +214,7 @@ impl World {
                 invited_at: SimTime::ZERO,
                 config_version: None,
                 client_cert: None,
+                agent_credential: None,
                 command_results: Vec::new(),
                 topic_generation: 0,
                 enrollments: 0,
@@ -278,6 +286,7 @@ impl World {
             queue,
             tally,
             admin_rng,
+            server_rng,
             rotation_lost: Vec::new(),
             apns_flow: uploaded.flow,
         })
@@ -703,6 +712,7 @@ impl World {
             d.model = None;
             d.config_version = None;
             d.client_cert = None;
+            d.agent_credential = None;
             d.command_results.clear();
             if !d.plan.install.is_manageable() {
                 d.plan.install = mdm_model::InstallSource::StandalonePackage;

@@ -6,7 +6,8 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use mdm_android::{
-    AgentInfo, AndroidEndpoint, DeviceStatus, InstallReport, LastScan, ScanOutcome, SyncRequest,
+    AgentAuthorization, AgentInfo, AndroidEndpoint, DeviceStatus, InstallReport, LastScan,
+    ScanOutcome, SyncRequest,
 };
 use mdm_model::{
     ActivationCode, DeviceId, EmailAddress, EnrollmentRequest, InstallSource, OsVersion, Platform,
@@ -19,7 +20,7 @@ use time::{Duration, OffsetDateTime};
 const DEVICES: usize = 10_000;
 const NOW: OffsetDateTime = datetime!(2026-11-28 09:00 UTC);
 
-fn fleet() -> (Workspace, Vec<DeviceId>) {
+fn fleet() -> (Workspace, Vec<(DeviceId, AgentAuthorization)>) {
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
     let mut ws = Workspace::new("bench", "Bench Corp", Some("JP"), NOW).unwrap();
     let license = ws
@@ -62,7 +63,7 @@ fn fleet() -> (Workspace, Vec<DeviceId>) {
                 .unwrap();
             ws.complete_enrollment(device, NOW).unwrap();
             ws.move_device(device, Workspace::MANAGED, NOW).unwrap();
-            device
+            (device, AgentAuthorization::Invitation(invitation.token))
         })
         .collect();
     (ws, devices)
@@ -98,30 +99,40 @@ fn request(device: DeviceId) -> SyncRequest {
 }
 
 fn bench(c: &mut Criterion) {
-    let (mut ws, devices) = fleet();
+    let (mut ws, mut devices) = fleet();
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(2);
     let mut endpoint = AndroidEndpoint::default();
-    // First sync of every device: deploys the license, delivers the configuration.
-    let mut requests: Vec<SyncRequest> = devices.iter().map(|d| request(*d)).collect();
-    for request in &mut requests {
-        let answer = endpoint.handle_sync(&mut ws, request, NOW).unwrap();
+    // First sync of every device (with its invitation): deploys the license,
+    // delivers the configuration and the agent's credential.
+    let mut requests: Vec<SyncRequest> = devices.iter().map(|(d, _)| request(*d)).collect();
+    for (request, (_, auth)) in requests.iter_mut().zip(&mut devices) {
+        let answer = endpoint
+            .handle_sync(&mut ws, auth, request, NOW, &mut rng)
+            .unwrap();
         request.applied_configuration_version = answer.configuration_version;
+        *auth = AgentAuthorization::Bearer(answer.agent_credential.unwrap());
     }
     let bodies: Vec<Vec<u8>> = requests.iter().map(|r| r.to_json().unwrap()).collect();
+    let headers: Vec<String> = devices.iter().map(|(_, a)| a.header_value()).collect();
 
     let mut group = c.benchmark_group("sync");
     let mut i = 0usize;
     group.bench_function("handle_unchanged_config", |b| {
         b.iter(|| {
             i = (i + 1) % DEVICES;
-            let answer = endpoint.handle_sync(&mut ws, &requests[i], NOW).unwrap();
+            let answer = endpoint
+                .handle_sync(&mut ws, &devices[i].1, &requests[i], NOW, &mut rng)
+                .unwrap();
             black_box(answer)
         });
     });
-    let stale: Vec<SyncRequest> = devices.iter().map(|d| request(*d)).collect();
+    let stale: Vec<SyncRequest> = devices.iter().map(|(d, _)| request(*d)).collect();
     group.bench_function("handle_config_sent", |b| {
         b.iter(|| {
             i = (i + 1) % DEVICES;
-            let answer = endpoint.handle_sync(&mut ws, &stale[i], NOW).unwrap();
+            let answer = endpoint
+                .handle_sync(&mut ws, &devices[i].1, &stale[i], NOW, &mut rng)
+                .unwrap();
             black_box(answer)
         });
     });
@@ -134,7 +145,11 @@ fn bench(c: &mut Criterion) {
     group.bench_function("json_in_json_out", |b| {
         b.iter(|| {
             i = (i + 1) % DEVICES;
-            black_box(endpoint.handle_sync_json(&mut ws, &bodies[i], NOW).unwrap())
+            black_box(
+                endpoint
+                    .handle_sync_json(&mut ws, &headers[i], &bodies[i], NOW, &mut rng)
+                    .unwrap(),
+            )
         });
     });
     group.finish();

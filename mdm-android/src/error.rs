@@ -100,6 +100,23 @@ pub enum AndroidError {
         device_id: String,
     },
 
+    /// A sync's `Authorization` value is not `Bearer <credential>` or
+    /// `Invitation <token>` (the value itself is not repeated: it may be a secret).
+    #[error("malformed agent authorization: {reason}")]
+    MalformedAuthorization {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
+    /// A sync that does not prove it comes from the device's agent.
+    #[error("the sync for device {device_id:?} is not from its agent: {reason}")]
+    AgentNotAuthenticated {
+        /// The device identifier the agent sent.
+        device_id: String,
+        /// Why the model refused the proof.
+        reason: mdm_model::AgentRefusal,
+    },
+
     /// The agent was installed through KNOX Mobile Enrollment or another EMM
     /// and cannot be managed (R-IN-4).
     #[error("the agent on device {device_id:?} was installed through {installer}; {remedy}")]

@@ -33,7 +33,7 @@
 //!
 //! ```
 //! use mdm_android::{
-//!     AgentInfo, AndroidEndpoint, AndroidManifest, ComponentName, DeviceStatus, InstallReport,
+//!     AgentAuthorization, AgentInfo, AndroidEndpoint, AndroidManifest, ComponentName, DeviceStatus, InstallReport,
 //!     ProvisioningPayload, ServerAddress, SyncRequest,
 //! };
 //! use mdm_model::{
@@ -77,16 +77,23 @@
 //!     status: DeviceStatus::default(),
 //!     command_results: Vec::new(),
 //! };
-//! let first = endpoint.handle_sync(&mut ws, &request, now)?;
+//! // The first sync proves itself with the invitation's token and is given
+//! // the agent's credential, which every later sync presents.
+//! let first_sync = AgentAuthorization::Invitation(invitation.token.clone());
+//! let first = endpoint.handle_sync(&mut ws, &first_sync, &request, now, &mut rng)?;
 //! assert_eq!(first.configuration.as_ref().map(|c| c.sync_interval_seconds), Some(6 * 3600));
+//! let credential = AgentAuthorization::Bearer(first.agent_credential.ok_or("no credential")?);
 //! request.applied_configuration_version = first.configuration_version;
-//! let second = endpoint.handle_sync(&mut ws, &request, now)?;
+//! let second = endpoint.handle_sync(&mut ws, &credential, &request, now, &mut rng)?;
 //! assert!(second.configuration.is_none()); // unchanged: not sent again
+//! // Anyone else naming this device is refused (and audited).
+//! assert!(endpoint.handle_sync(&mut ws, &first_sync, &request, now, &mut rng).is_err());
 //! # let _ = ComponentName::parse("a.b/.C")?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
 
+mod agent_auth;
 mod agent_schema;
 mod android_xml;
 mod configuration;
@@ -100,6 +107,7 @@ mod restrictions;
 mod server_address;
 mod sync;
 
+pub use agent_auth::AgentAuthorization;
 pub use agent_schema::agent_restrictions;
 pub use android_xml::ANDROID_NS;
 pub use configuration::{
@@ -129,5 +137,5 @@ pub use server_address::{ServerAddress, ServerHost};
 pub use sync::{
     AGENT_PACKAGE, AgentInfo, AgentLicenseState, AndroidEndpoint, CertificateStatus, Command,
     CommandKind, CommandQueue, CommandResult, CommandStatus, CompletedCommand, DeviceStatus,
-    LastScan, Location, ScanOutcome, SyncRequest, SyncResponse, handle_sync,
+    LastScan, Location, ScanOutcome, SyncRequest, SyncResponse,
 };

@@ -42,16 +42,20 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use mdm_model::{
-    ClientCertificateState, DeviceId, DeviceState, LicenseId, LicenseProblem, OsVersion, Platform,
-    PolicyId, ProtectionStatus, ScanResult, SyncReport, Workspace,
+    AgentCredential, ClientCertificateState, DeviceId, DeviceState, LicenseId, LicenseProblem,
+    ModelError, OsVersion, Platform, PolicyId, ProtectionStatus, ScanResult, SyncReport, Workspace,
 };
+use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
 use time::OffsetDateTime;
 
 use crate::configuration::{AgentConfiguration, LicenseGrant, RenderedConfiguration};
 use crate::install_source::unmanageable;
-use crate::{AndroidDeviceSettings, AndroidError, ContentVersion, InstallReport, Sha256Digest};
+use crate::{
+    AgentAuthorization, AndroidDeviceSettings, AndroidError, ContentVersion, InstallReport,
+    Sha256Digest,
+};
 
 /// Our agent's package name, as in its manifest and QR payload.
 pub const AGENT_PACKAGE: &str = "io.mdmtoolkit.agent";
@@ -368,6 +372,15 @@ pub struct SyncResponse {
     pub license_problem: Option<LicenseProblem>,
     /// The client certificate's state.
     pub client_certificate: CertificateStatus,
+    /// The agent's credential, once: in the answer to a sync authorised by
+    /// the invitation token. The agent keeps it and presents it as
+    /// `Authorization: Bearer <credential>` from then on.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::agent_auth::credential_text"
+    )]
+    pub agent_credential: Option<AgentCredential>,
     /// Commands to run (re-sent until their result arrives).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<Command>,
@@ -556,7 +569,12 @@ impl AndroidEndpoint {
 
     /// Handles one sync (R-SY-1):
     ///
-    /// 0. the request must pass [`SyncRequest::check`];
+    /// 0. the request must pass [`SyncRequest::check`], and `authorization`
+    ///    must prove it comes from the device's agent
+    ///    ([`Workspace::authenticate_agent`]: the enrolling invitation's token
+    ///    on the first sync, answered with the agent's credential, then that
+    ///    credential; otherwise [`AndroidError::AgentNotAuthenticated`],
+    ///    audited by the model);
     /// 1. the device must exist ([`AndroidError::UnknownDevice`]) and be
     ///    Android ([`AndroidError::NotAndroid`]);
     /// 2. the client certificate presented must be the one the model records
@@ -572,15 +590,32 @@ impl AndroidEndpoint {
     /// 6. the sync is recorded with [`Workspace::record_sync`], and the answer
     ///    carries the configuration only if its version differs from the one
     ///    the agent applied, the license, pending commands and the next sync time.
-    pub fn handle_sync(
+    pub fn handle_sync<R: CryptoRng + ?Sized>(
         &mut self,
         workspace: &mut Workspace,
+        authorization: &AgentAuthorization,
         request: &SyncRequest,
         now: OffsetDateTime,
+        rng: &mut R,
     ) -> Result<SyncResponse, AndroidError> {
         request.check()?;
         let id = request.device_id;
         let name = || id.to_string();
+        let agent_credential = workspace
+            .authenticate_agent(id, authorization.proof(), now, rng)
+            .map_err(|e| match e {
+                ModelError::AgentNotAuthenticated { reason, .. } => {
+                    AndroidError::AgentNotAuthenticated {
+                        device_id: name(),
+                        reason,
+                    }
+                }
+                source => AndroidError::Model {
+                    operation: "authenticate the agent",
+                    device_id: name(),
+                    source,
+                },
+            })?;
         let device = workspace
             .device(id)
             .map_err(|_| AndroidError::UnknownDevice { device_id: name() })?;
@@ -655,6 +690,7 @@ impl AndroidEndpoint {
                 license: None,
                 license_problem: None,
                 client_certificate: CertificateStatus::NotIssued,
+                agent_credential: None,
                 commands: Vec::new(),
                 next_sync_at: None,
             });
@@ -689,20 +725,26 @@ impl AndroidEndpoint {
                 ClientCertificateState::Issued => CertificateStatus::AwaitingRedemption,
                 ClientCertificateState::Applied(_) => CertificateStatus::Applied,
             },
+            agent_credential,
             commands: self.commands.pending(id).to_vec(),
             next_sync_at: Some(outcome.next_sync_due),
         })
     }
 
-    /// Parses a JSON body, handles it, and writes the JSON answer.
-    pub fn handle_sync_json(
+    /// Parses a JSON body and its `Authorization` header value, handles
+    /// it, and writes the JSON answer.
+    pub fn handle_sync_json<R: CryptoRng + ?Sized>(
         &mut self,
         workspace: &mut Workspace,
+        authorization: &str,
         body: &[u8],
         now: OffsetDateTime,
+        rng: &mut R,
     ) -> Result<Vec<u8>, AndroidError> {
+        let authorization = AgentAuthorization::parse(authorization)?;
         let request = SyncRequest::parse(body)?;
-        self.handle_sync(workspace, &request, now)?.to_json()
+        self.handle_sync(workspace, &authorization, &request, now, rng)?
+            .to_json()
     }
 
     /// The configuration `device` should have now (cached by policy
@@ -739,22 +781,55 @@ impl AndroidEndpoint {
     }
 }
 
-/// Handles one sync with no Android settings and no commands: the lead's
-/// minimal entry point. See [`AndroidEndpoint::handle_sync`] for the rules.
-pub fn handle_sync(
-    workspace: &mut Workspace,
-    request: &SyncRequest,
-    now: OffsetDateTime,
-) -> Result<SyncResponse, AndroidError> {
-    AndroidEndpoint::default().handle_sync(workspace, request, now)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::configuration::tests::{NOW, android_settings, managed_workspace};
+    use mdm_model::InvitationToken;
     use proptest::prelude::*;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
     use time::Duration;
+
+    /// The device's agent: it proves itself with the invitation token of
+    /// `managed_workspace` (the first draw of its seed-7 generator), then
+    /// with the credential the first answer gives it.
+    struct Agent {
+        authorization: AgentAuthorization,
+        rng: ChaCha20Rng,
+    }
+
+    impl Agent {
+        fn of(ws: &Workspace) -> Self {
+            let token = InvitationToken::generate(&mut ChaCha20Rng::seed_from_u64(7));
+            assert!(
+                ws.invitation_for(&token).is_some(),
+                "not the enrolling invitation"
+            );
+            Self {
+                authorization: AgentAuthorization::Invitation(token),
+                rng: ChaCha20Rng::seed_from_u64(99),
+            }
+        }
+
+        fn sync(
+            &mut self,
+            endpoint: &mut AndroidEndpoint,
+            ws: &mut Workspace,
+            request: &SyncRequest,
+            now: OffsetDateTime,
+        ) -> Result<SyncResponse, AndroidError> {
+            let answer = endpoint.handle_sync(ws, &self.authorization, request, now, &mut self.rng);
+            if let Ok(SyncResponse {
+                agent_credential: Some(credential),
+                ..
+            }) = &answer
+            {
+                self.authorization = AgentAuthorization::Bearer(credential.clone());
+            }
+            answer
+        }
+    }
 
     fn request(device: DeviceId) -> SyncRequest {
         SyncRequest {
@@ -788,13 +863,14 @@ mod tests {
     #[test]
     fn first_sync_sends_configuration_and_license_then_only_when_changed() {
         let (mut ws, device) = managed_workspace();
+        let mut agent = Agent::of(&ws);
         let mut endpoint = AndroidEndpoint::default();
         let policy = ws.effective_policy(device).unwrap().id();
         endpoint
             .set_android_settings(policy, android_settings())
             .unwrap();
-        let first = endpoint
-            .handle_sync(&mut ws, &request(device), NOW)
+        let first = agent
+            .sync(&mut endpoint, &mut ws, &request(device), NOW)
             .unwrap();
         assert_eq!(first.device_state, DeviceState::Managed);
         let config = first.configuration.clone().unwrap();
@@ -818,7 +894,7 @@ mod tests {
         let mut again = request(device);
         again.applied_configuration_version = first.configuration_version;
         let later = NOW + Duration::hours(6);
-        let second = endpoint.handle_sync(&mut ws, &again, later).unwrap();
+        let second = agent.sync(&mut endpoint, &mut ws, &again, later).unwrap();
         assert!(second.configuration.is_none());
         assert_eq!(second.configuration_version, first.configuration_version);
         assert!(second.license.is_some(), "the license is in every answer");
@@ -829,17 +905,18 @@ mod tests {
             ..*ws.policy(policy).unwrap().settings()
         };
         ws.update_policy(policy, settings, later).unwrap();
-        let third = endpoint.handle_sync(&mut ws, &again, later).unwrap();
+        let third = agent.sync(&mut endpoint, &mut ws, &again, later).unwrap();
         assert_eq!(third.configuration.unwrap().sync_interval_seconds, 3600);
         assert_eq!(third.next_sync_at, Some(later + Duration::hours(1)));
         // A lost answer heals: the agent still reports the old version and gets it again.
-        let fourth = endpoint.handle_sync(&mut ws, &again, later).unwrap();
+        let fourth = agent.sync(&mut endpoint, &mut ws, &again, later).unwrap();
         assert!(fourth.configuration.is_some());
     }
 
     #[test]
     fn wire_examples() {
         let (mut ws, device) = managed_workspace();
+        let mut agent = Agent::of(&ws);
         let mut endpoint = AndroidEndpoint::default();
         endpoint
             .commands
@@ -848,12 +925,25 @@ mod tests {
         let req = request(device);
         let body = req.to_json().unwrap();
         insta::assert_snapshot!("sync_request", serde_json::to_string_pretty(&req).unwrap());
-        let answer = endpoint.handle_sync_json(&mut ws, &body, NOW).unwrap();
+        let answer = endpoint
+            .handle_sync_json(
+                &mut ws,
+                &agent.authorization.header_value(),
+                &body,
+                NOW,
+                &mut agent.rng,
+            )
+            .unwrap();
         let response = SyncResponse::parse(&answer).unwrap();
         assert_eq!(response.commands.len(), 1);
         let mut pretty = serde_json::to_value(&response).unwrap();
-        // The configuration has its own snapshot.
+        // The configuration has its own snapshot; the credential is a secret.
         pretty["configuration"] = serde_json::Value::String("…".into());
+        assert_eq!(
+            pretty["agentCredential"].as_str().map(str::len),
+            Some(mdm_model::TOKEN_TEXT_LEN)
+        );
+        pretty["agentCredential"] = serde_json::Value::String("<credential>".into());
         insta::assert_snapshot!(
             "sync_response",
             serde_json::to_string_pretty(&pretty).unwrap()
@@ -864,13 +954,26 @@ mod tests {
     #[test]
     fn unknown_device_and_malformed_requests_are_typed_errors() {
         let (mut ws, device) = managed_workspace();
+        let mut agent = Agent::of(&ws);
         let mut body = serde_json::to_value(request(device)).unwrap();
         body["deviceId"] = serde_json::json!(999);
         let error = AndroidEndpoint::default()
-            .handle_sync_json(&mut ws, &serde_json::to_vec(&body).unwrap(), NOW)
+            .handle_sync_json(
+                &mut ws,
+                &agent.authorization.header_value(),
+                &serde_json::to_vec(&body).unwrap(),
+                NOW,
+                &mut agent.rng,
+            )
             .unwrap_err();
         assert!(
-            matches!(error, AndroidError::UnknownDevice { .. }),
+            matches!(
+                error,
+                AndroidError::AgentNotAuthenticated {
+                    reason: mdm_model::AgentRefusal::UnknownDevice,
+                    ..
+                }
+            ),
             "{error}"
         );
         for bad in [
@@ -899,18 +1002,21 @@ mod tests {
     #[test]
     fn client_certificates_are_checked() {
         let (mut ws, device) = managed_workspace();
+        let mut agent = Agent::of(&ws);
         let mut endpoint = AndroidEndpoint::default();
         // A plain-APK device without a redeemed certificate presents none.
         let mut presenting = request(device);
         presenting.client_certificate_sha256 = Some(Sha256Digest::of(b"cert"));
-        let error = endpoint.handle_sync(&mut ws, &presenting, NOW).unwrap_err();
+        let error = agent
+            .sync(&mut endpoint, &mut ws, &presenting, NOW)
+            .unwrap_err();
         assert!(
             matches!(error, AndroidError::CertificateMismatch { .. }),
             "{error}"
         );
         ws.record_client_certificate_issued(device, NOW).unwrap();
-        let answer = endpoint
-            .handle_sync(&mut ws, &request(device), NOW)
+        let answer = agent
+            .sync(&mut endpoint, &mut ws, &request(device), NOW)
             .unwrap();
         assert_eq!(
             answer.client_certificate,
@@ -918,14 +1024,16 @@ mod tests {
         );
         ws.record_client_certificate_applied(device, *Sha256Digest::of(b"cert").as_bytes(), NOW)
             .unwrap();
-        let answer = endpoint.handle_sync(&mut ws, &presenting, NOW).unwrap();
+        let answer = agent
+            .sync(&mut endpoint, &mut ws, &presenting, NOW)
+            .unwrap();
         assert_eq!(answer.client_certificate, CertificateStatus::Applied);
         let mut other = request(device);
         other.client_certificate_sha256 = Some(Sha256Digest::of(b"another"));
-        assert!(endpoint.handle_sync(&mut ws, &other, NOW).is_err());
+        assert!(agent.sync(&mut endpoint, &mut ws, &other, NOW).is_err());
         assert!(
-            endpoint
-                .handle_sync(&mut ws, &request(device), NOW)
+            agent
+                .sync(&mut endpoint, &mut ws, &request(device), NOW)
                 .is_err()
         );
     }
@@ -933,6 +1041,7 @@ mod tests {
     #[test]
     fn knox_and_other_emm_installs_are_refused_with_the_remedy() {
         let (mut ws, device) = managed_workspace();
+        let mut agent = Agent::of(&ws);
         for (installer, owner) in [
             (Some("com.sec.enterprise.knox.cloudmdm.smdms"), None),
             (
@@ -946,7 +1055,9 @@ mod tests {
                 managing_package: owner.map(str::to_owned),
                 embedded_settings: false,
             };
-            let error = handle_sync(&mut ws, &req, NOW).unwrap_err();
+            let error = agent
+                .sync(&mut AndroidEndpoint::default(), &mut ws, &req, NOW)
+                .unwrap_err();
             assert!(
                 matches!(error, AndroidError::UnmanageableInstall { .. }),
                 "{error}"
@@ -960,10 +1071,11 @@ mod tests {
     #[test]
     fn lifecycle_goes_through_the_model() {
         let (mut ws, device) = managed_workspace();
+        let mut agent = Agent::of(&ws);
         let mut endpoint = AndroidEndpoint::default();
         ws.mark_connection_lost(device, NOW).unwrap();
-        let answer = endpoint
-            .handle_sync(&mut ws, &request(device), NOW)
+        let answer = agent
+            .sync(&mut endpoint, &mut ws, &request(device), NOW)
             .unwrap();
         assert_eq!(answer.device_state, DeviceState::Managed);
 
@@ -977,8 +1089,8 @@ mod tests {
             .enqueue(&ws, device, CommandKind::Lock, NOW)
             .unwrap();
         for _ in 0..2 {
-            let answer = endpoint
-                .handle_sync(&mut ws, &request(device), NOW)
+            let answer = agent
+                .sync(&mut endpoint, &mut ws, &request(device), NOW)
                 .unwrap();
             assert_eq!(
                 answer.commands.iter().map(|c| c.id).collect::<Vec<_>>(),
@@ -1000,13 +1112,13 @@ mod tests {
                 location: None,
             },
         ];
-        let answer = endpoint.handle_sync(&mut ws, &confirm, NOW).unwrap();
+        let answer = agent.sync(&mut endpoint, &mut ws, &confirm, NOW).unwrap();
         assert_eq!(answer.device_state, DeviceState::Wiped);
         assert!(answer.next_sync_at.is_none());
         assert_eq!(ws.device(device).unwrap().state(), DeviceState::Wiped);
         assert_eq!(endpoint.commands.take_completed().len(), 2);
-        let error = endpoint
-            .handle_sync(&mut ws, &request(device), NOW)
+        let error = agent
+            .sync(&mut endpoint, &mut ws, &request(device), NOW)
             .unwrap_err();
         assert!(
             matches!(error, AndroidError::DeviceLeftManagement { .. }),
@@ -1022,10 +1134,73 @@ mod tests {
     }
 
     #[test]
+    fn a_forged_sync_cannot_act_for_another_device() {
+        let (mut ws, device) = managed_workspace();
+        let mut agent = Agent::of(&ws);
+        let mut endpoint = AndroidEndpoint::default();
+        let wipe = endpoint
+            .commands
+            .enqueue(&ws, device, CommandKind::Wipe, NOW)
+            .unwrap();
+        // The genuine agent syncs with its invitation, then with its credential.
+        for _ in 0..2 {
+            agent
+                .sync(&mut endpoint, &mut ws, &request(device), NOW)
+                .unwrap();
+        }
+        assert!(matches!(agent.authorization, AgentAuthorization::Bearer(_)));
+        let mut forged = request(device);
+        forged.command_results = vec![CommandResult {
+            id: wipe,
+            status: CommandStatus::Done,
+            detail: None,
+            location: None,
+        }];
+        let mut rng = ChaCha20Rng::seed_from_u64(1234);
+        let guessed = AgentAuthorization::Bearer(AgentCredential::generate(&mut rng));
+        let replayed_invitation = AgentAuthorization::Invitation(InvitationToken::generate(
+            &mut ChaCha20Rng::seed_from_u64(7),
+        ));
+        for forger in [guessed, replayed_invitation] {
+            let error = endpoint
+                .handle_sync(&mut ws, &forger, &forged, NOW, &mut rng)
+                .unwrap_err();
+            assert!(
+                matches!(error, AndroidError::AgentNotAuthenticated { .. }),
+                "{error}"
+            );
+            assert!(!format!("{error} {error:?}").contains("AB12C"));
+        }
+        assert_eq!(ws.device(device).unwrap().state(), DeviceState::Managed);
+        assert_eq!(
+            endpoint.commands.pending(device).len(),
+            1,
+            "the WIPE is still pending"
+        );
+        let refusals = ws
+            .audit_log()
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.event,
+                    mdm_model::AuditEvent::AgentAuthenticationFailed { .. }
+                )
+            })
+            .count();
+        assert_eq!(refusals, 2);
+        // A body without a proof does not even parse as a sync.
+        assert!(matches!(
+            endpoint.handle_sync_json(&mut ws, "", &forged.to_json().unwrap(), NOW, &mut rng),
+            Err(AndroidError::MalformedAuthorization { .. })
+        ));
+    }
+
+    #[test]
     fn first_connection_completes_enrollment_in_the_model() {
         use mdm_model::{EmailAddress, EnrollmentRequest, InstallSource};
         use rand_core::SeedableRng;
         let (mut ws, _) = managed_workspace();
+        let mut agent = Agent::of(&ws);
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);
         let bob = ws
             .add_user(
@@ -1050,7 +1225,17 @@ mod tests {
             .unwrap();
         let mut req = request(device);
         req.agent.install = InstallReport::default();
-        let answer = handle_sync(&mut ws, &req, NOW).unwrap();
+        // Alice's agent cannot complete Bob's enrollment; Bob's can.
+        assert!(
+            agent
+                .sync(&mut AndroidEndpoint::default(), &mut ws, &req, NOW)
+                .is_err()
+        );
+        assert_eq!(ws.device(device).unwrap().state(), DeviceState::Enrolling);
+        agent.authorization = AgentAuthorization::Invitation(invitation.token.clone());
+        let answer = agent
+            .sync(&mut AndroidEndpoint::default(), &mut ws, &req, NOW)
+            .unwrap();
         assert_eq!(answer.device_state, DeviceState::Connected);
         // Unassigned: the configuration has no policy and no license (R-GR-1).
         let config = answer.configuration.unwrap();
@@ -1078,13 +1263,15 @@ mod tests {
             id in 0u64..5,
         ) {
             let (mut ws, _) = managed_workspace();
+        let mut agent = Agent::of(&ws);
             let body = serde_json::json!({
                 "deviceId": device,
                 "agent": {"version": version, "install": {"installerPackage": installer}},
                 "commandResults": [{"id": id, "status": "DONE", "location": {"latitude": lat, "longitude": 0.0, "accuracyMeters": 1.0, "at": "2026-11-28T09:00:00Z"}}],
             });
             let mut endpoint = AndroidEndpoint::default();
-            let _ = endpoint.handle_sync_json(&mut ws, &serde_json::to_vec(&body).unwrap(), NOW);
+            let header = agent.authorization.header_value();
+            let _ = endpoint.handle_sync_json(&mut ws, &header, &serde_json::to_vec(&body).unwrap(), NOW, &mut agent.rng);
         }
     }
 }

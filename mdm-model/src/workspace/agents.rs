@@ -38,7 +38,7 @@ pub enum AgentProof<'a> {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AgentRefusal {
-    /// No such Android device (or it has left management).
+    /// No such Android device (or, for an invitation token, it has left management).
     UnknownDevice,
     /// The credential is not the one issued to this device.
     WrongCredential,
@@ -123,8 +123,13 @@ impl Workspace {
         let d = self
             .device(device)
             .ok()
-            .filter(|d| d.platform == Platform::Android && !d.state.is_terminal())
+            .filter(|d| d.platform == Platform::Android)
             .ok_or(AgentRefusal::UnknownDevice)?;
+        // A wiped or retired device's agent may still prove itself (to be
+        // told it left management), but is issued nothing new.
+        if d.state.is_terminal() && matches!(proof, AgentProof::Invitation(_)) {
+            return Err(AgentRefusal::UnknownDevice);
+        }
         match proof {
             AgentProof::Credential(credential) => {
                 let presented = credential.hash();
@@ -294,13 +299,19 @@ mod tests {
             )),
             AgentRefusal::UnknownDevice
         );
-        // A wiped device's credential is void.
+        // A wiped device's agent can still prove itself (to hear that it
+        // left management), but its invitation gets it nothing new.
         ws.complete_enrollment(alice_phone, NOW).unwrap();
         ws.wipe_device(alice_phone, NOW).unwrap();
         assert_eq!(
+            ws.authenticate_agent(alice_phone, AgentProof::Credential(&kept), NOW, &mut rng)
+                .unwrap(),
+            None
+        );
+        assert_eq!(
             refusal(ws.authenticate_agent(
                 alice_phone,
-                AgentProof::Credential(&kept),
+                AgentProof::Invitation(&alice_token),
                 NOW,
                 &mut rng
             )),
