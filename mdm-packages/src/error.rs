@@ -93,6 +93,22 @@ pub enum PackagesError {
         problem: String,
     },
 
+    /// A standalone package read back goes past one of the
+    /// [`crate::PackageLimits`] it was opened with: what the archive *does*
+    /// (entries counted, bytes actually inflated), not what its headers claim.
+    #[error("package is too large ({entry}): {limit} {actual} exceeds {allowed}")]
+    PackageLimit {
+        /// The archive entry at fault (or `archive` for the container).
+        entry: String,
+        /// Which limit.
+        limit: crate::PackageLimit,
+        /// What was counted when reading stopped (a lower bound: reading
+        /// stops one byte past the limit).
+        actual: u64,
+        /// The limit.
+        allowed: u64,
+    },
+
     /// An invitation link is not one this server issued (wrong scheme, host,
     /// path, or a malformed token).
     #[error("invitation link `{input}`: {problem}")]

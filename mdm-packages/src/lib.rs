@@ -109,8 +109,8 @@ pub use message::{
     AndroidDelivery, Attachment, InstructionMessage, Language, MessageDetails, compose_instructions,
 };
 pub use package::{
-    ConnectionSettings, Freshness, ManifestEntry, PACKAGE_FORMAT, PackageManifest, StaleReason,
-    StandalonePackage,
+    ConnectionSettings, Freshness, ManifestEntry, PACKAGE_FORMAT, PackageLimit, PackageLimits,
+    PackageManifest, StaleReason, StandalonePackage,
 };
 pub use product::{
     PRODUCT_FORMAT, ProductDescription, ProductFile, ProductPath, Sha256Digest, platform_tag,

@@ -131,7 +131,10 @@ pub struct Attachment {
 }
 
 /// A composed instruction message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows the subject and the sizes of the bodies, not the bodies:
+/// they carry the invitation link, token and all.
+#[derive(Clone, PartialEq, Eq)]
 pub struct InstructionMessage {
     /// The language it is written in.
     pub language: Language,
@@ -143,6 +146,18 @@ pub struct InstructionMessage {
     pub html: String,
     /// The invitation link as a QR code (PNG).
     pub qr: Attachment,
+}
+
+impl std::fmt::Debug for InstructionMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstructionMessage")
+            .field("language", &self.language)
+            .field("subject", &self.subject)
+            .field("text", &format_args!("<{} bytes>", self.text.len()))
+            .field("html", &format_args!("<{} bytes>", self.html.len()))
+            .field("qr", &self.qr)
+            .finish()
+    }
 }
 
 /// One block of the message body.

@@ -46,13 +46,136 @@ const PRODUCT_ENTRY: &str = "product.toml";
 const CA_ENTRY: &str = "server-ca.pem";
 const PRODUCT_DIR: &str = "product/";
 
-/// Refuse archives with more entries than this when reading back.
-const MAX_ENTRIES: usize = 1024;
-/// Refuse packages whose entries inflate, together, past this many bytes
-/// when reading back (1 GiB: far above any agent, far below a zip bomb).
-const MAX_PACKAGE_BYTES: u64 = 1 << 30;
-/// Refuse the small JSON/TOML/PEM entries above this size.
-const MAX_METADATA_BYTES: u64 = 1 << 20;
+/// What reading a package back may cost, whatever its headers claim
+/// (issue #13): [`StandalonePackage::open_with`] counts what the archive
+/// *does* — its entries, the bytes each one actually inflates to — and stops
+/// with [`PackagesError::PackageLimit`] at the first limit passed. Sizes a
+/// header declares are only ever used to refuse early, never to allocate.
+///
+/// Memory is bounded by the four small entries it parses (connection
+/// settings, manifest, product description, CA: each at most
+/// [`Self::max_metadata_bytes`], held while the package is checked) plus the
+/// archive's index ([`Self::max_entries`]); product files (the agent APK …)
+/// are streamed through SHA-256 and never held. Work is bounded by the
+/// inflated bytes: [`Self::max_total_bytes`], and at most
+/// [`Self::max_ratio`] inflated bytes per byte of archive (beyond
+/// [`Self::ratio_allowance_bytes`]), which a deflate bomb passes long before
+/// its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackageLimits {
+    /// Most bytes of the archive itself.
+    pub max_archive_bytes: u64,
+    /// Most entries in the archive's central directory.
+    pub max_entries: usize,
+    /// Most bytes each of `connection.json`, `manifest.json`,
+    /// `product.toml` and `server-ca.pem` inflates to.
+    pub max_metadata_bytes: u64,
+    /// Most bytes any other entry (a product file) inflates to.
+    pub max_entry_bytes: u64,
+    /// Most bytes all entries inflate to together.
+    pub max_total_bytes: u64,
+    /// Most inflated bytes, over all entries, per byte of archive.
+    pub max_ratio: u64,
+    /// Inflated bytes allowed whatever the ratio (a tiny package of text
+    /// compresses well and is harmless).
+    pub ratio_allowance_bytes: u64,
+}
+
+impl PackageLimits {
+    /// The limits [`StandalonePackage::open`] applies: far above any package
+    /// [`StandalonePackage::build`] writes for a real agent (tens of MiB,
+    /// mostly a stored APK: a ratio near 1; a handful of entries), far below
+    /// what a hostile archive would make us do.
+    pub const DEFAULT: Self = Self {
+        max_archive_bytes: 1 << 30,
+        max_entries: 256,
+        max_metadata_bytes: 1 << 20,
+        max_entry_bytes: 1 << 30,
+        max_total_bytes: 1 << 30,
+        max_ratio: 20,
+        ratio_allowance_bytes: 16 << 20,
+    };
+}
+
+impl Default for PackageLimits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Which of the [`PackageLimits`] a package passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PackageLimit {
+    /// [`PackageLimits::max_archive_bytes`].
+    ArchiveBytes,
+    /// [`PackageLimits::max_entries`].
+    Entries,
+    /// [`PackageLimits::max_metadata_bytes`].
+    MetadataBytes,
+    /// [`PackageLimits::max_entry_bytes`].
+    EntryBytes,
+    /// [`PackageLimits::max_total_bytes`].
+    TotalBytes,
+    /// [`PackageLimits::max_ratio`] (with its allowance).
+    CompressionRatio,
+}
+
+impl std::fmt::Display for PackageLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::ArchiveBytes => "archive size",
+            Self::Entries => "entry count",
+            Self::MetadataBytes => "metadata entry size",
+            Self::EntryBytes => "entry size",
+            Self::TotalBytes => "total inflated size",
+            Self::CompressionRatio => "inflated size for the archive's size (compression ratio)",
+        })
+    }
+}
+
+/// The entries parsed from memory; every other one is streamed and hashed.
+const METADATA_ENTRIES: [&str; 4] = [CONNECTION_ENTRY, MANIFEST_ENTRY, PRODUCT_ENTRY, CA_ENTRY];
+
+/// An entry as read back: held (metadata) or only measured (product files).
+enum ReadEntry {
+    Held(Vec<u8>),
+    Hashed { size: u64, sha256: Sha256Digest },
+}
+
+impl ReadEntry {
+    fn size_and_digest(&self) -> (u64, Sha256Digest) {
+        match self {
+            Self::Held(data) => (data.len() as u64, Sha256Digest::of(data)),
+            Self::Hashed { size, sha256 } => (*size, *sha256),
+        }
+    }
+}
+
+/// Streams `reader` through SHA-256 and returns the size and digest. Stops
+/// one byte past `cap`: a size above `cap` means the entry is too large (and
+/// the digest is then meaningless).
+fn hash_capped(reader: &mut impl Read, cap: u64) -> std::io::Result<(u64, Sha256Digest)> {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = [0u8; 16 * 1024];
+    let mut size = 0u64;
+    let mut limited = reader.take(cap.saturating_add(1));
+    loop {
+        let n = match limited.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        size += n as u64;
+        if size > cap {
+            break;
+        }
+        hasher.update(buffer.get(..n).unwrap_or_default());
+    }
+    Ok((size, Sha256Digest::from_bytes(hasher.finalize().into())))
+}
 
 /// What the agent needs to reach its management server without the user
 /// typing anything (seed 003 §5 ①).
@@ -179,12 +302,27 @@ struct ConnectionDocument {
 }
 
 /// A standalone installation package: its bytes and what they say.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows the manifest and the (redacted) connection settings, and
+/// only the size of the archive, whose `connection.json` holds the
+/// enrollment token in clear.
+#[derive(Clone, PartialEq, Eq)]
 pub struct StandalonePackage {
     bytes: Vec<u8>,
     manifest: PackageManifest,
     connection: ConnectionSettings,
     product: ProductDescription,
+}
+
+impl std::fmt::Debug for StandalonePackage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StandalonePackage")
+            .field("bytes", &format_args!("<{} bytes>", self.bytes.len()))
+            .field("manifest", &self.manifest)
+            .field("connection", &self.connection)
+            .field("product", &self.product)
+            .finish()
+    }
 }
 
 impl StandalonePackage {
@@ -294,25 +432,70 @@ impl StandalonePackage {
     /// Reads a package back and checks it: every entry is in the manifest
     /// with a matching SHA-256 and size, nothing is missing or extra, the
     /// connection settings, CA and product description agree with each other
-    /// and with the product files.
+    /// and with the product files. Applies [`PackageLimits::DEFAULT`].
     ///
     /// # Errors
-    /// [`PackagesError::PackageCorrupt`] naming the entry at fault.
+    /// [`PackagesError::PackageCorrupt`] naming the entry at fault;
+    /// [`PackagesError::PackageLimit`] for an archive past a limit.
     pub fn open(bytes: Vec<u8>) -> Result<Self> {
+        Self::open_with(bytes, &PackageLimits::DEFAULT)
+    }
+
+    /// [`StandalonePackage::open`] with the caller's limits.
+    ///
+    /// # Errors
+    /// [`PackagesError::PackageCorrupt`] naming the entry at fault;
+    /// [`PackagesError::PackageLimit`] naming the entry and the limit it
+    /// passed.
+    pub fn open_with(bytes: Vec<u8>, limits: &PackageLimits) -> Result<Self> {
         let corrupt = |entry: &str, problem: String| PackagesError::PackageCorrupt {
             entry: entry.to_owned(),
             problem,
         };
-        let mut archive = ZipArchive::new(Cursor::new(bytes.as_slice()))
-            .map_err(|e| corrupt("archive", format!("not a readable ZIP archive: {e}")))?;
-        if archive.len() > MAX_ENTRIES {
-            return Err(corrupt(
+        let too_large = |entry: &str, limit: PackageLimit, actual: u64, allowed: u64| {
+            PackagesError::PackageLimit {
+                entry: entry.to_owned(),
+                limit,
+                actual,
+                allowed,
+            }
+        };
+        let archive_bytes = bytes.len() as u64;
+        if archive_bytes > limits.max_archive_bytes {
+            return Err(too_large(
                 "archive",
-                format!("{} entries, at most {MAX_ENTRIES} expected", archive.len()),
+                PackageLimit::ArchiveBytes,
+                archive_bytes,
+                limits.max_archive_bytes,
             ));
         }
-        let mut contents: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-        let mut budget = MAX_PACKAGE_BYTES;
+        let mut archive = ZipArchive::new(Cursor::new(bytes.as_slice()))
+            .map_err(|e| corrupt("archive", format!("not a readable ZIP archive: {e}")))?;
+        if archive.len() > limits.max_entries {
+            return Err(too_large(
+                "archive",
+                PackageLimit::Entries,
+                archive.len() as u64,
+                limits.max_entries as u64,
+            ));
+        }
+        // Entries sharing compressed bytes multiply what a small archive
+        // inflates to; a package we write never does that.
+        match archive.has_overlapping_entries() {
+            Ok(false) => {}
+            Ok(true) => {
+                return Err(corrupt(
+                    "archive",
+                    "entries overlap each other or the central directory".to_owned(),
+                ));
+            }
+            Err(e) => return Err(corrupt("archive", format!("unreadable entry offsets: {e}"))),
+        }
+        let mut contents: BTreeMap<String, ReadEntry> = BTreeMap::new();
+        let mut total_left = limits.max_total_bytes;
+        let mut ratio_left = archive_bytes
+            .saturating_mul(limits.max_ratio)
+            .max(limits.ratio_allowance_bytes);
         for index in 0..archive.len() {
             let mut file = archive
                 .by_index(index)
@@ -332,34 +515,64 @@ impl StandalonePackage {
                     "a directory entry; packages hold files only".to_owned(),
                 ));
             }
-            let limit = if name.starts_with(PRODUCT_DIR) {
-                budget
+            let held = METADATA_ENTRIES.contains(&name.as_str());
+            let (own_limit, own_allowed) = if held {
+                (PackageLimit::MetadataBytes, limits.max_metadata_bytes)
             } else {
-                MAX_METADATA_BYTES.min(budget)
+                (PackageLimit::EntryBytes, limits.max_entry_bytes)
             };
-            if file.size() > limit {
-                return Err(corrupt(
-                    &name,
-                    format!("declares {} bytes, more than {limit}", file.size()),
-                ));
+            // A claim past the limit is refused at once; a smaller claim is
+            // not trusted: the bytes are counted as they inflate.
+            if file.size() > own_allowed {
+                return Err(too_large(&name, own_limit, file.size(), own_allowed));
             }
-            let mut data = Vec::new();
-            (&mut file)
-                .take(limit + 1)
-                .read_to_end(&mut data)
-                .map_err(|e| corrupt(&name, format!("cannot be decompressed: {e}")))?;
-            if data.len() as u64 > limit {
-                return Err(corrupt(&name, format!("inflates past {limit} bytes")));
+            let cap = own_allowed.min(total_left).min(ratio_left);
+            let read_error =
+                |e: std::io::Error| corrupt(&name, format!("cannot be decompressed: {e}"));
+            let (size, entry) = if held {
+                let mut data = Vec::new();
+                (&mut file)
+                    .take(cap.saturating_add(1))
+                    .read_to_end(&mut data)
+                    .map_err(read_error)?;
+                (data.len() as u64, ReadEntry::Held(data))
+            } else {
+                let (size, sha256) = hash_capped(&mut file, cap).map_err(read_error)?;
+                (size, ReadEntry::Hashed { size, sha256 })
+            };
+            if size > cap {
+                let consumed = |left: u64, allowed: u64| allowed - left + size;
+                return Err(if cap == own_allowed {
+                    too_large(&name, own_limit, size, own_allowed)
+                } else if cap == total_left {
+                    too_large(
+                        &name,
+                        PackageLimit::TotalBytes,
+                        consumed(total_left, limits.max_total_bytes),
+                        limits.max_total_bytes,
+                    )
+                } else {
+                    let allowed = archive_bytes
+                        .saturating_mul(limits.max_ratio)
+                        .max(limits.ratio_allowance_bytes);
+                    too_large(
+                        &name,
+                        PackageLimit::CompressionRatio,
+                        consumed(ratio_left, allowed),
+                        allowed,
+                    )
+                });
             }
-            budget -= data.len() as u64;
-            if contents.insert(name.clone(), data).is_some() {
+            total_left -= size;
+            ratio_left -= size;
+            if contents.insert(name.clone(), entry).is_some() {
                 return Err(corrupt(&name, "appears twice".to_owned()));
             }
         }
 
-        let manifest_bytes = contents
-            .remove(MANIFEST_ENTRY)
-            .ok_or_else(|| corrupt(MANIFEST_ENTRY, "missing".to_owned()))?;
+        let Some(ReadEntry::Held(manifest_bytes)) = contents.remove(MANIFEST_ENTRY) else {
+            return Err(corrupt(MANIFEST_ENTRY, "missing".to_owned()));
+        };
         let manifest: PackageManifest = serde_json::from_slice(&manifest_bytes)
             .map_err(|e| corrupt(MANIFEST_ENTRY, format!("not a package manifest: {e}")))?;
         if manifest.format != PACKAGE_FORMAT {
@@ -369,10 +582,11 @@ impl StandalonePackage {
             ));
         }
         for (name, entry) in &manifest.entries {
-            let data = contents
+            let (size, sha256) = contents
                 .get(name)
-                .ok_or_else(|| corrupt(name, "listed in the manifest but absent".to_owned()))?;
-            if data.len() as u64 != entry.size || Sha256Digest::of(data) != entry.sha256 {
+                .ok_or_else(|| corrupt(name, "listed in the manifest but absent".to_owned()))?
+                .size_and_digest();
+            if size != entry.size || sha256 != entry.sha256 {
                 return Err(corrupt(
                     name,
                     "SHA-256 or size differs from the manifest".to_owned(),
@@ -387,10 +601,12 @@ impl StandalonePackage {
         }
 
         let text = |name: &str| -> Result<&str> {
-            let data = contents
-                .get(name)
-                .ok_or_else(|| corrupt(name, "missing".to_owned()))?;
-            std::str::from_utf8(data).map_err(|_| corrupt(name, "not UTF-8".to_owned()))
+            match contents.get(name) {
+                Some(ReadEntry::Held(data)) => {
+                    std::str::from_utf8(data).map_err(|_| corrupt(name, "not UTF-8".to_owned()))
+                }
+                _ => Err(corrupt(name, "missing".to_owned())),
+            }
         };
         let product = ProductDescription::from_toml(text(PRODUCT_ENTRY)?)
             .map_err(|e| corrupt(PRODUCT_ENTRY, e.to_string()))?;
@@ -454,10 +670,11 @@ impl StandalonePackage {
         }
         for file in product.files() {
             let name = format!("{PRODUCT_DIR}{}", file.path);
-            let data = contents
+            let (size, sha256) = contents
                 .get(&name)
-                .ok_or_else(|| corrupt(&name, "listed in product.toml but absent".to_owned()))?;
-            file.verify(data)
+                .ok_or_else(|| corrupt(&name, "listed in product.toml but absent".to_owned()))?
+                .size_and_digest();
+            file.verify_digest(size, &sha256)
                 .map_err(|e| corrupt(&name, e.to_string()))?;
         }
         let expected: Vec<String> = [CONNECTION_ENTRY, PRODUCT_ENTRY, CA_ENTRY]

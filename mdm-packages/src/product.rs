@@ -128,16 +128,25 @@ impl ProductFile {
     /// # Errors
     /// [`PackagesError::ProductFile`] naming the path on a mismatch.
     pub fn verify(&self, bytes: &[u8]) -> Result<()> {
+        self.verify_digest(bytes.len() as u64, &Sha256Digest::of(bytes))
+    }
+
+    /// [`ProductFile::verify`] for bytes already measured: their size and
+    /// SHA-256 (a package reader streams a file through the hash instead of
+    /// holding it).
+    ///
+    /// # Errors
+    /// [`PackagesError::ProductFile`] naming the path on a mismatch.
+    pub fn verify_digest(&self, len: u64, actual: &Sha256Digest) -> Result<()> {
         if let Some(size) = self.size
-            && u64::try_from(bytes.len()).ok() != Some(size)
+            && len != size
         {
             return Err(PackagesError::ProductFile {
                 path: self.path.to_string(),
-                problem: format!("description says {size} bytes, got {}", bytes.len()),
+                problem: format!("description says {size} bytes, got {len}"),
             });
         }
-        let actual = Sha256Digest::of(bytes);
-        if actual != self.sha256 {
+        if *actual != self.sha256 {
             return Err(PackagesError::ProductFile {
                 path: self.path.to_string(),
                 problem: format!("SHA-256 is {actual}, description says {}", self.sha256),
@@ -162,6 +171,12 @@ pub struct ProductDescription {
 }
 
 impl ProductDescription {
+    /// Longest TOML text [`ProductDescription::from_toml`] reads: a
+    /// description lists a handful of files (a package holds at most
+    /// [`crate::PackageLimits::max_entries`]); the TOML reader allocates
+    /// tens of times its input, so the input is bounded first.
+    pub const MAX_TOML_BYTES: usize = 256 * 1024;
+
     /// Builds a description from parts, applying the rules of the format.
     ///
     /// # Errors
@@ -195,9 +210,21 @@ impl ProductDescription {
     /// its line, column and field.
     ///
     /// # Errors
-    /// [`PackagesError::ProductSyntax`] for malformed TOML or a value of the
-    /// wrong type, [`PackagesError::ProductField`] for a rule of the format.
+    /// [`PackagesError::ProductSyntax`] for malformed TOML, a value of the
+    /// wrong type or a text over [`Self::MAX_TOML_BYTES`];
+    /// [`PackagesError::ProductField`] for a rule of the format.
     pub fn from_toml(text: &str) -> Result<Self> {
+        if text.len() > ProductDescription::MAX_TOML_BYTES {
+            return Err(PackagesError::ProductSyntax {
+                line: 1,
+                column: 1,
+                message: format!(
+                    "{} bytes; a product description is at most {} bytes",
+                    text.len(),
+                    ProductDescription::MAX_TOML_BYTES
+                ),
+            });
+        }
         let raw: RawDescription = toml::from_str(text).map_err(|e| {
             let (line, column) = e
                 .span()

@@ -91,7 +91,9 @@ pub struct LinkRoutes<'a> {
 }
 
 /// The request that opened the link.
-#[derive(Debug, Clone)]
+///
+/// `Debug` does not show the token.
+#[derive(Clone)]
 pub struct LinkRequest<'a> {
     /// The token: the last path segment of the link.
     pub token: &'a str,
@@ -99,6 +101,16 @@ pub struct LinkRequest<'a> {
     pub user_agent: &'a str,
     /// Client hints and the probe page's touch points.
     pub hints: ClientHints,
+}
+
+impl std::fmt::Debug for LinkRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkRequest")
+            .field("token", &format_args!("<redacted>"))
+            .field("user_agent", &self.user_agent)
+            .field("hints", &self.hints)
+            .finish()
+    }
 }
 
 /// The answer to an opened link.
