@@ -175,7 +175,10 @@ pub enum InstallType {
 }
 
 /// AMAPI `ApplicationPolicy` (the fields our agent acts on).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Debug` names the managed configuration's keys, not its values: an app's
+/// `hidden` restrictions carry secrets (API keys, passwords).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationPolicy {
     /// The app's package name.
@@ -191,6 +194,29 @@ pub struct ApplicationPolicy {
     /// The app is disabled (data kept).
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub disabled: bool,
+}
+
+impl fmt::Debug for ApplicationPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Keys<'a>(&'a serde_json::Map<String, serde_json::Value>);
+        impl fmt::Debug for Keys<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_map()
+                    .entries(self.0.keys().map(|key| (key, format_args!("<redacted>"))))
+                    .finish()
+            }
+        }
+        f.debug_struct("ApplicationPolicy")
+            .field("package_name", &self.package_name)
+            .field("install_type", &self.install_type)
+            .field(
+                "managed_configuration",
+                &self.managed_configuration.as_ref().map(Keys),
+            )
+            .field("minimum_version_code", &self.minimum_version_code)
+            .field("disabled", &self.disabled)
+            .finish()
+    }
 }
 
 /// Android settings of a policy beyond the model's [`PolicySettings`].

@@ -7,6 +7,7 @@
 //! read everything `Properties.load` reads (comments, continuation lines,
 //! `:` / whitespace separators, escapes).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// Writes `pairs` as Properties text, one per line, in the order given.
@@ -48,15 +49,22 @@ fn escape_into(out: &mut String, text: &str, is_key: bool) {
 
 /// Reads Properties text. Later duplicates replace earlier ones, as in Java;
 /// the result keeps first-appearance order.
+///
+/// Linear in the text: a duplicate is found through a hash index, not by
+/// scanning the pairs read so far (40,000 keys were 800 million comparisons).
 pub(crate) fn load(text: &str) -> Result<Vec<(String, String)>, String> {
     let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
     for (line_number, logical) in logical_lines(text) {
         let (key, value) = split_line(&logical);
         let key = unescape(key).map_err(|e| format!("line {line_number}: {e}"))?;
         let value = unescape(value).map_err(|e| format!("line {line_number}: {e}"))?;
-        match pairs.iter_mut().find(|(k, _)| *k == key) {
+        match index.get(&key).and_then(|&at| pairs.get_mut(at)) {
             Some(slot) => slot.1 = value,
-            None => pairs.push((key, value)),
+            None => {
+                index.insert(key.clone(), pairs.len());
+                pairs.push((key, value));
+            }
         }
     }
     Ok(pairs)
@@ -67,7 +75,12 @@ pub(crate) fn load(text: &str) -> Result<Vec<(String, String)>, String> {
 fn logical_lines(text: &str) -> Vec<(usize, String)> {
     let mut lines = Vec::new();
     let mut current: Option<(usize, String)> = None;
-    let normalised = text.replace("\r\n", "\n").replace('\r', "\n");
+    // Most texts hold no `\r`: no copy then.
+    let normalised = if text.contains('\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
     for (index, natural) in normalised.split('\n').enumerate() {
         let stripped = natural.trim_start_matches([' ', '\t', '\u{c}']);
         let (number, mut buffer) = match current.take() {

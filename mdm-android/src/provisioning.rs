@@ -14,6 +14,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::restrictions::KeyPath;
 use crate::{AndroidError, ServerAddress, Sha256Digest, properties};
 
 /// The `android.app.extra.PROVISIONING_*` keys this crate reads and writes.
@@ -201,7 +202,9 @@ pub enum PackageChecksum {
 }
 
 /// Where the device downloads the agent from during provisioning.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` does not show the cookie header (it authenticates the download).
+#[derive(Clone, PartialEq, Eq)]
 pub struct PackageDownload {
     /// An `https://` URL.
     location: String,
@@ -211,6 +214,75 @@ pub struct PackageDownload {
     pub cookie_header: Option<String>,
     /// Download even if installed, when the installed version code is lower.
     pub minimum_version_code: Option<i32>,
+}
+
+impl fmt::Debug for PackageDownload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PackageDownload")
+            .field("location", &self.location)
+            .field("checksum", &self.checksum)
+            .field(
+                "cookie_header",
+                &self.cookie_header.as_ref().map(|_| Redacted),
+            )
+            .field("minimum_version_code", &self.minimum_version_code)
+            .finish()
+    }
+}
+
+/// Shown by `Debug` in place of a secret.
+struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Whether a bundle key names a secret (an EAP password or client key,
+/// another DPC's enrollment token, a cookie): `Debug` does not show its value.
+fn names_secret(key: &str) -> bool {
+    const MARKERS: &[&str] = &[
+        "PASSWORD",
+        "PASSPHRASE",
+        "TOKEN",
+        "SECRET",
+        "COOKIE",
+        "USER_CERTIFICATE",
+        "PRIVATE",
+        "CREDENTIAL",
+        "ACTIVATION",
+        "PSK",
+        "PIN",
+    ];
+    let upper = key.to_ascii_uppercase();
+    MARKERS.iter().any(|marker| upper.contains(marker))
+}
+
+/// A bundle as `Debug` shows it: the values of [secret-named](names_secret)
+/// keys redacted, at every level.
+struct RedactedBundle<'a>(&'a BTreeMap<String, BundleValue>);
+
+impl fmt::Debug for RedactedBundle<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Nested<'a>(&'a BTreeMap<String, BundleValue>);
+        impl fmt::Debug for Nested<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple("Bundle")
+                    .field(&RedactedBundle(self.0))
+                    .finish()
+            }
+        }
+        let mut map = f.debug_map();
+        for (key, value) in self.0 {
+            match value {
+                _ if names_secret(key) => map.entry(key, &Redacted),
+                BundleValue::Bundle(inner) => map.entry(key, &Nested(inner)),
+                other => map.entry(key, other),
+            };
+        }
+        map.finish()
+    }
 }
 
 impl PackageDownload {
@@ -267,17 +339,17 @@ pub enum BundleValue {
 }
 
 impl BundleValue {
-    fn from_json(key: &str, value: &Value) -> Result<Self, AndroidError> {
+    /// Reads a JSON value found at `key` (a path, written out only for an
+    /// error: formatting every nested key's full path was quadratic).
+    fn from_json(key: &KeyPath<'_>, value: &Value) -> Result<Self, AndroidError> {
         Ok(match value {
             Value::Bool(b) => Self::Bool(*b),
-            Value::Number(n) => {
-                match n.as_i64() {
-                    Some(i) => Self::Integer(i),
-                    None => Self::Double(n.as_f64().ok_or_else(|| {
-                        AndroidError::provisioning_value(key, "number out of range")
-                    })?),
-                }
-            }
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => Self::Integer(i),
+                None => Self::Double(n.as_f64().ok_or_else(|| {
+                    AndroidError::provisioning_value(key.to_string(), "number out of range")
+                })?),
+            },
             Value::String(s) => Self::String(s.clone()),
             Value::Array(items) => Self::StringArray(
                 items
@@ -285,7 +357,7 @@ impl BundleValue {
                     .map(|item| {
                         item.as_str().map(str::to_owned).ok_or_else(|| {
                             AndroidError::provisioning_value(
-                                key,
+                                key.to_string(),
                                 "only arrays of strings are supported",
                             )
                         })
@@ -294,12 +366,12 @@ impl BundleValue {
             ),
             Value::Object(map) => Self::Bundle(
                 map.iter()
-                    .map(|(k, v)| Ok((k.clone(), Self::from_json(&format!("{key}/{k}"), v)?)))
+                    .map(|(k, v)| Ok((k.clone(), Self::from_json(&key.key(k), v)?)))
                     .collect::<Result<_, AndroidError>>()?,
             ),
             Value::Null => {
                 return Err(AndroidError::provisioning_value(
-                    key,
+                    key.to_string(),
                     "null is not a bundle value",
                 ));
             }
@@ -374,12 +446,23 @@ pub struct AgentConnection {
 
 /// The admin extras bundle: our agent's connection settings, if present, and
 /// any other keys (another DPC's, or future ones), kept as they came.
-#[derive(Debug, Clone, PartialEq, Default)]
+///
+/// `Debug` redacts the token and the values of secret-named other keys.
+#[derive(Clone, PartialEq, Default)]
 pub struct AdminExtras {
     /// Our agent's settings.
     pub connection: Option<AgentConnection>,
     /// Every other key of the bundle.
     pub other: BTreeMap<String, BundleValue>,
+}
+
+impl fmt::Debug for AdminExtras {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminExtras")
+            .field("connection", &self.connection)
+            .field("other", &RedactedBundle(&self.other))
+            .finish()
+    }
 }
 
 impl AdminExtras {
@@ -520,14 +603,18 @@ impl fmt::Debug for WifiNetwork {
             .field("ssid", &self.ssid)
             .field("hidden", &self.hidden)
             .field("security", &self.security)
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password", &self.password.as_ref().map(|_| Redacted))
             .finish()
     }
 }
 
 /// A complete provisioning payload. Build it, then write it with
 /// [`ProvisioningPayload::to_qr_json`] or [`ProvisioningPayload::to_nfc_properties`].
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` shows no secret: not the enrollment token, the Wi-Fi password,
+/// the download's cookie, nor the value of a secret-named other key (EAP
+/// password, client certificate …).
+#[derive(Clone, PartialEq)]
 pub struct ProvisioningPayload {
     /// The agent's DeviceAdminReceiver. Required.
     pub admin_component: ComponentName,
@@ -549,6 +636,26 @@ pub struct ProvisioningPayload {
     pub use_mobile_data: Option<bool>,
     /// Any other `PROVISIONING_*` key, kept as it came (organisation name, local time, EAP details …).
     pub other: BTreeMap<String, BundleValue>,
+}
+
+impl fmt::Debug for ProvisioningPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProvisioningPayload")
+            .field("admin_component", &self.admin_component)
+            .field("download", &self.download)
+            .field("admin_extras", &self.admin_extras)
+            .field("wifi", &self.wifi)
+            .field("locale", &self.locale)
+            .field("time_zone", &self.time_zone)
+            .field(
+                "leave_all_system_apps_enabled",
+                &self.leave_all_system_apps_enabled,
+            )
+            .field("skip_encryption", &self.skip_encryption)
+            .field("use_mobile_data", &self.use_mobile_data)
+            .field("other", &RedactedBundle(&self.other))
+            .finish()
+    }
 }
 
 impl ProvisioningPayload {
@@ -789,7 +896,7 @@ impl ProvisioningPayload {
                             Ok((
                                 k.clone(),
                                 BundleValue::from_json(
-                                    &format!("{}/{k}", keys::ADMIN_EXTRAS_BUNDLE),
+                                    &KeyPath::Root.key(keys::ADMIN_EXTRAS_BUNDLE).key(k),
                                     v,
                                 )?,
                             ))
@@ -802,7 +909,9 @@ impl ProvisioningPayload {
                         "expected a JSON object",
                     ));
                 }
-                (_, value) => RawValue::Json(BundleValue::from_json(&key, &value)?),
+                (_, value) => {
+                    RawValue::Json(BundleValue::from_json(&KeyPath::Root.key(&key), &value)?)
+                }
             };
             fields.values.insert(key, raw);
         }
