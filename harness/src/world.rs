@@ -7,8 +7,8 @@ use std::sync::Arc;
 use mdm_android::AndroidEndpoint;
 use mdm_apple::{EnrollmentParams, ProfileSigner};
 use mdm_model::{
-    ActivationCode, ApnsCertificateRecord, DeviceId, EmailAddress, InvitationToken, Platform,
-    PolicySettings, UserId, Workspace, WorkspaceSettings,
+    ActivationCode, ApnsCertificateRecord, DeviceId, EmailAddress, Invariant, InvitationToken,
+    Platform, PolicySettings, UserId, Workspace, WorkspaceSettings,
 };
 use mdm_packages::{ConnectionSettings, ProductDescription};
 use rand_chacha::ChaCha20Rng;
@@ -1034,9 +1034,9 @@ impl World {
         self.tally.check(Inv::Model, first);
         for v in &violations {
             let inv = match v.invariant {
-                "invitation enrolls at most one device" => Some(Inv::InvitationOnce),
-                "licensed devices never exceed seats" => Some(Inv::Seats),
-                "managed devices are in a managed group" | "device in exactly one group" => {
+                Invariant::InvitationEnrollsOnce => Some(Inv::InvitationOnce),
+                Invariant::SeatsNotExceeded => Some(Inv::Seats),
+                Invariant::ManagedInManagedGroup | Invariant::DeviceInOneGroup => {
                     Some(Inv::ThroughGroup)
                 }
                 _ => None,

@@ -105,6 +105,6 @@ pub use secret::{
 };
 pub use user::{EmailAddress, User};
 pub use workspace::{
-    AgentProof, AgentRefusal, InstructionOutcome, InvariantViolation, LicenseProblem,
+    AgentProof, AgentRefusal, InstructionOutcome, Invariant, InvariantViolation, LicenseProblem,
     PolicyDelivery, SyncOutcome, SyncReport, UserSummary, Workspace, WorkspaceSettings,
 };

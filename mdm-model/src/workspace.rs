@@ -23,7 +23,7 @@ use crate::{
 };
 
 pub use agents::{AgentProof, AgentRefusal};
-pub use invariants::InvariantViolation;
+pub use invariants::{Invariant, InvariantViolation};
 pub use sync::{LicenseProblem, PolicyDelivery, SyncOutcome, SyncReport};
 pub use users::{InstructionOutcome, UserSummary};
 
