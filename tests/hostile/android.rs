@@ -465,3 +465,69 @@ fn assert_allocated_below(cost: Cost, bound: usize) {
         cost.allocated
     );
 }
+
+// ------------------------------------------------------- forged syncs
+
+/// A sync that names another device — with no proof, a guessed credential,
+/// or garbage in its `Authorization` — is refused before it can touch that
+/// device, cheaply and without echoing the secret it carried.
+#[test]
+fn forged_syncs_are_refused_cheaply() {
+    use mdm_android::AndroidEndpoint;
+    use mdm_model::{
+        AgentCredential, EmailAddress, EnrollmentRequest, InstallSource, OsVersion, Platform,
+        Workspace,
+    };
+    use rand_core::SeedableRng;
+    let now = time::macros::datetime!(2026-12-01 09:00 UTC);
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+    let mut ws = Workspace::new("acme", "ACME", None, now).unwrap();
+    let alice = ws
+        .add_user(
+            "alice",
+            Some(EmailAddress::parse("alice@acme.example").unwrap()),
+            now,
+        )
+        .unwrap();
+    let invitation = ws.issue_invitation(alice, now, &mut rng).unwrap();
+    let request = EnrollmentRequest {
+        platform: Platform::Android,
+        os_version: OsVersion::new(14, 0, 0),
+        model: "Pixel".into(),
+        identification_number: None,
+        install_source: InstallSource::StandalonePackage,
+    };
+    let device = ws.enroll(&invitation.token, request, now).unwrap();
+    let body = format!(
+        r#"{{"deviceId": {}, "agent": {{"version": "1.0"}}}}"#,
+        serde_json::to_string(&device).unwrap()
+    );
+    let guessed = AgentCredential::generate(&mut rng).expose();
+    let mut endpoint = AndroidEndpoint::default();
+    let huge = "A".repeat(4 * MIB);
+    for header in [
+        String::new(),
+        format!("Bearer {guessed}"),
+        format!("Basic {guessed}"),
+        format!("Bearer {huge}"),
+    ] {
+        let (result, cost) = measure(16 * MIB, || {
+            endpoint.handle_sync_json(&mut ws, &header, body.as_bytes(), now, &mut rng)
+        });
+        let error = result.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                AndroidError::AgentNotAuthenticated { .. }
+                    | AndroidError::MalformedAuthorization { .. }
+            ),
+            "{error}"
+        );
+        assert!(!format!("{error} {error:?}").contains(&guessed));
+        assert!(cost.allocated < 64 * 1024, "{header:.20}: {cost:?}");
+    }
+    assert_eq!(
+        ws.device(device).unwrap().state(),
+        mdm_model::DeviceState::Enrolling
+    );
+}
