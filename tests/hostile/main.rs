@@ -12,11 +12,13 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use cap::Cap;
 
+mod android;
 mod apple;
 mod certs;
+mod fuzz_stable;
 mod model;
 mod packages;
-mod android;
+pub mod targets;
 
 /// The process allocator, counting. A runaway parser is also stopped by the
 /// limit [`Meter::run`] sets while it measures, before it takes the machine.
@@ -49,3 +51,10 @@ pub fn measure<T>(ceiling: usize, f: impl FnOnce() -> T) -> (T, Cost) {
 
 /// One mebibyte.
 pub const MIB: usize = 1 << 20;
+
+/// FNV-1a of a name: a stable per-target seed.
+pub fn fnv(name: &str) -> u32 {
+    name.bytes().fold(0x811c_9dc5, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
