@@ -4,15 +4,16 @@
 use std::path::{Path, PathBuf};
 
 use mdm_android::{
-    AdminExtras, AgentConnection, ComponentName, EnrollmentToken, ProvisioningPayload, Sha256Digest,
+    AdminExtras, AgentConnection, ComponentName, EnrollmentToken, ProvisioningPayload,
 };
 use mdm_apple::{CommandRequest, CommandUuid, enrollment_profile};
+use mdm_model::Sha256Digest;
 use mdm_packages::{
     InstructionSettings, InvitationQr, Language, StandalonePackage, send_instructions,
 };
 
 use crate::draw::{self, Purpose};
-use crate::error::{android, apple, packages};
+use crate::error::{android, apple, model, packages};
 use crate::world::World;
 use crate::{HarnessError, Options};
 
@@ -209,8 +210,8 @@ pub fn write_all(
     );
     payload.admin_extras = AdminExtras {
         connection: Some(AgentConnection {
-            server: mdm_android::ServerAddress::parse(crate::world::SERVER_HOST)
-                .map_err(android("server"))?,
+            server: mdm_model::ServerAddress::parse(crate::world::SERVER_HOST)
+                .map_err(model("server"))?,
             enrollment_token: EnrollmentToken::new(&message.link.token().expose())
                 .map_err(android("token"))?,
             ca_fingerprint: Sha256Digest::of(w.pki.ca.certificate().der()),

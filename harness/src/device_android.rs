@@ -5,9 +5,10 @@
 
 use mdm_android::{
     AgentAuthorization, AgentInfo, AgentLicenseState, CommandKind, CommandResult, CommandStatus,
-    DeviceStatus, InstallReport, LastScan, ScanOutcome, Sha256Digest, SyncRequest, SyncResponse,
+    DeviceStatus, InstallReport, LastScan, ScanOutcome, SyncRequest, SyncResponse,
 };
 use mdm_certs::{ClientCertificateDelivery, DeliveryPayload, OtpPolicy};
+use mdm_model::Sha256Digest;
 use mdm_model::{DeviceId, InstallSource, InvitationToken, Platform, UserId, Workspace};
 use mdm_packages::{
     AndroidDelivery, CaCertificate, ClientHints, ConnectionSettings, InstructionSettings, Language,
@@ -48,14 +49,15 @@ pub(crate) fn distribution(
                 message,
             }
         })?,
-        sha256: mdm_packages::Sha256Digest::of(&apk),
+        sha256: mdm_model::Sha256Digest::of(&apk),
         size: Some(apk.len() as u64),
     };
     let product = ProductDescription::new("Fleet Agent", "11.2.0", Platform::Android, vec![file])
         .map_err(packages("product"))?;
     let connection = ConnectionSettings {
-        server: mdm_packages::ServerAddress::parse(crate::world::SERVER_HOST, 443)
-            .map_err(packages("server address"))?,
+        server: mdm_model::ServerAddress::parse(crate::world::SERVER_HOST)
+            .map_err(model("server address"))?
+            .with_default_port(mdm_model::ServerAddress::HTTPS_PORT),
         server_ca: CaCertificate::from_der(pki.ca.certificate().der())
             .map_err(packages("server CA"))?,
         workspace_id: "fleet".into(),
@@ -272,9 +274,7 @@ pub(crate) fn prepare(w: &DeviceView, r: Routed) -> Result<Prepared, HarnessErro
         Some(package) => {
             let opened =
                 StandalonePackage::open(package.into_bytes()).map_err(packages("open package"))?;
-            let embedded =
-                mdm_android::ServerAddress::parse(&opened.connection().server.to_string())
-                    .map_err(android("embedded address"))?;
+            let embedded = opened.connection().server.clone();
             (InstallSource::StandalonePackage, Some(embedded))
         }
         None => (InstallSource::PlainApk, None),

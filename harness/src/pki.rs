@@ -4,21 +4,21 @@
 
 use mdm_certs::{
     ApnsCsrForm, ApnsIntake, ApnsKeyRequest, CertError, Certificate, CertificateAuthority,
-    ClientIdentity, ConnectionAddress, Csr, DEFAULT_REQUEST_MAX_AGE, KeyAlgorithm, PrivateKey,
-    PushPortalStandIn, PushTopic, ReserveCertificate, ServerCertificateRotation, SubjectName,
-    Validity, VendorSigner,
+    ClientIdentity, Csr, DEFAULT_REQUEST_MAX_AGE, KeyAlgorithm, PrivateKey, PushPortalStandIn,
+    PushTopic, ReserveCertificate, ServerCertificateRotation, SubjectName, Validity, VendorSigner,
 };
 use rand_chacha::ChaCha20Rng;
 use time::{Duration, OffsetDateTime};
 
 use crate::HarnessError;
+use crate::error::model;
 
 /// The workspace's certificate material for a run.
 pub struct AdminPki {
     /// The workspace CA: server, client and device identity certificates.
     pub ca: CertificateAuthority,
     /// The server's connection address.
-    pub address: ConnectionAddress,
+    pub address: mdm_model::ServerHost,
     /// The server certificate and its reserve (R-SV-1).
     pub rotation: ServerCertificateRotation,
     /// Stands in for Apple's push portal (a simulator, not Apple).
@@ -83,7 +83,7 @@ impl AdminPki {
             .map_err(cert("CA validity"))?;
         let ca = CertificateAuthority::create(&subject, ca_validity, KeyAlgorithm::EcdsaP256, rng)
             .map_err(cert("workspace CA"))?;
-        let address = ConnectionAddress::parse(host).map_err(cert("connection address"))?;
+        let address = mdm_model::ServerHost::parse(host).map_err(model("connection address"))?;
         let server = ca
             .issue_server_certificate(
                 &address,

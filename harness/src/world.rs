@@ -76,7 +76,7 @@ pub(crate) struct SimDevice {
     pub(crate) invited_at: SimTime,
     /// Android: the configuration version applied; the client certificate's digest.
     pub(crate) config_version: Option<mdm_android::ContentVersion>,
-    pub(crate) client_cert: Option<mdm_android::Sha256Digest>,
+    pub(crate) client_cert: Option<mdm_model::Sha256Digest>,
     /// Android: the credential the server gave the agent (its first sync
     /// proves itself with the invitation token instead).
     pub(crate) agent_credential: Option<mdm_model::AgentCredential>,

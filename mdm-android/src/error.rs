@@ -185,3 +185,18 @@ impl AndroidError {
         }
     }
 }
+
+impl AndroidError {
+    /// The model's refusal of a server address, as this crate reports it.
+    pub(crate) fn from_address(error: mdm_model::ModelError) -> Self {
+        match error {
+            mdm_model::ModelError::InvalidServerAddress { input, reason } => {
+                Self::InvalidServerAddress { input, reason }
+            }
+            other => Self::InvalidServerAddress {
+                input: other.to_string(),
+                reason: "not a server address",
+            },
+        }
+    }
+}

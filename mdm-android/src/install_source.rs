@@ -156,7 +156,7 @@ pub fn first_connection_address(
                 input: String::new(),
                 reason: "a plain-APK install needs the server's FQDN or IP address",
             })?;
-            ServerAddress::parse(typed)
+            ServerAddress::parse_typed(typed).map_err(AndroidError::from_address)
         }
         InstallSource::KnoxMobileEnrollment => {
             Err(unmanageable("", source, Refusal::InstalledThroughKnox))

@@ -11,7 +11,7 @@
 //!   installation ([`InstallReport`]) is mapped onto the model's
 //!   [`mdm_model::InstallSource`]; KNOX and third-party-EMM installs are
 //!   refused with the model's remedy; a plain APK needs a typed
-//!   [`ServerAddress`] ([`first_connection_address`]).
+//!   [`mdm_model::ServerAddress`] ([`first_connection_address`]).
 //! - **Configuration** (R-PO-1): the device's effective policy from
 //!   `mdm-model`, its license and the AMAPI-named Android settings
 //!   ([`AndroidDeviceSettings`]) rendered into an [`AgentConfiguration`] with a
@@ -34,11 +34,11 @@
 //! ```
 //! use mdm_android::{
 //!     AgentAuthorization, AgentInfo, AndroidEndpoint, AndroidManifest, ComponentName, DeviceStatus, InstallReport,
-//!     ProvisioningPayload, ServerAddress, SyncRequest,
+//!     ProvisioningPayload, SyncRequest,
 //! };
 //! use mdm_model::{
 //!     EmailAddress, EnrollmentRequest, InstallSource, OsVersion, Platform, PolicySettings,
-//!     Workspace,
+//!     ServerAddress, Workspace,
 //! };
 //! use rand_core::SeedableRng;
 //! use time::macros::datetime;
@@ -97,14 +97,12 @@ mod agent_auth;
 mod agent_schema;
 mod android_xml;
 mod configuration;
-mod digest;
 mod error;
 mod install_source;
 mod manifest;
 mod properties;
 mod provisioning;
 mod restrictions;
-mod server_address;
 mod sync;
 
 pub use agent_auth::AgentAuthorization;
@@ -117,7 +115,6 @@ pub use configuration::{
     PasswordScope, PolicyReference, ProtectionConfiguration, RenderedConfiguration,
     StatusReportingSettings, render_configuration,
 };
-pub use digest::Sha256Digest;
 pub use error::AndroidError;
 pub use install_source::{InstallReport, first_connection_address};
 pub use manifest::{
@@ -133,7 +130,8 @@ pub use restrictions::{
     MAX_STRING_LEN, ResourceText, ResourceValue, Resources, Restriction, RestrictionSchema,
     RestrictionType,
 };
-pub use server_address::{ServerAddress, ServerHost};
+// The shared value types live in the model; imported here for the crate's own paths.
+pub(crate) use mdm_model::{ServerAddress, Sha256Digest};
 pub use sync::{
     AGENT_PACKAGE, AgentInfo, AgentLicenseState, AndroidEndpoint, CertificateStatus, Command,
     CommandKind, CommandQueue, CommandResult, CommandStatus, CompletedCommand, DeviceStatus,

@@ -7,7 +7,7 @@
 //!   RSA on request; saved and loaded as PEM with the key in PKCS#8,
 //!   optionally encrypted;
 //! * **server certificates** for the connection address, an FQDN or an IP
-//!   ([`ConnectionAddress`]), and **reserve** certificates with their
+//!   ([`mdm_model::ServerHost`]), and **reserve** certificates with their
 //!   rotation schedule ([`ServerCertificateRotation`]);
 //! * **client certificates** for users' devices, from a device CSR
 //!   ([`Csr::for_device`]) or with a server-made key in a PKCS#12
@@ -169,4 +169,3 @@ pub use rotation::{
     ActiveServerCertificate, DEFAULT_ACTIVATION_DELAY, LossForecast, RESERVE_VALIDITY,
     ReserveCertificate, ServerCertificateRotation,
 };
-pub use server::ConnectionAddress;

@@ -14,7 +14,7 @@ use time::{Duration, OffsetDateTime};
 use crate::authority::{CertificateAuthority, CertifiedKey, Validity};
 use crate::error::{CertError, Result};
 use crate::key::KeyAlgorithm;
-use crate::server::ConnectionAddress;
+use mdm_model::ServerHost;
 
 /// The default delay between issuing a reserve certificate and its start date.
 pub const DEFAULT_ACTIVATION_DELAY: Duration = Duration::days(30);
@@ -63,7 +63,7 @@ impl CertificateAuthority {
     /// valid until one year after `now` (not after activation).
     pub fn issue_reserve_server_certificate<R: CryptoRng + ?Sized>(
         &self,
-        address: &ConnectionAddress,
+        address: &ServerHost,
         now: OffsetDateTime,
         activation_delay: Duration,
         algorithm: KeyAlgorithm,
@@ -270,7 +270,7 @@ mod tests {
 
     fn setup() -> ServerCertificateRotation {
         let ca = test_ca();
-        let addr = ConnectionAddress::parse("mdm.example.com").unwrap();
+        let addr = ServerHost::parse("mdm.example.com").unwrap();
         // The current certificate would still be valid for months.
         let current = ca
             .issue_server_certificate(
@@ -375,7 +375,7 @@ mod tests {
     fn reserve_for_other_address_is_refused() {
         let mut rot = setup();
         let ca = test_ca();
-        let other = ConnectionAddress::parse("10.1.1.1").unwrap();
+        let other = ServerHost::parse("10.1.1.1").unwrap();
         let r = ca
             .issue_reserve_server_certificate(
                 &other,

@@ -1,9 +1,6 @@
 //! Server certificates for the connection address (R-SV-2).
 
-use core::fmt;
-use core::str::FromStr;
-use std::net::IpAddr;
-
+use mdm_model::ServerHost;
 use rand_core::CryptoRng;
 
 use crate::authority::{CertificateAuthority, CertifiedKey, LeafKind, Validity};
@@ -12,95 +9,41 @@ use crate::error::{CertError, Result};
 use crate::key::{KeyAlgorithm, PrivateKey};
 use crate::name::SubjectName;
 
-/// The address devices use to reach the server: an IP address or an FQDN.
-/// Each goes into the subjectAltName the right way (`iPAddress` / `dNSName`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ConnectionAddress {
-    /// A host name, lower-cased, without a trailing dot.
-    Dns(String),
-    /// An IPv4 or IPv6 address.
-    Ip(IpAddr),
+/// The subjectAltName entry that names `host`: `iPAddress` for an IP
+/// literal, `dNSName` for a name.
+fn san(host: &ServerHost) -> Result<rcgen::SanType> {
+    match host {
+        ServerHost::Name(name) => rcgen::string::Ia5String::try_from(name.as_str())
+            .map(rcgen::SanType::DnsName)
+            .map_err(|_| CertError::InvalidAddress {
+                address: name.clone(),
+            }),
+        ServerHost::Ipv4(ip) => Ok(rcgen::SanType::IpAddress((*ip).into())),
+        ServerHost::Ipv6(ip) => Ok(rcgen::SanType::IpAddress((*ip).into())),
+    }
 }
 
-impl ConnectionAddress {
-    /// Parses an address as typed by the admin: an IP (IPv6 with or without
-    /// brackets) or a host name (RFC 1123 labels, at most 253 characters).
-    pub fn parse(input: &str) -> Result<Self> {
-        let invalid = || CertError::InvalidAddress {
-            address: input.to_owned(),
-        };
-        let text = input.trim();
-        let unbracketed = text
-            .strip_prefix('[')
-            .and_then(|t| t.strip_suffix(']'))
-            .unwrap_or(text);
-        if let Ok(ip) = unbracketed.parse::<IpAddr>() {
-            return Ok(Self::Ip(ip));
-        }
-        let host = text.strip_suffix('.').unwrap_or(text).to_ascii_lowercase();
-        if host.is_empty() || host.len() > 253 {
-            return Err(invalid());
-        }
-        let mut labels = 0;
-        for label in host.split('.') {
-            labels += 1;
-            let bytes = label.as_bytes();
-            let ok = !bytes.is_empty()
-                && bytes.len() <= 63
-                && bytes
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
-                && bytes.first() != Some(&b'-')
-                && bytes.last() != Some(&b'-');
-            if !ok {
-                return Err(invalid());
-            }
-        }
-        // A name made only of digits and dots is a malformed IP, not a host.
-        if labels > 0 && host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-            return Err(invalid());
-        }
-        Ok(Self::Dns(host))
+/// The host as a certificate's common name: a name or a bare IP literal.
+fn common_name(host: &ServerHost) -> String {
+    match host.ip() {
+        Some(ip) => ip.to_string(),
+        None => host.to_string(),
     }
+}
 
-    pub(crate) fn san(&self) -> Result<rcgen::SanType> {
-        match self {
-            Self::Ip(ip) => Ok(rcgen::SanType::IpAddress(*ip)),
-            Self::Dns(name) => rcgen::string::Ia5String::try_from(name.as_str())
-                .map(rcgen::SanType::DnsName)
-                .map_err(|_| CertError::InvalidAddress {
-                    address: name.clone(),
-                }),
-        }
-    }
-
-    /// Whether `certificate` names this address in its subjectAltName.
-    pub fn is_named_by(&self, certificate: &Certificate) -> bool {
-        certificate
-            .info()
+impl Certificate {
+    /// Whether this certificate names `host` in its subjectAltName (a server
+    /// certificate fits the connection address, R-SV-2).
+    #[must_use]
+    pub fn names_host(&self, host: &ServerHost) -> bool {
+        self.info()
             .subject_alt_names
             .iter()
-            .any(|san| match (self, san) {
-                (Self::Ip(a), SubjectAltName::Ip(b)) => a == b,
-                (Self::Dns(a), SubjectAltName::Dns(b)) => a.eq_ignore_ascii_case(b),
+            .any(|san| match (host, san) {
+                (ServerHost::Name(a), SubjectAltName::Dns(b)) => a.eq_ignore_ascii_case(b),
+                (host, SubjectAltName::Ip(b)) => host.ip() == Some(*b),
                 _ => false,
             })
-    }
-}
-
-impl FromStr for ConnectionAddress {
-    type Err = CertError;
-    fn from_str(s: &str) -> Result<Self> {
-        Self::parse(s)
-    }
-}
-
-impl fmt::Display for ConnectionAddress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Dns(name) => f.write_str(name),
-            Self::Ip(ip) => write!(f, "{ip}"),
-        }
     }
 }
 
@@ -108,21 +51,21 @@ impl CertificateAuthority {
     /// Issues a server certificate for `address` with a new key of
     /// `algorithm` (R-SV-2): `CN` and subjectAltName name the address, EKU
     /// `serverAuth`. Changing the address means calling this again (seed 003
-    /// §2 steps 8–11); [`ConnectionAddress::is_named_by`] tells whether the
+    /// §2 steps 8–11); [`Certificate::names_host`] tells whether the
     /// current certificate still fits.
     pub fn issue_server_certificate<R: CryptoRng + ?Sized>(
         &self,
-        address: &ConnectionAddress,
+        address: &ServerHost,
         validity: Validity,
         algorithm: KeyAlgorithm,
         rng: &mut R,
     ) -> Result<CertifiedKey> {
         let key = PrivateKey::generate(algorithm, rng)?;
-        let subject = SubjectName::common_name(address.to_string())?;
+        let subject = SubjectName::common_name(common_name(address))?;
         let certificate = self.issue_leaf(
             LeafKind::Server,
             &subject,
-            vec![address.san()?],
+            vec![san(address)?],
             &key,
             validity,
             rng,
@@ -142,16 +85,16 @@ mod tests {
     #[test]
     fn parses_addresses() {
         assert_eq!(
-            ConnectionAddress::parse("MDM.Example.com.").unwrap(),
-            ConnectionAddress::Dns("mdm.example.com".into())
+            ServerHost::parse("MDM.Example.com.").unwrap(),
+            ServerHost::Name("mdm.example.com".into())
         );
         assert!(matches!(
-            ConnectionAddress::parse("10.0.0.7").unwrap(),
-            ConnectionAddress::Ip(_)
+            ServerHost::parse("10.0.0.7").unwrap(),
+            ServerHost::Ipv4(_)
         ));
         assert!(matches!(
-            ConnectionAddress::parse("[::1]").unwrap(),
-            ConnectionAddress::Ip(_)
+            ServerHost::parse("[::1]").unwrap(),
+            ServerHost::Ipv6(_)
         ));
         for bad in [
             "",
@@ -163,7 +106,7 @@ mod tests {
             "x_y.com",
             "http://x",
         ] {
-            assert!(ConnectionAddress::parse(bad).is_err(), "{bad}");
+            assert!(ServerHost::parse(bad).is_err(), "{bad}");
         }
     }
 
@@ -172,20 +115,30 @@ mod tests {
         let ca = test_ca();
         let now = datetime!(2026-03-01 0:00 UTC);
         let v = Validity::days(now, 365).unwrap();
-        let dns = ConnectionAddress::parse("mdm.example.com").unwrap();
-        let ip = ConnectionAddress::parse("192.0.2.10").unwrap();
+        let dns = ServerHost::parse("mdm.example.com").unwrap();
+        let ip = ServerHost::parse("192.0.2.10").unwrap();
         let a = ca
             .issue_server_certificate(&dns, v, KeyAlgorithm::EcdsaP256, &mut rng(5))
             .unwrap();
-        assert!(dns.is_named_by(&a.certificate));
-        assert!(!ip.is_named_by(&a.certificate));
+        assert!(a.certificate.names_host(&dns));
+        assert!(!a.certificate.names_host(&ip));
         assert!(a.certificate.is_signed_by(ca.certificate()));
         assert!(a.certificate.matches_key(&a.key));
         // Re-issue for a changed address.
         let b = ca
             .issue_server_certificate(&ip, v, KeyAlgorithm::EcdsaP256, &mut rng(6))
             .unwrap();
-        assert!(ip.is_named_by(&b.certificate));
+        assert!(b.certificate.names_host(&ip));
+        // An IPv6 host is its bare literal in the common name, bracketless.
+        let v6 = ServerHost::parse("[2001:db8::1]").unwrap();
+        let c = ca
+            .issue_server_certificate(&v6, v, KeyAlgorithm::EcdsaP256, &mut rng(7))
+            .unwrap();
+        assert!(c.certificate.names_host(&v6));
+        assert_eq!(
+            c.certificate.info().subject_common_name.as_deref(),
+            Some("2001:db8::1")
+        );
         assert_eq!(
             b.certificate.info().subject_alt_names,
             vec![SubjectAltName::Ip("192.0.2.10".parse().unwrap())]
@@ -200,7 +153,7 @@ mod tests {
     fn refuses_to_outlive_the_ca() {
         let ca = test_ca();
         let v = Validity::days(datetime!(2026-03-01 0:00 UTC), 365 * 20).unwrap();
-        let dns = ConnectionAddress::parse("mdm.example.com").unwrap();
+        let dns = ServerHost::parse("mdm.example.com").unwrap();
         assert!(matches!(
             ca.issue_server_certificate(&dns, v, KeyAlgorithm::EcdsaP256, &mut rng(5)),
             Err(CertError::OutlivesIssuer { .. })

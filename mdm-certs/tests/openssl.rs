@@ -5,9 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use mdm_model::ServerHost;
+
 use mdm_certs::{
-    ApnsIntake, ApnsKeyRequest, BackupPassword, CertificateAuthority, ClientIdentity,
-    ConnectionAddress, Csr, DEFAULT_REQUEST_MAX_AGE, KeyAlgorithm, Pkcs12, Validity,
+    ApnsIntake, ApnsKeyRequest, BackupPassword, CertificateAuthority, ClientIdentity, Csr,
+    DEFAULT_REQUEST_MAX_AGE, KeyAlgorithm, Pkcs12, Validity,
 };
 
 use crate::fixture::{
@@ -78,8 +80,8 @@ fn openssl_verifies_server_and_client_certificates() {
     let v = Validity::days(NOW, 365).unwrap();
     let mut r = rng(10);
 
-    let dns = ConnectionAddress::parse("mdm.example.com").unwrap();
-    let ip = ConnectionAddress::parse("192.0.2.10").unwrap();
+    let dns = ServerHost::parse("mdm.example.com").unwrap();
+    let ip = ServerHost::parse("192.0.2.10").unwrap();
     let server = ca
         .issue_server_certificate(&dns, v, KeyAlgorithm::EcdsaP256, &mut r)
         .unwrap();

@@ -1,8 +1,8 @@
 //! Parsers never panic on arbitrary input, and intake returns an error.
 
-use mdm_certs::{
-    ApnsIntake, Certificate, ConnectionAddress, Csr, DecodedPushRequest, Pkcs12, PrivateKey,
-};
+use mdm_model::ServerHost;
+
+use mdm_certs::{ApnsIntake, Certificate, Csr, DecodedPushRequest, Pkcs12, PrivateKey};
 use proptest::prelude::*;
 
 use crate::fixture::{NOW, push_anchors, rng, workspace_ca, workspace_key};
@@ -60,7 +60,7 @@ proptest! {
         let _ = Csr::from_der(&bytes);
         let _ = Csr::from_pem(&text);
         let _ = DecodedPushRequest::decode(&text);
-        let _ = ConnectionAddress::parse(&text);
+        let _ = ServerHost::parse(&text);
         let _ = PrivateKey::from_pkcs8_der(&bytes);
         let _ = PrivateKey::from_pkcs8_pem(&text, Some("pw"));
         let _ = Pkcs12::looks_like(&bytes);

@@ -7,9 +7,10 @@
 use base64::Engine as _;
 use mdm_certs::{
     ApnsIntake, ApnsKeyRequest, BackupPassword, CertificateAuthority, ClientCertificateDelivery,
-    ClientIdentity, ConnectionAddress, KeyAlgorithm, OtpPolicy, Pkcs12, PrivateKey,
-    ServerCertificateRotation, SubjectName, Validity, VendorSigner,
+    ClientIdentity, KeyAlgorithm, OtpPolicy, Pkcs12, PrivateKey, ServerCertificateRotation,
+    SubjectName, Validity, VendorSigner,
 };
+use mdm_model::ServerHost;
 use time::Duration;
 
 use crate::fixture::{NOW, form, portal_and_vendor, push_anchors, rng, vendor_key, workspace_key};
@@ -96,7 +97,7 @@ fn no_debug_output_shows_a_secret() {
     let client_secrets = key_forms(&client.key);
     check("CertifiedKey", &client, &client_secrets);
 
-    let address = ConnectionAddress::parse("mdm.example.com").unwrap();
+    let address = ServerHost::parse("mdm.example.com").unwrap();
     let server = ca
         .issue_server_certificate(
             &address,

@@ -1,7 +1,9 @@
 //! Snapshots of generated artifacts. Keys, serials and signatures all come
 //! from seeded RNGs and deterministic signatures, so these are stable.
 
-use mdm_certs::{ApnsKeyRequest, ConnectionAddress, KeyAlgorithm, Validity};
+use mdm_model::ServerHost;
+
+use mdm_certs::{ApnsKeyRequest, KeyAlgorithm, Validity};
 
 use crate::fixture::{NOW, form, portal_and_vendor, rng, workspace_ca, workspace_key};
 
@@ -16,7 +18,7 @@ fn push_certificate_request_plist() {
 #[test]
 fn server_certificate_facts() {
     let ca = workspace_ca();
-    let addr = ConnectionAddress::parse("mdm.example.com").unwrap();
+    let addr = ServerHost::parse("mdm.example.com").unwrap();
     let issued = ca
         .issue_server_certificate(
             &addr,

@@ -133,6 +133,14 @@ pub enum ModelError {
         /// Why.
         reason: AgentRefusal,
     },
+    /// A server address (FQDN or IP with an optional port) did not validate.
+    #[error("server address {input:?} is invalid: {reason}")]
+    InvalidServerAddress {
+        /// What was given, as typed.
+        input: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
     /// A date computed from `now` and a stored interval does not fit the
     /// calendar (years −9999 to 9999): the interval or `now` is absurd.
     #[error("the {what} after {now} is out of the representable range")]

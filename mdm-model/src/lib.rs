@@ -71,6 +71,7 @@
 mod apns;
 mod audit;
 mod device;
+mod digest;
 mod enrollment;
 mod error;
 mod group;
@@ -80,6 +81,7 @@ mod invitation;
 mod license;
 mod policy;
 mod secret;
+mod server_address;
 pub mod store;
 mod user;
 mod workspace;
@@ -90,6 +92,7 @@ pub use device::{
     ClientCertificateState, Device, DeviceState, IdentificationNumber, OsVersion, Platform,
     ProtectionStatus, ScanResult,
 };
+pub use digest::Sha256Digest;
 pub use enrollment::{EnrollmentRequest, EnrollmentRoute, InstallSource, Refusal};
 pub use error::ModelError;
 pub use group::Group;
@@ -103,6 +106,7 @@ pub use secret::{
     AgentCredential, AgentCredentialHash, ForAgent, ForInvitation, InvitationToken, Purpose,
     SecretHash, SecretToken, TOKEN_BYTES, TOKEN_TEXT_LEN, TokenHash,
 };
+pub use server_address::{ServerAddress, ServerHost};
 pub use user::{EmailAddress, User};
 pub use workspace::{
     AgentProof, AgentRefusal, InstructionOutcome, Invariant, InvariantViolation, LicenseProblem,

@@ -5,10 +5,11 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mdm_model::{InvitationToken, Platform};
+use mdm_model::{ServerAddress, Sha256Digest};
 use mdm_packages::{
     AndroidDelivery, CaCertificate, ConnectionSettings, InvitationQr, Language, LinkBase,
-    MessageDetails, ProductDescription, ProductFile, ProductPath, ServerAddress, Sha256Digest,
-    StandalonePackage, compose_instructions,
+    MessageDetails, ProductDescription, ProductFile, ProductPath, StandalonePackage,
+    compose_instructions,
 };
 
 const CA_PEM: &str = include_str!("../tests/fixtures/server-ca-1.pem");
@@ -40,7 +41,7 @@ fn packages(c: &mut Criterion) {
     )
     .unwrap();
     let connection = ConnectionSettings {
-        server: ServerAddress::parse("mdm.example.com:13292", 443).unwrap(),
+        server: ServerAddress::parse("mdm.example.com:13292").unwrap(),
         server_ca: CaCertificate::from_pem(CA_PEM.as_bytes()).unwrap(),
         workspace_id: "ws".to_owned(),
         user: Some("taro".to_owned()),

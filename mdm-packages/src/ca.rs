@@ -6,7 +6,7 @@ use std::fmt;
 use mdm_certs::Certificate;
 
 use crate::error::{PackagesError, Result};
-use crate::product::Sha256Digest;
+use mdm_model::Sha256Digest;
 
 /// The certificate authority that issued the server's certificate: a real
 /// X.509 certificate (parsed by `mdm-certs`) whose basicConstraints say

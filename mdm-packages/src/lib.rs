@@ -93,7 +93,6 @@ mod package;
 mod product;
 mod qr;
 mod routing;
-mod server;
 #[cfg(test)]
 mod tools;
 mod user_agent;
@@ -112,15 +111,12 @@ pub use package::{
     ConnectionSettings, Freshness, ManifestEntry, PACKAGE_FORMAT, PackageLimit, PackageLimits,
     PackageManifest, StaleReason, StandalonePackage,
 };
-pub use product::{
-    PRODUCT_FORMAT, ProductDescription, ProductFile, ProductPath, Sha256Digest, platform_tag,
-};
+pub use product::{PRODUCT_FORMAT, ProductDescription, ProductFile, ProductPath, platform_tag};
 pub use qr::{DEFAULT_MODULE_PX, InvitationQr, MAX_MODULE_PX, MAX_PAYLOAD_BYTES};
 pub use routing::{
     AndroidRoute, AppleRoute, BuiltLink, LinkAnswer, LinkRequest, LinkRoutes, LinkStep,
     MOBILECONFIG_CONTENT_TYPE, PendingLink, begin_link, finish_link, open_link,
 };
-pub use server::{ConnectionAddress, ServerAddress};
 pub use user_agent::{
     ClientHints, DetectedDevice, Detection, FormFactor, UnsupportedOs, detect_device,
     touch_probe_page,

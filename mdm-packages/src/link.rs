@@ -17,7 +17,7 @@ use mdm_model::InvitationToken;
 use url::{Host, Url};
 
 use crate::error::{PackagesError, Result};
-use crate::server::{ConnectionAddress, ServerAddress};
+use mdm_model::{ServerAddress, ServerHost};
 
 /// The path segment before the token.
 pub const ENROLL_SEGMENT: &str = "enroll";
@@ -198,14 +198,17 @@ impl InvitationLink {
     /// an empty host is not).
     pub fn server(&self) -> Result<ServerAddress> {
         let url = &self.base.url;
-        let port = url.port_or_known_default().unwrap_or(443);
+        let port = std::num::NonZeroU16::new(url.port_or_known_default().unwrap_or(443))
+            .ok_or_else(|| link_error(url.as_str(), "port 0 is not a port a server listens on"))?;
         let host = match url.host() {
-            Some(Host::Domain(d)) => ConnectionAddress::Dns(d.to_owned()),
-            Some(Host::Ipv4(ip)) => ConnectionAddress::Ip(ip.into()),
-            Some(Host::Ipv6(ip)) => ConnectionAddress::Ip(ip.into()),
+            Some(Host::Domain(d)) => {
+                ServerHost::parse(d).map_err(|e| link_error(url.as_str(), &e.to_string()))?
+            }
+            Some(Host::Ipv4(ip)) => ServerHost::Ipv4(ip),
+            Some(Host::Ipv6(ip)) => ServerHost::Ipv6(ip),
             None => return Err(link_error(url.as_str(), "has no host")),
         };
-        ServerAddress::new(host, port).map_err(|e| link_error(url.as_str(), &e.to_string()))
+        Ok(ServerAddress::new(host, Some(port)))
     }
 
     fn to_url(&self) -> Result<Url> {

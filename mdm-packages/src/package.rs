@@ -33,9 +33,10 @@ use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
 use crate::ca::CaCertificate;
 use crate::error::{PackagesError, Result};
-use crate::product::{ProductDescription, Sha256Digest};
-use crate::server::{ConnectionAddress, ServerAddress};
+use crate::product::ProductDescription;
 use mdm_model::Platform;
+use mdm_model::Sha256Digest;
+use mdm_model::{ServerAddress, ServerHost};
 
 /// Format of `manifest.json` and `connection.json`.
 pub const PACKAGE_FORMAT: u32 = 1;
@@ -379,8 +380,8 @@ impl StandalonePackage {
         );
         let document = ConnectionDocument {
             format: PACKAGE_FORMAT,
-            server_host: connection.server.host().to_string(),
-            server_port: connection.server.port(),
+            server_host: connection.server.host_string(),
+            server_port: connection.server.effective_port(),
             server_ca: CA_ENTRY.to_owned(),
             server_ca_sha256: connection.server_ca.sha256_fingerprint(),
             workspace_id: connection.workspace_id.clone(),
@@ -614,10 +615,15 @@ impl StandalonePackage {
             .map_err(|e| corrupt(CA_ENTRY, e.to_string()))?;
         let document: ConnectionDocument = serde_json::from_str(text(CONNECTION_ENTRY)?)
             .map_err(|e| corrupt(CONNECTION_ENTRY, format!("not connection settings: {e}")))?;
-        let host = ConnectionAddress::parse(&document.server_host)
+        let host = ServerHost::parse(&document.server_host)
             .map_err(|e| corrupt(CONNECTION_ENTRY, format!("server host: {e}")))?;
-        let server = ServerAddress::new(host, document.server_port)
-            .map_err(|e| corrupt(CONNECTION_ENTRY, e.to_string()))?;
+        let port = std::num::NonZeroU16::new(document.server_port).ok_or_else(|| {
+            corrupt(
+                CONNECTION_ENTRY,
+                "server port 0 is not a port a server listens on".to_owned(),
+            )
+        })?;
+        let server = ServerAddress::new(host, Some(port));
         let enrollment_token = document
             .enrollment_token
             .as_deref()
@@ -844,6 +850,13 @@ fn write_zip(entries: &BTreeMap<String, Vec<u8>>) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `text` as a package carries it: with `default_port` where it names none.
+    fn address(text: &str, default_port: u16) -> ServerAddress {
+        ServerAddress::parse(text)
+            .unwrap()
+            .with_default_port(std::num::NonZeroU16::new(default_port).unwrap())
+    }
     use crate::product::{ProductFile, ProductPath};
     use crate::tools::run_tool;
 
@@ -886,7 +899,7 @@ mod tests {
 
     fn settings(server: &str, ca: &str) -> ConnectionSettings {
         ConnectionSettings {
-            server: ServerAddress::parse(server, 13292).unwrap(),
+            server: address(server, 13292),
             server_ca: CaCertificate::from_pem(ca.as_bytes()).unwrap(),
             workspace_id: "ws-0001".to_owned(),
             user: Some("taro.yamada".to_owned()),
@@ -1011,22 +1024,22 @@ mod tests {
         let package = build("mdm.example.com", CA_1);
         let ca1 = CaCertificate::from_pem(CA_1.as_bytes()).unwrap();
         let ca2 = CaCertificate::from_pem(CA_2.as_bytes()).unwrap();
-        let same = ServerAddress::parse("MDM.example.com:13292", 443).unwrap();
+        let same = address("MDM.example.com:13292", 443);
         assert_eq!(package.freshness(&same, &ca1), Freshness::Current);
 
-        let moved = ServerAddress::parse("mdm-new.example.com", 13292).unwrap();
+        let moved = address("mdm-new.example.com", 13292);
         let reopened = StandalonePackage::open(package.bytes().to_vec()).unwrap();
         match reopened.freshness(&moved, &ca1) {
             Freshness::Stale(reasons) => assert_eq!(
                 reasons,
                 [StaleReason::ServerAddressChanged {
-                    built_for: ServerAddress::parse("mdm.example.com:13292", 1).unwrap(),
+                    built_for: address("mdm.example.com:13292", 1),
                     current: moved.clone(),
                 }]
             ),
             Freshness::Current => panic!("a moved server must make the package stale"),
         }
-        let port_changed = ServerAddress::parse("mdm.example.com:13293", 443).unwrap();
+        let port_changed = address("mdm.example.com:13293", 443);
         assert!(package.freshness(&port_changed, &ca1).is_stale());
         match package.freshness(&moved, &ca2) {
             Freshness::Stale(reasons) => assert_eq!(reasons.len(), 2),

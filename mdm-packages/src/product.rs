@@ -33,8 +33,8 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Range;
 
-pub use mdm_android::Sha256Digest;
 use mdm_model::Platform;
+use mdm_model::Sha256Digest;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 

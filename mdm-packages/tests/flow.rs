@@ -11,12 +11,12 @@ use mdm_model::{
     ApnsCertificateRecord, DeviceState, EmailAddress, InstallSource, InvitationState, Platform,
     Refusal, UserId, Workspace,
 };
+use mdm_model::{ServerAddress, Sha256Digest};
 use mdm_packages::{
     AndroidDelivery, AndroidRoute, AppleRoute, CaCertificate, ClientHints, ConnectionSettings,
     InstructionSettings, InvitationLink, Language, LinkAnswer, LinkBase, LinkRequest, LinkRoutes,
-    LinkStep, PackagesError, ProductDescription, ProductFile, ProductPath, ServerAddress,
-    Sha256Digest, StandalonePackage, UnsupportedOs, begin_link, finish_link, issue_instructions,
-    open_link, send_instructions,
+    LinkStep, PackagesError, ProductDescription, ProductFile, ProductPath, StandalonePackage,
+    UnsupportedOs, begin_link, finish_link, issue_instructions, open_link, send_instructions,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -510,7 +510,7 @@ fn r_an_2_android_can_get_a_standalone_package_bound_to_the_user() {
     )
     .unwrap();
     let connection = ConnectionSettings {
-        server: ServerAddress::parse("mdm.acme.example:13292", 443).unwrap(),
+        server: ServerAddress::parse("mdm.acme.example:13292").unwrap(),
         server_ca: CaCertificate::from_pem(CA_PEM.as_bytes()).unwrap(),
         workspace_id: "acme".to_owned(),
         user: None,
@@ -583,7 +583,7 @@ fn r_an_1_the_workspace_ca_from_mdm_certs_travels_in_the_package_and_a_move_make
     )
     .unwrap();
     let server_ca = CaCertificate::from_certificate(ca.certificate().clone()).unwrap();
-    let address = ServerAddress::parse("mdm.acme.example:13292", 443).unwrap();
+    let address = ServerAddress::parse("mdm.acme.example:13292").unwrap();
     let server_cert = ca
         .issue_server_certificate(
             address.host(),
@@ -615,15 +615,13 @@ fn r_an_1_the_workspace_ca_from_mdm_certs_travels_in_the_package_and_a_move_make
     let embedded = opened.connection().server_ca.certificate();
     assert!(server_cert.certificate.is_signed_by(embedded));
     assert!(
-        opened
-            .connection()
-            .server
-            .host()
-            .is_named_by(&server_cert.certificate)
+        server_cert
+            .certificate
+            .names_host(opened.connection().server.host())
     );
     assert!(!opened.freshness(&address, &server_ca).is_stale());
     // The agent (mdm-android) connects to the address the package embeds.
-    let embedded = mdm_android::ServerAddress::from(&opened.connection().server);
+    let embedded = opened.connection().server.clone();
     let first = mdm_android::first_connection_address(
         InstallSource::StandalonePackage,
         Some(&embedded),
@@ -644,7 +642,7 @@ fn r_an_1_the_workspace_ca_from_mdm_certs_travels_in_the_package_and_a_move_make
     );
 
     // The server moves (seed 003 §2 steps 7-11): new address, new server certificate.
-    let moved = ServerAddress::parse("mdm2.acme.example:13292", 443).unwrap();
+    let moved = ServerAddress::parse("mdm2.acme.example:13292").unwrap();
     let new_cert = ca
         .issue_server_certificate(
             moved.host(),
@@ -654,11 +652,9 @@ fn r_an_1_the_workspace_ca_from_mdm_certs_travels_in_the_package_and_a_move_make
         )
         .unwrap();
     assert!(
-        !opened
-            .connection()
-            .server
-            .host()
-            .is_named_by(&new_cert.certificate)
+        !new_cert
+            .certificate
+            .names_host(opened.connection().server.host())
     );
     assert!(opened.freshness(&moved, &server_ca).is_stale());
 }
@@ -688,7 +684,9 @@ fn r_io_1_signed_profile_verifies_with_openssl_against_the_workspace_ca() {
         &mut rng,
     )
     .unwrap();
-    let address = ServerAddress::parse("mdm.acme.example", 443).unwrap();
+    let address = ServerAddress::parse("mdm.acme.example")
+        .unwrap()
+        .with_default_port(std::num::NonZeroU16::new(443).unwrap());
     let server = ca
         .issue_server_certificate(
             address.host(),

@@ -373,8 +373,9 @@ fn assert_hidden(what: &str, value: &impl std::fmt::Debug, secrets: &[&str]) {
 fn secrets_do_not_show_in_debug() {
     use mdm_android::{
         AgentConfiguration, AgentConnection, ComponentName, EnrollmentToken, PackageChecksum,
-        PackageDownload, ServerAddress, Sha256Digest, WifiNetwork, WifiSecurity,
+        PackageDownload, WifiNetwork, WifiSecurity,
     };
+    use mdm_model::{ServerAddress, Sha256Digest};
     const TOKEN: &str = "tok-SECRET-7f3a9c";
     const PASSWORD: &str = "wifi-SECRET-p4ss";
     const COOKIE: &str = "session=SECRET-c00kie";

@@ -9,9 +9,8 @@ use mdm_apple::{
     PushMagic, PushOptions, PushToken, TokenUpdate, UnlockToken, decode, push_request,
     verify_detached_signature, verify_signed_profile,
 };
-use mdm_certs::{
-    CertificateAuthority, CertifiedKey, ConnectionAddress, KeyAlgorithm, SubjectName, Validity,
-};
+use mdm_certs::{CertificateAuthority, CertifiedKey, KeyAlgorithm, SubjectName, Validity};
+use mdm_model::ServerHost;
 use rand_core::SeedableRng;
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -270,7 +269,7 @@ fn trusted_signer() -> (CertificateAuthority, CertifiedKey, ProfileSigner) {
     .unwrap();
     let server = ca
         .issue_server_certificate(
-            &ConnectionAddress::parse("mdm.example.com").unwrap(),
+            &ServerHost::parse("mdm.example.com").unwrap(),
             Validity::days(NOW - time::Duration::days(1), 90).unwrap(),
             KeyAlgorithm::EcdsaP256,
             &mut rng,

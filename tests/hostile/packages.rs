@@ -367,11 +367,10 @@ fn a_long_link_costs_what_it_is() {
 
 #[test]
 fn secrets_do_not_show_in_debug() {
-    use mdm_model::{InvitationToken, Platform};
+    use mdm_model::{InvitationToken, Platform, ServerAddress, Sha256Digest};
     use mdm_packages::{
         AndroidDelivery, CaCertificate, ClientHints, ConnectionSettings, Language, LinkRequest,
-        MessageDetails, ProductFile, ProductPath, ServerAddress, Sha256Digest,
-        compose_instructions,
+        MessageDetails, ProductFile, ProductPath, compose_instructions,
     };
     const TOKEN: &str = "owE8CCx17ckTWYw7qsGvoY92M_6PAUiWqy8acv-D2Lo";
     const CA: &str = include_str!("../../mdm-packages/tests/fixtures/server-ca-1.pem");
@@ -391,7 +390,9 @@ fn secrets_do_not_show_in_debug() {
     )
     .unwrap_or_else(|e| fail(e));
     let settings = ConnectionSettings {
-        server: ServerAddress::parse("mdm.example.com", 443).unwrap_or_else(|e| fail(e)),
+        server: ServerAddress::parse("mdm.example.com")
+            .unwrap_or_else(|e| fail(e))
+            .with_default_port(std::num::NonZeroU16::new(443).unwrap()),
         server_ca: CaCertificate::from_pem(CA.as_bytes()).unwrap_or_else(|e| fail(e)),
         workspace_id: "ws-1".into(),
         user: Some("taro".into()),

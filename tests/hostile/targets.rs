@@ -225,9 +225,9 @@ pub const TARGETS: &[Target] = &[
         },
     },
     Target {
-        name: "android_server_address",
+        name: "model_server_address",
         run: |d| {
-            let _ = mdm_android::ServerAddress::parse(&text(d));
+            let _ = mdm_model::ServerAddress::parse_typed(&text(d));
         },
     },
     // mdm-packages: packages, product descriptions, links, browsers.
@@ -268,9 +268,9 @@ pub const TARGETS: &[Target] = &[
         },
     },
     Target {
-        name: "packages_server_address",
+        name: "model_server_host",
         run: |d| {
-            let _ = mdm_packages::ServerAddress::parse(&text(d), 443);
+            let _ = mdm_model::ServerHost::parse(&text(d));
         },
     },
     // mdm-model: saved workspaces and the secrets in links and headers.

@@ -138,8 +138,9 @@ fn end_to_end_topic_from_push_cert_to_signed_verified_profile() {
 /// verified by `openssl cms`, loaded by `plistlib`, checked against Apple's schema.
 #[test]
 fn end_to_end_with_mdm_certs_from_apns_csr_to_verified_profile() {
+    use mdm_model::ServerHost;
     use mdm_certs::{
-        ApnsCsrForm, ApnsIntake, ApnsKeyRequest, CertificateAuthority, ConnectionAddress,
+        ApnsCsrForm, ApnsIntake, ApnsKeyRequest, CertificateAuthority,
         DEFAULT_REQUEST_MAX_AGE, KeyAlgorithm, PrivateKey, PushPortalStandIn, SubjectName,
         Validity, VendorSigner,
     };
@@ -157,7 +158,7 @@ fn end_to_end_with_mdm_certs_from_apns_csr_to_verified_profile() {
     .unwrap();
     let server = ca
         .issue_server_certificate(
-            &ConnectionAddress::parse("mdm.example.com").unwrap(),
+            &ServerHost::parse("mdm.example.com").unwrap(),
             Validity::days(now - time::Duration::days(1), 365).unwrap(),
             KeyAlgorithm::EcdsaP256,
             &mut rng,

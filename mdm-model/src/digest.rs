@@ -1,4 +1,7 @@
-//! SHA-256 digests as Android provisioning and our agent write them.
+//! SHA-256 digests and fingerprints: one type for a certificate's
+//! fingerprint (`mdm-certs`), an APK's or product file's digest
+//! (`mdm-android`, `mdm-packages`), and what the workspace records of an
+//! APNs or client certificate.
 
 use std::fmt;
 

@@ -1,4 +1,8 @@
-//! The administration server's connection address, as an agent holds it.
+//! The administration server's connection address (R-SV-2): one type, one
+//! parser, one set of rules for everything that names the server — the
+//! server certificate's subjectAltName (`mdm-certs`), a standalone package
+//! and an invitation link (`mdm-packages`), the agent's configuration and
+//! provisioning payloads (`mdm-android`).
 //!
 //! Seed 003 §5.4 step 9: a plain-APK install asks the user for "the management
 //! server's FQDN or IP address"; R-IN-4 adds that the user may instead paste the
@@ -13,7 +17,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::AndroidError;
+use crate::ModelError;
 
 /// The host part of a [`ServerAddress`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -25,6 +29,36 @@ pub enum ServerHost {
     Ipv4(Ipv4Addr),
     /// An IPv6 address (written in brackets when a port follows).
     Ipv6(Ipv6Addr),
+}
+
+impl ServerHost {
+    /// Parses a host alone (what a server certificate names): a DNS name, an
+    /// IPv4 literal, or an IPv6 literal with or without brackets — with the
+    /// rules of [`ServerAddress::parse`], and no port.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidServerAddress`] with the reason.
+    pub fn parse(input: &str) -> Result<Self, ModelError> {
+        let address = ServerAddress::parse(input)?;
+        if address.port.is_some() || input.contains("://") {
+            return Err(ModelError::InvalidServerAddress {
+                input: input.to_owned(),
+                reason: "a host alone is expected, without port or scheme",
+            });
+        }
+        Ok(address.host)
+    }
+
+    /// The host as it goes into a URL without brackets, or a certificate's
+    /// subjectAltName: a name, an IPv4 or IPv6 literal.
+    #[must_use]
+    pub fn ip(&self) -> Option<std::net::IpAddr> {
+        match self {
+            Self::Name(_) => None,
+            Self::Ipv4(ip) => Some((*ip).into()),
+            Self::Ipv6(ip) => Some((*ip).into()),
+        }
+    }
 }
 
 impl fmt::Display for ServerHost {
@@ -57,25 +91,52 @@ const MAX_LABEL_LEN: usize = 63;
 impl ServerAddress {
     /// The port the agent uses when the address names none: HTTPS.
     pub const DEFAULT_PORT: u16 = 443;
+    /// [`Self::DEFAULT_PORT`], as [`Self::with_default_port`] takes it.
+    pub const HTTPS_PORT: NonZeroU16 = match NonZeroU16::new(Self::DEFAULT_PORT) {
+        Some(port) => port,
+        None => NonZeroU16::MAX,
+    };
 
     /// An address from already-validated parts.
     pub fn new(host: ServerHost, port: Option<NonZeroU16>) -> Self {
         Self { host, port }
     }
 
-    /// Parses what a user typed into the agent's *Server* field, or what a
-    /// package carries: `mdm.example.com`, `mdm.example.com:8443`,
-    /// `192.0.2.10`, `[2001:db8::1]:8443`, a bare IPv6 literal, or an
-    /// `https://` link (its host and port are taken; path and query ignored).
+    /// Parses an address as an administrator configures it, or as a package,
+    /// a link or a provisioning payload carries it: `mdm.example.com`,
+    /// `mdm.example.com:8443`, `192.0.2.10`, `[2001:db8::1]:8443`, or a bare
+    /// IPv6 literal.
     ///
     /// Surrounding whitespace is trimmed and names are lower-cased. Refused,
-    /// with the reason: plain `http://` and other schemes, user-info
-    /// (`user@host`), empty or non-numeric ports and port 0, non-ASCII names
-    /// (give the `xn--` form), labels longer than 63 bytes or names longer
-    /// than 253, labels starting or ending with `-`, and dotted-number names
-    /// that are not a valid IPv4 address.
-    pub fn parse(input: &str) -> Result<Self, AndroidError> {
-        let invalid = |reason: &'static str| AndroidError::InvalidServerAddress {
+    /// with the reason: a scheme or a path (give the host and port only),
+    /// user-info (`user@host`), empty or non-numeric ports and port 0,
+    /// non-ASCII names (give the `xn--` form), labels longer than 63 bytes or
+    /// names longer than 253, labels starting or ending with `-`, a last
+    /// label of digits only, and dotted-number names that are not a valid
+    /// IPv4 address.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidServerAddress`] with the reason.
+    pub fn parse(input: &str) -> Result<Self, ModelError> {
+        if input.contains("://") || input.contains('/') {
+            return Err(ModelError::InvalidServerAddress {
+                input: input.to_owned(),
+                reason: "give only the host and an optional port, without scheme or path",
+            });
+        }
+        Self::parse_typed(input)
+    }
+
+    /// Parses what a user typed into the agent's *Server* field (seed 003
+    /// §5.4 step 9, R-IN-4): everything [`ServerAddress::parse`] accepts, or
+    /// an `https://` link such as the invitation's (its host and port are
+    /// taken; path and query ignored). Plain `http://` and other schemes are
+    /// refused.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidServerAddress`] with the reason.
+    pub fn parse_typed(input: &str) -> Result<Self, ModelError> {
+        let invalid = |reason: &'static str| ModelError::InvalidServerAddress {
             input: input.to_owned(),
             reason,
         };
@@ -162,6 +223,16 @@ impl ServerAddress {
         }
     }
 
+    /// The address with `port` where it names none (a package or link
+    /// always carries its port).
+    #[must_use]
+    pub fn with_default_port(self, port: NonZeroU16) -> Self {
+        Self {
+            port: self.port.or(Some(port)),
+            ..self
+        }
+    }
+
     /// The HTTPS base URL the agent talks to, always with the effective port.
     pub fn base_url(&self) -> String {
         format!("https://{}:{}", self.host, self.effective_port())
@@ -234,7 +305,7 @@ impl fmt::Display for ServerAddress {
 }
 
 impl FromStr for ServerAddress {
-    type Err = AndroidError;
+    type Err = ModelError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse(s)
@@ -287,7 +358,7 @@ mod tests {
             ),
         ];
         for (input, shown, port) in rows {
-            let address = ServerAddress::parse(input).unwrap();
+            let address = ServerAddress::parse_typed(input).unwrap();
             assert_eq!(address.to_string(), *shown, "{input}");
             assert_eq!(address.port(), *port, "{input}");
             assert_eq!(ServerAddress::parse(shown).unwrap(), address, "{input}");
@@ -318,13 +389,39 @@ mod tests {
             ("example.123", "all digits"),
         ];
         for (input, needle) in rows {
-            let error = ServerAddress::parse(input).unwrap_err().to_string();
+            let error = ServerAddress::parse_typed(input).unwrap_err().to_string();
             assert!(error.contains(needle), "{input:?}: {error}");
         }
         let long_label = format!("{}.example.com", "a".repeat(64));
         assert!(ServerAddress::parse(&long_label).is_err());
         let long_name = vec!["abcdefghi"; 26].join(".");
         assert!(ServerAddress::parse(&long_name).is_err());
+    }
+
+    #[test]
+    fn configured_addresses_carry_no_scheme_or_path() {
+        for input in [
+            "https://mdm.example.com",
+            "mdm.example.com/enroll",
+            "http://x",
+        ] {
+            let error = ServerAddress::parse(input).unwrap_err().to_string();
+            assert!(error.contains("without scheme or path"), "{input}: {error}");
+        }
+        let port = NonZeroU16::new(13292).unwrap();
+        let a = ServerAddress::parse("mdm.example.com")
+            .unwrap()
+            .with_default_port(port);
+        assert_eq!(a.to_string(), "mdm.example.com:13292");
+        let b = ServerAddress::parse("mdm.example.com:8443")
+            .unwrap()
+            .with_default_port(port);
+        assert_eq!(b.port(), Some(8443));
+        assert_eq!(
+            ServerHost::parse("[::1]").unwrap().ip(),
+            Some("::1".parse().unwrap())
+        );
+        assert!(ServerHost::parse("mdm.example.com:8443").is_err());
     }
 
     #[test]
