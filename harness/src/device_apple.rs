@@ -323,7 +323,7 @@ pub(crate) fn apply(w: &mut World, p: Prepared) -> Result<(), HarnessError> {
 }
 
 /// The `Topic` of the profile's `com.apple.mdm` payload.
-fn profile_topic(plist: &mdm_apple::plist::Value) -> Option<ApnsTopic> {
+fn profile_topic(plist: &mdm_apple::PlistValue) -> Option<ApnsTopic> {
     let payloads = plist.as_dictionary()?.get("PayloadContent")?.as_array()?;
     payloads.iter().find_map(|p| {
         let p = p.as_dictionary()?;
@@ -470,7 +470,7 @@ fn serve(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
             device_id.clone(),
             command.uuid.clone(),
             status,
-            mdm_apple::plist::Dictionary::new(),
+            mdm_apple::PlistDictionary::new(),
         ))?;
         let parsed = decode_report(&report)?;
         let (outcome, following) = queue.respond(&parsed).map_err(apple("record report"))?;

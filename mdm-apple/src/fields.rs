@@ -1,180 +1,11 @@
 //! Reading the typed fields of a plist dictionary that came from a device or
-//! a file, and writing dictionaries out as XML plists.
+//! a file, and building dictionaries in a fixed key order.
 //!
 //! Every accessor answers a wrong-typed key with [`AppleError::WrongType`] and
 //! a missing required key with [`AppleError::MissingField`]; none panics.
 
-use std::io::Cursor;
-
-use plist::stream::Event;
-use plist::{Dictionary, Value};
-
 use crate::error::{AppleError, Result};
-
-/// Deepest collection nesting accepted from untrusted input. Real MDM
-/// messages nest a handful of levels; without a bound a hostile body of
-/// nested `<array>`s would overflow the stack of a recursive builder.
-pub(crate) const MAX_NESTING: usize = 64;
-
-/// Largest plist body accepted from a device or a file, in bytes (4 MiB),
-/// and the most string, key and data bytes one plist may decode to.
-///
-/// Real device messages are far smaller: an `InstalledApplicationList`
-/// answer for a thousand apps is a few hundred KiB, a signed profile with
-/// certificates and an icon well under a MiB. The second bound matters for
-/// binary plists, which may reference one large string many times.
-pub const MAX_PLIST_BYTES: usize = 4 << 20;
-
-/// Most values (nodes: every string, number, key, array and dictionary)
-/// one plist may decode to: 100,000, and never more than one per byte of
-/// input.
-///
-/// No real message comes close (a thousand installed apps are about
-/// 15,000 nodes). An XML node takes at least four bytes and a binary one at
-/// least a one-byte reference, so only a binary plist that references the
-/// same collection over and over — a few hundred bytes that would expand
-/// to billions of values — reaches the per-byte bound.
-pub const MAX_PLIST_NODES: usize = 100_000;
-
-enum Frame {
-    Array(Vec<Value>),
-    Dict(Dictionary, Option<String>),
-}
-
-fn malformed(reason: impl Into<String>) -> AppleError {
-    AppleError::MalformedPlist {
-        reason: reason.into(),
-    }
-}
-
-/// What one plist may still decode to: the budget behind
-/// [`MAX_PLIST_NODES`] and [`MAX_PLIST_BYTES`].
-struct Budget {
-    nodes: usize,
-    max_nodes: usize,
-    content: usize,
-}
-
-impl Budget {
-    fn for_body(len: usize) -> Self {
-        let max_nodes = MAX_PLIST_NODES.min(len);
-        Self {
-            nodes: max_nodes,
-            max_nodes,
-            content: MAX_PLIST_BYTES,
-        }
-    }
-
-    /// Spends one node and `bytes` of decoded strings or data.
-    fn spend(&mut self, bytes: usize) -> Result<()> {
-        self.nodes = self
-            .nodes
-            .checked_sub(1)
-            .ok_or(AppleError::PlistTooManyNodes {
-                max: self.max_nodes,
-            })?;
-        self.content = self
-            .content
-            .checked_sub(bytes)
-            .ok_or(AppleError::PlistContentTooLarge {
-                max: MAX_PLIST_BYTES,
-            })?;
-        Ok(())
-    }
-}
-
-/// Parses XML or binary plist bytes into a [`Value`] with an explicit stack
-/// (no recursion), at most [`MAX_NESTING`] levels of collections, a body of
-/// at most [`MAX_PLIST_BYTES`] and at most [`MAX_PLIST_NODES`] values (one
-/// per input byte at most) holding at most [`MAX_PLIST_BYTES`] of strings
-/// and data: the cost is bounded by the input's size, not by what it claims.
-pub(crate) fn parse_value(bytes: &[u8]) -> Result<Value> {
-    if bytes.len() > MAX_PLIST_BYTES {
-        return Err(AppleError::PlistTooLarge {
-            len: bytes.len(),
-            max: MAX_PLIST_BYTES,
-        });
-    }
-    let mut budget = Budget::for_body(bytes.len());
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut root: Option<Value> = None;
-    for event in plist::stream::Reader::new(Cursor::new(bytes)) {
-        let event = event.map_err(|e| malformed(e.to_string()))?;
-        if root.is_some() {
-            return Err(malformed("content after the root value"));
-        }
-        match &event {
-            Event::EndCollection => {}
-            Event::Data(d) => budget.spend(d.len())?,
-            Event::String(s) => budget.spend(s.len())?,
-            _ => budget.spend(0)?,
-        }
-        let value = match event {
-            Event::StartArray(_) | Event::StartDictionary(_) if stack.len() >= MAX_NESTING => {
-                return Err(malformed(format!(
-                    "nested deeper than {MAX_NESTING} levels"
-                )));
-            }
-            Event::StartArray(_) => {
-                stack.push(Frame::Array(Vec::new()));
-                continue;
-            }
-            Event::StartDictionary(_) => {
-                stack.push(Frame::Dict(Dictionary::new(), None));
-                continue;
-            }
-            Event::EndCollection => match stack.pop() {
-                Some(Frame::Array(items)) => Value::Array(items),
-                Some(Frame::Dict(dict, None)) => Value::Dictionary(dict),
-                Some(Frame::Dict(_, Some(key))) => {
-                    return Err(malformed(format!("key {key:?} has no value")));
-                }
-                None => return Err(malformed("unbalanced end of collection")),
-            },
-            Event::Boolean(b) => Value::Boolean(b),
-            Event::Data(d) => Value::Data(d.into_owned()),
-            Event::Date(d) => Value::Date(d),
-            Event::Integer(i) => Value::Integer(i),
-            Event::Real(r) => Value::Real(r),
-            Event::String(s) => Value::String(s.into_owned()),
-            Event::Uid(u) => Value::Uid(u),
-            _ => return Err(malformed("unsupported plist element")),
-        };
-        match stack.last_mut() {
-            None => root = Some(value),
-            Some(Frame::Array(items)) => items.push(value),
-            Some(Frame::Dict(dict, key)) => match key.take() {
-                Some(k) => {
-                    dict.insert(k, value);
-                }
-                None => match value {
-                    Value::String(k) => *key = Some(k),
-                    _ => return Err(malformed("a dictionary key is not a string")),
-                },
-            },
-        }
-    }
-    root.ok_or_else(|| malformed("no value (empty or truncated)"))
-}
-
-/// Parses XML or binary plist bytes whose root must be a dictionary.
-pub(crate) fn parse_dictionary(bytes: &[u8], what: &'static str) -> Result<Dictionary> {
-    parse_value(bytes)?
-        .into_dictionary()
-        .ok_or(AppleError::NotADictionary { what })
-}
-
-/// Serialises a value as an XML plist (UTF-8, Apple's DOCTYPE).
-pub(crate) fn to_xml(value: &Value) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(1024);
-    value
-        .to_writer_xml(&mut out)
-        .map_err(|e| AppleError::PlistWrite {
-            reason: e.to_string(),
-        })?;
-    out.push(b'\n');
-    Ok(out)
-}
+use crate::value::{PlistDictionary, PlistValue};
 
 /// Stands for secret bytes in a `Debug` impl: shows their length only.
 pub(crate) struct RedactedBytes(pub(crate) usize);
@@ -193,12 +24,12 @@ pub(crate) fn redacted(secret: Option<&String>) -> Option<&'static str> {
 /// Typed, error-returning access to one message's dictionary.
 #[derive(Clone, Copy)]
 pub(crate) struct Fields<'a> {
-    pub(crate) dict: &'a Dictionary,
+    pub(crate) dict: &'a PlistDictionary,
     pub(crate) message: &'static str,
 }
 
 impl<'a> Fields<'a> {
-    pub(crate) fn new(dict: &'a Dictionary, message: &'static str) -> Self {
+    pub(crate) fn new(dict: &'a PlistDictionary, message: &'static str) -> Self {
         Self { dict, message }
     }
 
@@ -270,16 +101,16 @@ impl<'a> Fields<'a> {
     pub(crate) fn opt_number(&self, key: &'static str) -> Result<Option<f64>> {
         match self.dict.get(key) {
             None => Ok(None),
-            Some(Value::Real(r)) => Ok(Some(*r)),
             #[allow(clippy::cast_precision_loss)]
             Some(v) => v
-                .as_signed_integer()
-                .map(|i| Some(i as f64))
+                .as_real()
+                .or_else(|| v.as_signed_integer().map(|i| i as f64))
+                .map(Some)
                 .ok_or_else(|| self.wrong(key, "a number")),
         }
     }
 
-    pub(crate) fn opt_array(&self, key: &'static str) -> Result<Option<&'a Vec<Value>>> {
+    pub(crate) fn opt_array(&self, key: &'static str) -> Result<Option<&'a [PlistValue]>> {
         match self.dict.get(key) {
             None => Ok(None),
             Some(v) => v
@@ -289,7 +120,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub(crate) fn opt_dict(&self, key: &'static str) -> Result<Option<&'a Dictionary>> {
+    pub(crate) fn opt_dict(&self, key: &'static str) -> Result<Option<&'a PlistDictionary>> {
         match self.dict.get(key) {
             None => Ok(None),
             Some(v) => v
@@ -300,7 +131,7 @@ impl<'a> Fields<'a> {
     }
 
     /// An array whose every element is a dictionary.
-    pub(crate) fn opt_dict_array(&self, key: &'static str) -> Result<Vec<&'a Dictionary>> {
+    pub(crate) fn opt_dict_array(&self, key: &'static str) -> Result<Vec<&'a PlistDictionary>> {
         let Some(items) = self.opt_array(key)? else {
             return Ok(Vec::new());
         };
@@ -316,37 +147,37 @@ impl<'a> Fields<'a> {
 
 /// Builds a dictionary in a fixed key order; `None` values are skipped.
 #[derive(Default)]
-pub(crate) struct DictWriter(Dictionary);
+pub(crate) struct DictWriter(PlistDictionary);
 
 impl DictWriter {
     pub(crate) fn new() -> Self {
-        Self(Dictionary::new())
+        Self(PlistDictionary::new())
     }
 
-    pub(crate) fn put(&mut self, key: &str, value: impl Into<Value>) -> &mut Self {
-        self.0.insert(key.to_owned(), value.into());
+    pub(crate) fn put(&mut self, key: &str, value: impl Into<PlistValue>) -> &mut Self {
+        self.0.insert(key, value);
         self
     }
 
-    pub(crate) fn opt(&mut self, key: &str, value: Option<impl Into<Value>>) -> &mut Self {
+    pub(crate) fn opt(&mut self, key: &str, value: Option<impl Into<PlistValue>>) -> &mut Self {
         if let Some(v) = value {
-            self.0.insert(key.to_owned(), v.into());
+            self.0.insert(key, v);
         }
         self
     }
 
     pub(crate) fn data(&mut self, key: &str, value: &[u8]) -> &mut Self {
-        self.0.insert(key.to_owned(), Value::Data(value.to_vec()));
+        self.0.insert(key, PlistValue::data(value));
         self
     }
 
     pub(crate) fn strings(&mut self, key: &str, values: &[String]) -> &mut Self {
-        let arr = values.iter().map(|s| Value::String(s.clone())).collect();
-        self.0.insert(key.to_owned(), Value::Array(arr));
+        let arr: Vec<PlistValue> = values.iter().map(|s| s.clone().into()).collect();
+        self.0.insert(key, arr);
         self
     }
 
-    pub(crate) fn finish(self) -> Dictionary {
+    pub(crate) fn finish(self) -> PlistDictionary {
         let mut d = self.0;
         d.sort_keys();
         d
@@ -356,6 +187,7 @@ impl DictWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::parse_dictionary;
 
     #[test]
     fn wrong_types_and_missing_keys_are_errors() {

@@ -97,6 +97,7 @@ mod message;
 mod profile;
 mod push;
 mod queue;
+mod value;
 
 pub use cms::{
     MAX_CHAIN_DEPTH, MAX_CMS_CERTIFICATES, MAX_CMS_SIGNERS, MAX_SIGNED_ATTRIBUTES, MIN_RSA_BITS,
@@ -105,10 +106,9 @@ pub use cms::{
 pub use command::*;
 pub use enrollment_state::{AppleEnrollment, EnrollmentEvent, EnrollmentState, PushTarget};
 pub use error::{AppleError, Result};
-pub use fields::{MAX_PLIST_BYTES, MAX_PLIST_NODES};
 pub use ids::{ApnsTopic, CommandUuid, HttpsUrl, PayloadUuid};
 pub use message::*;
-pub use plist;
 pub use profile::*;
 pub use push::{ApnsEnvironment, PushOptions, PushPriority, PushRequest, push_request};
 pub use queue::{CommandQueue, FinishedCommand, PendingCommand, ReportOutcome};
+pub use value::{MAX_PLIST_BYTES, MAX_PLIST_NODES, PlistDictionary, PlistValue};

@@ -250,7 +250,7 @@ mod tests {
     }
 
     fn report(n: usize, status: CommandStatus) -> CommandReport {
-        CommandReport::result(dev(), uuid(n), status, plist::Dictionary::new())
+        CommandReport::result(dev(), uuid(n), status, crate::PlistDictionary::new())
     }
 
     #[test]
@@ -353,8 +353,12 @@ mod tests {
         q.enqueue(req(1)).unwrap();
         let other = DeviceId::Udid("OTHER".into());
         for status in [CommandStatus::Acknowledged, CommandStatus::NotNow] {
-            let forged =
-                CommandReport::result(other.clone(), uuid(1), status, plist::Dictionary::new());
+            let forged = CommandReport::result(
+                other.clone(),
+                uuid(1),
+                status,
+                crate::PlistDictionary::new(),
+            );
             assert_eq!(
                 q.record(&forged),
                 Err(AppleError::ReportFromOtherDevice {
@@ -432,7 +436,7 @@ mod tests {
                         None
                     }
                     Step::Idle => Some(CommandReport::idle(dev())),
-                    Step::Answer(st) => last_handed.clone().map(|u| CommandReport::result(dev(), u, status(st), plist::Dictionary::new())),
+                    Step::Answer(st) => last_handed.clone().map(|u| CommandReport::result(dev(), u, status(st), crate::PlistDictionary::new())),
                     Step::ReportOn(i, st) => Some(report(i, status(st))),
                     Step::Replay(i) => history.get(i % history.len().max(1)).cloned(),
                 };
@@ -492,7 +496,7 @@ mod tests {
             while let Some(cmd) = next.map(|c| c.uuid.clone()) {
                 handed += 1;
                 prop_assert!(handed <= n, "looped");
-                next = q.respond(&CommandReport::result(dev(), cmd, CommandStatus::NotNow, plist::Dictionary::new())).unwrap().1;
+                next = q.respond(&CommandReport::result(dev(), cmd, CommandStatus::NotNow, crate::PlistDictionary::new())).unwrap().1;
             }
             prop_assert_eq!(handed, n);
             prop_assert_eq!(q.pending_len(), n);

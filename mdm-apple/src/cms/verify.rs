@@ -13,7 +13,6 @@ use const_oid::db::rfc5912::{
 };
 use der::asn1::{ObjectIdentifier as Oid, OctetString};
 use der::{Decode, Encode};
-use plist::Value;
 use sha2::Digest;
 use spki::DecodePublicKey;
 use std::borrow::Cow;
@@ -24,6 +23,7 @@ use x509_cert::Certificate;
 use super::ber::der_children;
 use super::ber_to_der;
 use crate::error::{AppleError, Result};
+use crate::value::PlistValue;
 
 /// A signed profile whose signature checked out. `Debug` shows the
 /// signer and the content's length, not the content (a profile may hold
@@ -57,8 +57,8 @@ impl VerifiedProfile {
     ///
     /// # Errors
     /// [`AppleError::MalformedPlist`] when the signed content is not a plist.
-    pub fn plist(&self) -> Result<Value> {
-        crate::fields::parse_value(&self.content)
+    pub fn plist(&self) -> Result<PlistValue> {
+        crate::value::parse_value(&self.content)
     }
 
     /// The signer's certificate (DER).

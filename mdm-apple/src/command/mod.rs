@@ -7,11 +7,10 @@ mod response;
 
 use std::fmt;
 
-use plist::{Dictionary, Value};
-
 use crate::error::Result;
-use crate::fields::{DictWriter, to_xml};
+use crate::fields::DictWriter;
 use crate::ids::CommandUuid;
+use crate::value::{PlistDictionary, dictionary_to_xml};
 
 pub use request::{
     CertificateList, ClearPasscode, Command, DeviceInformation, DeviceLock, EraseDevice,
@@ -132,14 +131,14 @@ impl CommandRequest {
     }
 
     /// The `{CommandUUID, Command: {RequestType, …}}` dictionary.
-    pub fn to_dictionary(&self) -> Dictionary {
+    pub fn to_dictionary(&self) -> PlistDictionary {
         let mut inner = DictWriter::new();
         inner.put("RequestType", self.command.request_type().as_str());
         self.command.write(&mut inner);
         let mut outer = DictWriter::new();
         outer
             .put("CommandUUID", self.uuid.as_str())
-            .put("Command", Value::Dictionary(inner.finish()));
+            .put("Command", inner.finish());
         outer.finish()
     }
 
@@ -148,6 +147,6 @@ impl CommandRequest {
     /// # Errors
     /// [`crate::AppleError::PlistWrite`] if serialisation fails.
     pub fn to_xml(&self) -> Result<Vec<u8>> {
-        to_xml(&Value::Dictionary(self.to_dictionary()))
+        dictionary_to_xml(&self.to_dictionary())
     }
 }

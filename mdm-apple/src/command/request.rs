@@ -2,10 +2,9 @@
 
 use std::fmt;
 
-use plist::Value;
-
 use super::RequestType;
 use crate::fields::{DictWriter, redacted};
+use crate::value::PlistValue;
 
 /// `DeviceInformation`: ask for device attributes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -258,7 +257,7 @@ pub enum Setting {
 }
 
 impl Setting {
-    fn to_value(&self) -> Value {
+    fn to_value(&self) -> PlistValue {
         let mut w = DictWriter::new();
         match self {
             Self::DeviceName(n) => w.put("Item", "DeviceName").put("DeviceName", n.as_str()),
@@ -272,7 +271,7 @@ impl Setting {
                 .data("Image", image)
                 .put("Where", u64::from(*place)),
         };
-        Value::Dictionary(w.finish())
+        w.finish().into()
     }
 }
 
@@ -387,7 +386,7 @@ impl Command {
                     if vpp {
                         let mut o = DictWriter::new();
                         o.put("PurchaseMethod", 1u64);
-                        w.put("Options", Value::Dictionary(o.finish()));
+                        w.put("Options", o.finish());
                     }
                 };
                 match c {
@@ -427,7 +426,7 @@ impl Command {
             Self::Settings(c) => {
                 w.put(
                     "Settings",
-                    Value::Array(c.settings.iter().map(Setting::to_value).collect()),
+                    c.settings.iter().map(Setting::to_value).collect::<Vec<_>>(),
                 );
             }
         }

@@ -1,11 +1,10 @@
 //! The response side of each command, read from an `Acknowledged` report.
 
-use plist::{Dictionary, Value};
-
 use super::RequestType;
 use crate::error::{AppleError, Result};
 use crate::fields::Fields;
 use crate::message::{CommandReport, ErrorChainItem};
+use crate::value::{PlistDictionary, PlistValue};
 
 fn check_type(report: &CommandReport, expected: RequestType) -> Result<()> {
     match &report.request_type {
@@ -21,7 +20,7 @@ fn check_type(report: &CommandReport, expected: RequestType) -> Result<()> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceInformationResponse {
     /// Every attribute the device answered, as sent.
-    pub query_responses: Dictionary,
+    pub query_responses: PlistDictionary,
 }
 
 impl DeviceInformationResponse {
@@ -45,21 +44,24 @@ impl DeviceInformationResponse {
 
     /// A string attribute (`UDID`, `DeviceName`, `OSVersion`, `SerialNumber`, …).
     pub fn string(&self, key: &str) -> Option<&str> {
-        self.query_responses.get(key).and_then(Value::as_string)
+        self.query_responses
+            .get(key)
+            .and_then(PlistValue::as_string)
     }
 
     /// A boolean attribute (`IsSupervised`, …).
     pub fn boolean(&self, key: &str) -> Option<bool> {
-        self.query_responses.get(key).and_then(Value::as_boolean)
+        self.query_responses
+            .get(key)
+            .and_then(PlistValue::as_boolean)
     }
 
     /// A numeric attribute (`DeviceCapacity`, `BatteryLevel`, …) as f64.
     #[allow(clippy::cast_precision_loss)]
     pub fn number(&self, key: &str) -> Option<f64> {
-        match self.query_responses.get(key)? {
-            Value::Real(r) => Some(*r),
-            v => v.as_signed_integer().map(|i| i as f64),
-        }
+        let v = self.query_responses.get(key)?;
+        v.as_real()
+            .or_else(|| v.as_signed_integer().map(|i| i as f64))
     }
 }
 
@@ -76,7 +78,7 @@ pub struct SecurityInfoResponse {
     /// `PasscodeCompliantWithProfiles`.
     pub passcode_compliant_with_profiles: Option<bool>,
     /// The whole `SecurityInfo` dictionary.
-    pub all: Dictionary,
+    pub all: PlistDictionary,
 }
 
 impl SecurityInfoResponse {

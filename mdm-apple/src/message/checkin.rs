@@ -4,13 +4,13 @@
 
 use std::fmt;
 
-use plist::Value;
 use subtle::ConstantTimeEq;
 
 use super::DeviceId;
 use crate::error::{AppleError, Result};
-use crate::fields::{DictWriter, Fields, to_xml};
+use crate::fields::{DictWriter, Fields};
 use crate::ids::ApnsTopic;
+use crate::value::dictionary_to_xml;
 
 fn topic(f: &Fields<'_>) -> Result<ApnsTopic> {
     ApnsTopic::new(f.req_str("Topic")?)
@@ -247,7 +247,7 @@ impl Authenticate {
             .opt("DeviceName", self.device_name.clone())
             .opt("IMEI", self.imei.clone())
             .opt("MEID", self.meid.clone());
-        to_xml(&Value::Dictionary(w.finish()))
+        dictionary_to_xml(&w.finish())
     }
 }
 
@@ -328,7 +328,7 @@ impl TokenUpdate {
         }
         w.opt("AwaitingConfiguration", self.awaiting_configuration)
             .opt("NotOnConsole", self.not_on_console);
-        to_xml(&Value::Dictionary(w.finish()))
+        dictionary_to_xml(&w.finish())
     }
 }
 
@@ -359,6 +359,6 @@ impl CheckOut {
         w.put("MessageType", "CheckOut")
             .put("Topic", self.topic.as_str());
         self.device.write(&mut w);
-        to_xml(&Value::Dictionary(w.finish()))
+        dictionary_to_xml(&w.finish())
     }
 }

@@ -10,7 +10,8 @@ use std::fmt;
 use std::ops::Deref;
 
 use crate::error::{AppleError, Result};
-use crate::fields::{Fields, RedactedBytes, parse_dictionary};
+use crate::fields::{Fields, RedactedBytes};
+use crate::value::parse_dictionary;
 
 pub use checkin::{
     Authenticate, CheckOut, PushMagic, PushToken, TokenUpdate, UnlockToken, UserChannel,

@@ -1,13 +1,12 @@
 //! Command reports: what a device PUTs to `ServerURL` — `Idle` to ask for
 //! work, or the outcome of a command with its `CommandUUID`.
 
-use plist::{Dictionary, Value};
-
 use super::{DeviceId, UserChannel};
 use crate::command::RequestType;
 use crate::error::{AppleError, Result};
-use crate::fields::{DictWriter, Fields, to_xml};
+use crate::fields::{DictWriter, Fields};
 use crate::ids::CommandUuid;
+use crate::value::{PlistDictionary, PlistValue, dictionary_to_xml};
 
 /// A report's `Status`. Unknown strings are data (`Other`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -74,7 +73,7 @@ pub struct ErrorChainItem {
 }
 
 impl ErrorChainItem {
-    pub(crate) fn read(d: &Dictionary) -> Result<Self> {
+    pub(crate) fn read(d: &PlistDictionary) -> Result<Self> {
         let f = Fields::new(d, "ErrorChain item");
         Ok(Self {
             error_code: f.opt_int("ErrorCode")?.ok_or(AppleError::MissingField {
@@ -87,13 +86,13 @@ impl ErrorChainItem {
         })
     }
 
-    pub(crate) fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> PlistValue {
         let mut w = DictWriter::new();
         w.put("ErrorCode", self.error_code)
             .put("ErrorDomain", self.error_domain.as_str())
             .opt("LocalizedDescription", self.localized_description.clone())
             .opt("USEnglishDescription", self.us_english_description.clone());
-        Value::Dictionary(w.finish())
+        w.finish().into()
     }
 }
 
@@ -129,7 +128,7 @@ pub struct CommandReport {
     /// `RequestType`, when the device echoes it.
     pub request_type: Option<RequestType>,
     /// Every other top-level key: the command's response.
-    pub response: Dictionary,
+    pub response: PlistDictionary,
 }
 
 impl CommandReport {
@@ -142,7 +141,7 @@ impl CommandReport {
             command_uuid: None,
             error_chain: Vec::new(),
             request_type: None,
-            response: Dictionary::new(),
+            response: PlistDictionary::new(),
         }
     }
 
@@ -151,7 +150,7 @@ impl CommandReport {
         device: DeviceId,
         uuid: CommandUuid,
         status: CommandStatus,
-        response: Dictionary,
+        response: PlistDictionary,
     ) -> Self {
         Self {
             device,
@@ -181,10 +180,10 @@ impl CommandReport {
             .into_iter()
             .map(ErrorChainItem::read)
             .collect::<Result<_>>()?;
-        let mut response = Dictionary::new();
+        let mut response = PlistDictionary::new();
         for (k, v) in f.dict {
-            if !ENVELOPE_KEYS.contains(&k.as_str()) {
-                response.insert(k.clone(), v.clone());
+            if !ENVELOPE_KEYS.contains(&k) {
+                response.insert(k, v.clone());
             }
         }
         Ok(Self {
@@ -223,14 +222,12 @@ impl CommandReport {
         if !self.error_chain.is_empty() {
             w.put(
                 "ErrorChain",
-                Value::Array(
-                    self.error_chain
-                        .iter()
-                        .map(ErrorChainItem::to_value)
-                        .collect(),
-                ),
+                self.error_chain
+                    .iter()
+                    .map(ErrorChainItem::to_value)
+                    .collect::<Vec<_>>(),
             );
         }
-        to_xml(&Value::Dictionary(w.finish()))
+        dictionary_to_xml(&w.finish())
     }
 }

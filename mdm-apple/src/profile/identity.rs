@@ -6,10 +6,10 @@
 use std::fmt;
 
 use der::{Decode, Tagged, asn1::AnyRef};
-use plist::{Dictionary, Value};
 
 use crate::error::{AppleError, Result};
 use crate::fields::DictWriter;
+use crate::value::PlistValue;
 
 /// A PKCS#12 identity payload. The password is a secret: `Debug` hides it.
 #[derive(Clone, PartialEq, Eq)]
@@ -235,17 +235,17 @@ impl ScepIdentity {
             inner.data("CAFingerprint", fp);
         }
         if !self.subject.is_empty() {
-            let rdns = self
+            let rdns: Vec<PlistValue> = self
                 .subject
                 .iter()
                 .map(|(a, v)| {
-                    Value::Array(vec![Value::Array(vec![
-                        Value::String(a.clone()),
-                        Value::String(v.clone()),
+                    PlistValue::from(vec![PlistValue::from(vec![
+                        PlistValue::from(a.clone()),
+                        PlistValue::from(v.clone()),
                     ])])
                 })
                 .collect();
-            inner.put("Subject", Value::Array(rdns));
+            inner.put("Subject", rdns);
         }
         if !self.subject_alt_name.is_empty() {
             let san = &self.subject_alt_name;
@@ -254,10 +254,9 @@ impl ScepIdentity {
                 .opt("dNSName", san.dns_name.clone())
                 .opt("uniformResourceIdentifier", san.uri.clone())
                 .opt("ntPrincipalName", san.nt_principal_name.clone());
-            inner.put("SubjectAltName", Value::Dictionary(d.finish()));
+            inner.put("SubjectAltName", d.finish());
         }
-        let inner: Dictionary = inner.finish();
-        w.put("PayloadContent", Value::Dictionary(inner));
+        w.put("PayloadContent", inner.finish());
     }
 }
 

@@ -14,13 +14,13 @@ mod wifi;
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
 
-use plist::{Dictionary, Value};
 use time::OffsetDateTime;
 
 use crate::cms::ProfileSigner;
 use crate::error::{AppleError, Result};
-use crate::fields::{DictWriter, to_xml};
+use crate::fields::DictWriter;
 use crate::ids::PayloadUuid;
+use crate::value::{PlistDictionary, PlistValue, dictionary_to_xml};
 
 pub use certificate::{CertificateFormat, CertificatePayload};
 pub use enrollment::{EnrollmentIdentity, EnrollmentParams, enrollment_profile};
@@ -128,7 +128,7 @@ impl Payload {
     }
 
     /// This payload as a plist dictionary (keys sorted).
-    pub fn to_dictionary(&self) -> Dictionary {
+    pub fn to_dictionary(&self) -> PlistDictionary {
         let mut w = DictWriter::new();
         w.put("PayloadIdentifier", self.identifier.as_str())
             .put("PayloadUUID", self.uuid.as_str())
@@ -299,8 +299,8 @@ pub struct Profile {
     params: ProfileParams,
 }
 
-fn plist_date(t: OffsetDateTime) -> Value {
-    Value::Date(plist::Date::from(SystemTime::from(t)))
+fn plist_date(t: OffsetDateTime) -> PlistValue {
+    PlistValue::from(SystemTime::from(t))
 }
 
 impl Profile {
@@ -320,7 +320,7 @@ impl Profile {
     }
 
     /// The top-level dictionary (keys sorted; deterministic).
-    pub fn to_dictionary(&self) -> Dictionary {
+    pub fn to_dictionary(&self) -> PlistDictionary {
         let p = &self.params;
         let mut w = DictWriter::new();
         w.put("PayloadType", "Configuration")
@@ -348,18 +348,18 @@ impl Profile {
                 }),
             );
         if !p.consent_text.is_empty() {
-            let mut consent = Dictionary::new();
+            let mut consent = PlistDictionary::new();
             for (lang, text) in &p.consent_text {
-                consent.insert(lang.clone(), Value::String(text.clone()));
+                consent.insert(lang.as_str(), text.as_str());
             }
-            w.put("ConsentText", Value::Dictionary(consent));
+            w.put("ConsentText", consent);
         }
-        let content = p
+        let content: Vec<PlistValue> = p
             .payloads
             .iter()
-            .map(|pl| Value::Dictionary(pl.to_dictionary()))
+            .map(|pl| pl.to_dictionary().into())
             .collect();
-        w.put("PayloadContent", Value::Array(content));
+        w.put("PayloadContent", content);
         w.finish()
     }
 
@@ -368,7 +368,7 @@ impl Profile {
     /// # Errors
     /// [`AppleError::PlistWrite`] if serialisation fails.
     pub fn to_xml(&self) -> Result<Vec<u8>> {
-        to_xml(&Value::Dictionary(self.to_dictionary()))
+        dictionary_to_xml(&self.to_dictionary())
     }
 
     /// The profile signed as CMS SignedData (attached, SHA-256, chain

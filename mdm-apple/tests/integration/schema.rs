@@ -67,6 +67,15 @@ fn schema() -> Schema {
     Schema { by_name, common }
 }
 
+/// Our dictionary as the plist crate reads what we write: the checker works
+/// on an independent reader's view of our bytes.
+fn as_read_by_plist(ours: &PlistDictionary) -> Dictionary {
+    Value::from_reader_xml(ours.to_xml().unwrap().as_slice())
+        .unwrap()
+        .into_dictionary()
+        .unwrap()
+}
+
 fn type_name(v: &Value) -> &'static str {
     match v {
         Value::String(_) => "<string>",
@@ -246,7 +255,7 @@ pub fn profile_violations(profile: &Dictionary) -> Vec<String> {
 
 #[test]
 fn profile_and_every_payload_match_the_schema() {
-    let profile = every_payload_profile().to_dictionary();
+    let profile = as_read_by_plist(&every_payload_profile().to_dictionary());
     assert_eq!(
         profile
             .get("PayloadContent")
@@ -267,7 +276,7 @@ fn every_command_matches_the_schema() {
     let schema = schema();
     let mut errors = Vec::new();
     for req in every_command() {
-        let d = req.to_dictionary();
+        let d = as_read_by_plist(&req.to_dictionary());
         assert!(d.get("CommandUUID").and_then(Value::as_string).is_some());
         let cmd = d.get("Command").and_then(Value::as_dictionary).unwrap();
         let rt = cmd.get("RequestType").and_then(Value::as_string).unwrap();
@@ -376,20 +385,22 @@ fn nanomdm_reference_enrollment_profile_passes_the_checker_and_matches_our_shape
     let mut scep = ScepIdentity::new("https://mdm.example.org/scep");
     scep.challenge = Some("SCEP-CHALLENGE-HERE".into());
     let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(3);
-    let ours = enrollment_profile(
-        &EnrollmentParams {
-            server_url: HttpsUrl::new("ServerURL", "https://mdm.example.org/mdm").unwrap(),
-            check_in_url: None,
-            topic: ApnsTopic::new(TOPIC).unwrap(),
-            identity: EnrollmentIdentity::Scep(scep),
-            server_root_ca_der: None,
-            identifier_prefix: "com.example".into(),
-            organization: "Example".into(),
-        },
-        &mut rng,
-    )
-    .unwrap()
-    .to_dictionary();
+    let ours = as_read_by_plist(
+        &enrollment_profile(
+            &EnrollmentParams {
+                server_url: HttpsUrl::new("ServerURL", "https://mdm.example.org/mdm").unwrap(),
+                check_in_url: None,
+                topic: ApnsTopic::new(TOPIC).unwrap(),
+                identity: EnrollmentIdentity::Scep(scep),
+                server_root_ca_der: None,
+                identifier_prefix: "com.example".into(),
+                organization: "Example".into(),
+            },
+            &mut rng,
+        )
+        .unwrap()
+        .to_dictionary(),
+    );
     let shape = |d: &Dictionary| -> Vec<(String, Vec<String>)> {
         d.get("PayloadContent")
             .and_then(Value::as_array)

@@ -7,10 +7,12 @@ use rand_core::SeedableRng;
 
 use super::fixtures::{TOPIC, every_command, every_payload_profile, some_cert_der};
 
-fn xml(value: plist::Value) -> String {
-    let mut out = Vec::new();
-    value.to_writer_xml(&mut out).unwrap();
-    String::from_utf8(out).unwrap()
+fn xml(dict: &PlistDictionary) -> String {
+    let out = dict.to_xml().unwrap();
+    String::from_utf8(out)
+        .unwrap()
+        .trim_end_matches('\n')
+        .to_owned()
 }
 
 #[test]
@@ -42,8 +44,8 @@ fn enrollment_profile_snapshot() {
 #[test]
 fn top_level_profile_snapshot() {
     let mut top = every_payload_profile().to_dictionary();
-    top.insert("PayloadContent".into(), plist::Value::Array(vec![]));
-    insta::assert_snapshot!("top_level_keys", xml(plist::Value::Dictionary(top)));
+    top.insert("PayloadContent", Vec::<PlistValue>::new());
+    insta::assert_snapshot!("top_level_keys", xml(&top));
 }
 
 #[test]
@@ -53,7 +55,7 @@ fn payload_snapshots() {
             "payload_{}",
             payload.identifier.trim_start_matches("com.example.")
         );
-        insta::assert_snapshot!(name, xml(plist::Value::Dictionary(payload.to_dictionary())));
+        insta::assert_snapshot!(name, xml(&payload.to_dictionary()));
     }
 }
 

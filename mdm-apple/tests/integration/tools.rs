@@ -138,12 +138,11 @@ fn end_to_end_topic_from_push_cert_to_signed_verified_profile() {
 /// verified by `openssl cms`, loaded by `plistlib`, checked against Apple's schema.
 #[test]
 fn end_to_end_with_mdm_certs_from_apns_csr_to_verified_profile() {
-    use mdm_model::ServerHost;
     use mdm_certs::{
-        ApnsCsrForm, ApnsIntake, ApnsKeyRequest, CertificateAuthority,
-        DEFAULT_REQUEST_MAX_AGE, KeyAlgorithm, PrivateKey, PushPortalStandIn, SubjectName,
-        Validity, VendorSigner,
+        ApnsCsrForm, ApnsIntake, ApnsKeyRequest, CertificateAuthority, DEFAULT_REQUEST_MAX_AGE,
+        KeyAlgorithm, PrivateKey, PushPortalStandIn, SubjectName, Validity, VendorSigner,
     };
+    use mdm_model::ServerHost;
     if !tool("openssl") || !tool("python3") {
         return;
     }
