@@ -22,6 +22,10 @@
 //!   [`ProfileSigner::sign_detached`] makes one (simulated devices) and
 //!   [`verify_detached_signature`] checks one (servers) against the CAs
 //!   that issue device identities.
+//! * **Plist values** — [`PlistValue`] and [`PlistDictionary`] are this
+//!   crate's own: what a report's response keys, a device's
+//!   `DeviceInformation` answers or a verified profile hold, and what
+//!   `to_dictionary` gives; no plist library type appears in this API.
 //! * **Hostile input** — every plist read here is bounded by its size
 //!   ([`MAX_PLIST_BYTES`], [`MAX_PLIST_NODES`]), every SignedData by
 //!   [`MAX_CMS_SIGNERS`], [`MAX_CMS_CERTIFICATES`] and
@@ -99,16 +103,45 @@ mod push;
 mod queue;
 mod value;
 
+// Configuration profiles: the parameters, each payload, the built profile.
+pub use profile::{
+    AccessRights, CertificateFormat, CertificatePayload, EnrollmentIdentity, EnrollmentParams,
+    MdmPayload, PasscodePolicy, Payload, PayloadContent, PayloadScope, Pkcs12Identity, Profile,
+    ProfileParams, RemovalRules, Restrictions, ScepIdentity, ScepKeySize, ScepKeyUsage,
+    ScepSubjectAltName, ServerCapability, WebClip, WifiEncryption, WifiNetwork, enrollment_profile,
+};
+// CMS: signing profiles and request bodies, verifying them, and the bounds.
 pub use cms::{
     MAX_CHAIN_DEPTH, MAX_CMS_CERTIFICATES, MAX_CMS_SIGNERS, MAX_SIGNED_ATTRIBUTES, MIN_RSA_BITS,
     ProfileSigner, VerifiedProfile, verify_detached_signature, verify_signed_profile,
 };
-pub use command::*;
-pub use enrollment_state::{AppleEnrollment, EnrollmentEvent, EnrollmentState, PushTarget};
-pub use error::{AppleError, Result};
+// Commands: the request envelope and each command's request keys.
+pub use command::{
+    CertificateList, ClearPasscode, Command, CommandRequest, DeviceInformation, DeviceLock,
+    EraseDevice, InstallApplication, InstallProfile, InstalledApplicationList, ProfileList,
+    RemoveApplication, RemoveProfile, RequestType, RestartDevice, SecurityInfo, Setting, Settings,
+    ShutDownDevice,
+};
+// Command responses, read from an `Acknowledged` report.
+pub use command::{
+    AppInstallState, CertificateListResponse, CommandResult, DeviceInformationResponse,
+    DeviceLockResponse, InstallApplicationResponse, InstalledApplication,
+    InstalledApplicationListResponse, InstalledCertificate, InstalledPayload, InstalledProfile,
+    ProfileListResponse, SecurityInfoResponse, SettingResult, SettingsResponse,
+};
+// Device messages: check-ins and command reports, decoded beside their bytes.
+pub use message::{
+    Authenticate, CheckOut, CommandReport, CommandStatus, DeviceId, DeviceMessage, ErrorChainItem,
+    PushMagic, PushToken, Received, TokenUpdate, UnlockToken, UserChannel, decode,
+};
+// Identifiers and URLs checked when built.
 pub use ids::{ApnsTopic, CommandUuid, HttpsUrl, PayloadUuid};
-pub use message::*;
-pub use profile::*;
-pub use push::{ApnsEnvironment, PushOptions, PushPriority, PushRequest, push_request};
-pub use queue::{CommandQueue, FinishedCommand, PendingCommand, ReportOutcome};
+// Plist values as read and written here, and the bounds on reading them.
 pub use value::{MAX_PLIST_BYTES, MAX_PLIST_NODES, PlistDictionary, PlistValue};
+// Server-side state: one enrollment's check-ins, one device's command queue.
+pub use enrollment_state::{AppleEnrollment, EnrollmentEvent, EnrollmentState, PushTarget};
+pub use queue::{CommandQueue, FinishedCommand, PendingCommand, ReportOutcome};
+// APNs: the push that wakes a device.
+pub use push::{ApnsEnvironment, PushOptions, PushPriority, PushRequest, push_request};
+// Errors.
+pub use error::{AppleError, Result};
