@@ -107,29 +107,28 @@ impl InstallReport {
         device_id: &str,
     ) -> Result<InstallSource, AndroidError> {
         let source = self.recognise(agent_package);
-        let refusal = match source {
-            InstallSource::KnoxMobileEnrollment => Refusal::InstalledThroughKnox,
-            InstallSource::ThirdPartyEmm => Refusal::InstalledThroughThirdPartyEmm,
-            _ => return Ok(source),
-        };
-        Err(unmanageable(device_id, source, refusal))
+        manageable(device_id, source)
     }
 }
 
-pub(crate) fn unmanageable(
+/// `source` if the model can manage a device installed that way; otherwise
+/// the model's [`InstallSource::refusal`] with its remedy (R-IN-4).
+pub(crate) fn manageable(
     device_id: &str,
     source: InstallSource,
-    refusal: Refusal,
-) -> AndroidError {
-    let installer = match source {
-        InstallSource::KnoxMobileEnrollment => "KNOX Mobile Enrollment",
+) -> Result<InstallSource, AndroidError> {
+    let Some(refusal) = source.refusal() else {
+        return Ok(source);
+    };
+    let installer = match refusal {
+        Refusal::InstalledThroughKnox => "KNOX Mobile Enrollment",
         _ => "another EMM",
     };
-    AndroidError::UnmanageableInstall {
+    Err(AndroidError::UnmanageableInstall {
         device_id: device_id.to_owned(),
         installer: installer.to_owned(),
         remedy: refusal.remedy(),
-    }
+    })
 }
 
 /// Where the agent connects on first start, by install source (R-AN-1,
@@ -142,7 +141,7 @@ pub fn first_connection_address(
     embedded: Option<&ServerAddress>,
     typed: Option<&str>,
 ) -> Result<ServerAddress, AndroidError> {
-    match source {
+    match manageable("", source)? {
         InstallSource::StandalonePackage => {
             embedded
                 .cloned()
@@ -158,15 +157,10 @@ pub fn first_connection_address(
             })?;
             ServerAddress::parse_typed(typed).map_err(AndroidError::from_address)
         }
-        InstallSource::KnoxMobileEnrollment => {
-            Err(unmanageable("", source, Refusal::InstalledThroughKnox))
-        }
-        InstallSource::ThirdPartyEmm => Err(unmanageable(
-            "",
-            source,
-            Refusal::InstalledThroughThirdPartyEmm,
-        )),
-        InstallSource::EnrollmentProfile => Err(AndroidError::InvalidServerAddress {
+        // KNOX and other-EMM installs were refused by `manageable` above.
+        InstallSource::KnoxMobileEnrollment
+        | InstallSource::ThirdPartyEmm
+        | InstallSource::EnrollmentProfile => Err(AndroidError::InvalidServerAddress {
             input: String::new(),
             reason: "an Apple enrollment profile is not an Android agent install",
         }),

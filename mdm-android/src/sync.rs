@@ -51,7 +51,6 @@ use subtle::ConstantTimeEq as _;
 use time::OffsetDateTime;
 
 use crate::configuration::{AgentConfiguration, LicenseGrant, RenderedConfiguration};
-use crate::install_source::unmanageable;
 use crate::{
     AgentAuthorization, AndroidDeviceSettings, AndroidError, ContentVersion, InstallReport,
     Sha256Digest,
@@ -637,16 +636,10 @@ impl AndroidEndpoint {
         if !certificate_ok {
             return Err(AndroidError::CertificateMismatch { device_id: name() });
         }
-        let source = request.agent.install.recognise(&self.agent_package);
-        if !source.is_manageable() {
-            let refusal = match source {
-                mdm_model::InstallSource::KnoxMobileEnrollment => {
-                    mdm_model::Refusal::InstalledThroughKnox
-                }
-                _ => mdm_model::Refusal::InstalledThroughThirdPartyEmm,
-            };
-            return Err(unmanageable(&name(), source, refusal));
-        }
+        request
+            .agent
+            .install
+            .manageable_source(&self.agent_package, &name())?;
         let model = |operation: &'static str| {
             move |source| AndroidError::Model {
                 operation,

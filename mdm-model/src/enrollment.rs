@@ -26,10 +26,21 @@ impl InstallSource {
     /// Whether a device installed this way can be managed by us (R-IN-4).
     #[must_use]
     pub fn is_manageable(self) -> bool {
-        !matches!(
-            self,
-            InstallSource::KnoxMobileEnrollment | InstallSource::ThirdPartyEmm
-        )
+        self.refusal().is_none()
+    }
+
+    /// Why a device installed this way cannot be managed by us (R-IN-4):
+    /// KNOX Mobile Enrollment or another EMM; `None` for every other source.
+    /// The one statement of the rule, for the model and the agent's endpoint.
+    #[must_use]
+    pub fn refusal(self) -> Option<Refusal> {
+        match self {
+            InstallSource::KnoxMobileEnrollment => Some(Refusal::InstalledThroughKnox),
+            InstallSource::ThirdPartyEmm => Some(Refusal::InstalledThroughThirdPartyEmm),
+            InstallSource::StandalonePackage
+            | InstallSource::PlainApk
+            | InstallSource::EnrollmentProfile => None,
+        }
     }
 
     /// Whether the source is one an Android agent can have.

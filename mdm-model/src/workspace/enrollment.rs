@@ -6,8 +6,8 @@ use time::OffsetDateTime;
 use super::Workspace;
 use crate::{
     AuditEvent, ClientCertificateState, Device, DeviceId, DeviceState, EnrollmentRequest,
-    EnrollmentRoute, IdentificationNumber, InstallSource, Invitation, InvitationState,
-    InvitationToken, ModelError, Platform, ProtectionStatus, Refusal, UserId,
+    EnrollmentRoute, IdentificationNumber, Invitation, InvitationState, InvitationToken,
+    ModelError, Platform, ProtectionStatus, Refusal, UserId,
 };
 
 impl Workspace {
@@ -31,13 +31,12 @@ impl Workspace {
             .invitation_for(token)
             .ok_or(Refusal::UnknownInvitation)?;
         self.check_invitation(invitation, now)?;
-        match request.install_source {
-            InstallSource::KnoxMobileEnrollment => return Err(Refusal::InstalledThroughKnox),
-            InstallSource::ThirdPartyEmm => return Err(Refusal::InstalledThroughThirdPartyEmm),
-            source if source.is_android_agent() != (request.platform == Platform::Android) => {
-                return Err(Refusal::InstallSourceMismatch);
-            }
-            _ => {}
+        let source = request.install_source;
+        if let Some(refusal) = source.refusal() {
+            return Err(refusal);
+        }
+        if source.is_android_agent() != (request.platform == Platform::Android) {
+            return Err(Refusal::InstallSourceMismatch);
         }
         self.check_registration(invitation.user, request.identification_number.as_ref())?;
         if request.platform.is_apple() {
