@@ -209,7 +209,7 @@ pub(crate) fn prepare(w: &DeviceView, r: Routed) -> Result<Prepared, HarnessErro
             message: "identity not signed by the workspace CA".into(),
         });
     }
-    let device_id = mdm_apple::DeviceId::Udid(udid(i));
+    let device_id = mdm_apple::AppleDeviceId::Udid(udid(i));
     let mut enrollment =
         AppleEnrollment::new(ApnsTopic::new(w.pki.topic.as_str()).map_err(apple("topic"))?);
     let authenticate = mdm_apple::Authenticate::new(topic.clone(), device_id.clone())
@@ -446,7 +446,7 @@ fn serve(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
     let Some(mut queue) = w.apple_queues.remove(&i) else {
         return Ok(());
     };
-    let device_id = mdm_apple::DeviceId::Udid(udid(i));
+    let device_id = mdm_apple::AppleDeviceId::Udid(udid(i));
     queue.begin_connection();
     let idle = report_bytes(&CommandReport::idle(device_id.clone()))?;
     let mut next: Option<CommandRequest> = queue
@@ -552,7 +552,7 @@ pub(crate) fn queue_erase(w: &mut World, i: u32, now: SimTime) -> Result<(), Har
     );
     w.apple_queues
         .entry(i)
-        .or_insert_with(|| mdm_apple::CommandQueue::new(mdm_apple::DeviceId::Udid(udid(i))))
+        .or_insert_with(|| mdm_apple::CommandQueue::new(mdm_apple::AppleDeviceId::Udid(udid(i))))
         .enqueue(request)
         .map_err(apple("enqueue"))?;
     w.tally.pending_commands += 1;
@@ -581,7 +581,7 @@ pub(crate) fn queue_for_all(
         let request = CommandRequest::new(CommandUuid::random(&mut rng), apple_command(command));
         w.apple_queues
             .entry(i)
-            .or_insert_with(|| mdm_apple::CommandQueue::new(mdm_apple::DeviceId::Udid(udid(i))))
+            .or_insert_with(|| mdm_apple::CommandQueue::new(mdm_apple::AppleDeviceId::Udid(udid(i))))
             .enqueue(request)
             .map_err(apple("enqueue"))?;
         w.tally.pending_commands += 1;

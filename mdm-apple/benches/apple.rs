@@ -77,7 +77,7 @@ fn profiles(c: &mut Criterion) {
 
 fn messages(c: &mut Criterion) {
     let topic = ApnsTopic::new(TOPIC).unwrap();
-    let device = DeviceId::Udid("00008030-001A2D8E0C38802E".into());
+    let device = AppleDeviceId::Udid("00008030-001A2D8E0C38802E".into());
     let mut tu = TokenUpdate::new(
         topic,
         device.clone(),

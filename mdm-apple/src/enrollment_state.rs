@@ -5,7 +5,8 @@
 use crate::error::{AppleError, Result};
 use crate::ids::ApnsTopic;
 use crate::message::{
-    Authenticate, CheckOut, DeviceId, DeviceMessage, PushMagic, PushToken, TokenUpdate, UnlockToken,
+    AppleDeviceId, Authenticate, CheckOut, DeviceMessage, PushMagic, PushToken, TokenUpdate,
+    UnlockToken,
 };
 
 /// Where an enrollment stands.
@@ -60,7 +61,7 @@ pub struct PushTarget {
 #[derive(Debug, Clone)]
 pub struct AppleEnrollment {
     topic: ApnsTopic,
-    device: Option<DeviceId>,
+    device: Option<AppleDeviceId>,
     state: EnrollmentState,
     push: Option<PushTarget>,
     unlock_token: Option<UnlockToken>,
@@ -86,7 +87,7 @@ impl AppleEnrollment {
     }
 
     /// The device, once it authenticated.
-    pub fn device(&self) -> Option<&DeviceId> {
+    pub fn device(&self) -> Option<&AppleDeviceId> {
         self.device.as_ref()
     }
 
@@ -108,7 +109,7 @@ impl AppleEnrollment {
         self.authenticate.as_ref()
     }
 
-    fn check(&self, topic: &ApnsTopic, device: &DeviceId) -> Result<()> {
+    fn check(&self, topic: &ApnsTopic, device: &AppleDeviceId) -> Result<()> {
         if topic != &self.topic {
             return Err(AppleError::TopicMismatch {
                 expected: self.topic.to_string(),
@@ -216,8 +217,8 @@ mod tests {
         ApnsTopic::new("com.apple.mgmt.External.1").unwrap()
     }
 
-    fn dev() -> DeviceId {
-        DeviceId::Udid("U1".into())
+    fn dev() -> AppleDeviceId {
+        AppleDeviceId::Udid("U1".into())
     }
 
     fn token_update() -> TokenUpdate {
@@ -300,7 +301,7 @@ mod tests {
         ));
         assert_eq!(e.state(), EnrollmentState::New);
         e.authenticate(&Authenticate::new(topic(), dev())).unwrap();
-        let stranger = Authenticate::new(topic(), DeviceId::Udid("U2".into()));
+        let stranger = Authenticate::new(topic(), AppleDeviceId::Udid("U2".into()));
         assert!(matches!(
             e.authenticate(&stranger),
             Err(AppleError::DeviceMismatch { .. })

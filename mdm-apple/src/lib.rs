@@ -65,7 +65,7 @@
 //! assert!(String::from_utf8_lossy(&xml).contains("<string>com.apple.mdm</string>"));
 //!
 //! // A device checks in; the enrollment follows.
-//! let device = DeviceId::Udid("663b07bb783e9ade1dae4fbb92ea12afc0ce5b69".into());
+//! let device = AppleDeviceId::Udid("663b07bb783e9ade1dae4fbb92ea12afc0ce5b69".into());
 //! let mut enrollment = AppleEnrollment::new(topic.clone());
 //! let auth = Authenticate::new(topic.clone(), device.clone()).to_xml()?;
 //! let token = TokenUpdate::new(topic.clone(), device.clone(), PushToken::new(vec![7; 32])?, PushMagic::new("magic")?);
@@ -108,7 +108,7 @@ pub use profile::{
     AccessRights, CertificateFormat, CertificatePayload, EnrollmentIdentity, EnrollmentParams,
     MdmPayload, PasscodePolicy, Payload, PayloadContent, PayloadScope, Pkcs12Identity, Profile,
     ProfileParams, RemovalRules, Restrictions, ScepIdentity, ScepKeySize, ScepKeyUsage,
-    ScepSubjectAltName, ServerCapability, WebClip, WifiEncryption, WifiNetwork, enrollment_profile,
+    ScepSubjectAltName, ServerCapability, WebClip, WifiEncryption, WifiPayload, enrollment_profile,
 };
 // CMS: signing profiles and request bodies, verifying them, and the bounds.
 pub use cms::{
@@ -131,8 +131,8 @@ pub use command::{
 };
 // Device messages: check-ins and command reports, decoded beside their bytes.
 pub use message::{
-    Authenticate, CheckOut, CommandReport, CommandStatus, DeviceId, DeviceMessage, ErrorChainItem,
-    PushMagic, PushToken, Received, TokenUpdate, UnlockToken, UserChannel, decode,
+    AppleDeviceId, Authenticate, CheckOut, CommandReport, CommandStatus, DeviceMessage,
+    ErrorChainItem, PushMagic, PushToken, Received, TokenUpdate, UnlockToken, UserChannel, decode,
 };
 // Identifiers and URLs checked when built.
 pub use ids::{ApnsTopic, CommandUuid, HttpsUrl, PayloadUuid};

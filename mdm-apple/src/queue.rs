@@ -16,7 +16,7 @@ use std::collections::{HashSet, VecDeque};
 use crate::command::{CommandRequest, RequestType};
 use crate::error::{AppleError, Result};
 use crate::ids::CommandUuid;
-use crate::message::{CommandReport, CommandStatus, DeviceId};
+use crate::message::{AppleDeviceId, CommandReport, CommandStatus};
 
 /// A command waiting for its final report.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,7 +61,7 @@ pub enum ReportOutcome {
 /// One device's command queue.
 #[derive(Debug, Clone)]
 pub struct CommandQueue {
-    device: DeviceId,
+    device: AppleDeviceId,
     pending: VecDeque<PendingCommand>,
     skipped: HashSet<CommandUuid>,
     finished: Vec<FinishedCommand>,
@@ -70,7 +70,7 @@ pub struct CommandQueue {
 
 impl CommandQueue {
     /// An empty queue for `device`: only that device's reports are recorded.
-    pub fn new(device: DeviceId) -> Self {
+    pub fn new(device: AppleDeviceId) -> Self {
         Self {
             device,
             pending: VecDeque::new(),
@@ -81,7 +81,7 @@ impl CommandQueue {
     }
 
     /// The device this queue belongs to.
-    pub fn device(&self) -> &DeviceId {
+    pub fn device(&self) -> &AppleDeviceId {
         &self.device
     }
 
@@ -227,11 +227,11 @@ impl CommandQueue {
 mod tests {
     use super::*;
     use crate::command::{Command, DeviceLock, SecurityInfo};
-    use crate::message::DeviceId;
+    use crate::message::AppleDeviceId;
     use proptest::prelude::*;
 
-    fn dev() -> DeviceId {
-        DeviceId::Udid("D".into())
+    fn dev() -> AppleDeviceId {
+        AppleDeviceId::Udid("D".into())
     }
 
     fn uuid(n: usize) -> CommandUuid {
@@ -351,7 +351,7 @@ mod tests {
     fn a_report_from_another_device_is_refused_and_changes_nothing() {
         let mut q = CommandQueue::new(dev());
         q.enqueue(req(1)).unwrap();
-        let other = DeviceId::Udid("OTHER".into());
+        let other = AppleDeviceId::Udid("OTHER".into());
         for status in [CommandStatus::Acknowledged, CommandStatus::NotNow] {
             let forged = CommandReport::result(
                 other.clone(),
@@ -369,7 +369,7 @@ mod tests {
             assert!(q.respond(&forged).is_err());
         }
         // The same id as a user enrollment's EnrollmentID is another device too.
-        let enrollment = CommandReport::idle(DeviceId::EnrollmentId("D".into()));
+        let enrollment = CommandReport::idle(AppleDeviceId::EnrollmentId("D".into()));
         assert!(matches!(
             q.record(&enrollment),
             Err(AppleError::ReportFromOtherDevice { .. })

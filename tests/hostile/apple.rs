@@ -4,7 +4,7 @@
 //! `Debug` output of every type that holds a device secret.
 
 use mdm_apple::{
-    ApnsTopic, AppleEnrollment, AppleError, Command, CommandRequest, CommandUuid, DeviceId,
+    ApnsTopic, AppleEnrollment, AppleError, Command, CommandRequest, CommandUuid, AppleDeviceId,
     DeviceLock, DeviceMessage, EraseDevice, MAX_PLIST_BYTES, MAX_PLIST_NODES, ProfileSigner,
     PushMagic, PushOptions, PushToken, TokenUpdate, UnlockToken, decode, push_request,
     verify_detached_signature, verify_signed_profile,
@@ -448,7 +448,7 @@ fn debug_output_never_shows_a_secret() {
     use base64::Engine as _;
     let token_bytes = vec![0xab; 32];
     let topic = ApnsTopic::new(TOPIC).unwrap();
-    let device = DeviceId::Udid("00008030-001A2D8E0C38802E".into());
+    let device = AppleDeviceId::Udid("00008030-001A2D8E0C38802E".into());
     let token = PushToken::new(token_bytes.clone()).unwrap();
     let magic = PushMagic::new(MAGIC).unwrap();
     let mut update = TokenUpdate::new(topic.clone(), device.clone(), token.clone(), magic.clone());

@@ -6,7 +6,7 @@ use std::fmt;
 
 use subtle::ConstantTimeEq;
 
-use super::DeviceId;
+use super::AppleDeviceId;
 use crate::error::{AppleError, Result};
 use crate::fields::{DictWriter, Fields};
 use crate::ids::ApnsTopic;
@@ -174,7 +174,7 @@ pub struct Authenticate {
     /// `Topic`.
     pub topic: ApnsTopic,
     /// `UDID` or `EnrollmentID`.
-    pub device: DeviceId,
+    pub device: AppleDeviceId,
     /// `SerialNumber`.
     pub serial_number: Option<String>,
     /// `OSVersion`.
@@ -197,7 +197,7 @@ pub struct Authenticate {
 
 impl Authenticate {
     /// A minimal Authenticate for a device enrollment.
-    pub fn new(topic: ApnsTopic, device: DeviceId) -> Self {
+    pub fn new(topic: ApnsTopic, device: AppleDeviceId) -> Self {
         Self {
             topic,
             device,
@@ -216,7 +216,7 @@ impl Authenticate {
     pub(crate) fn read(f: &Fields<'_>) -> Result<Self> {
         Ok(Self {
             topic: topic(f)?,
-            device: DeviceId::read(f)?,
+            device: AppleDeviceId::read(f)?,
             serial_number: f.opt_string("SerialNumber")?,
             os_version: f.opt_string("OSVersion")?,
             build_version: f.opt_string("BuildVersion")?,
@@ -259,7 +259,7 @@ pub struct TokenUpdate {
     /// `Topic`.
     pub topic: ApnsTopic,
     /// `UDID` or `EnrollmentID`.
-    pub device: DeviceId,
+    pub device: AppleDeviceId,
     /// User-channel keys, when sent for a user.
     pub user: Option<UserChannel>,
     /// `Token`.
@@ -278,7 +278,7 @@ impl TokenUpdate {
     /// A device-channel TokenUpdate.
     pub fn new(
         topic: ApnsTopic,
-        device: DeviceId,
+        device: AppleDeviceId,
         token: PushToken,
         push_magic: PushMagic,
     ) -> Self {
@@ -297,7 +297,7 @@ impl TokenUpdate {
     pub(crate) fn read(f: &Fields<'_>) -> Result<Self> {
         Ok(Self {
             topic: topic(f)?,
-            device: DeviceId::read(f)?,
+            device: AppleDeviceId::read(f)?,
             user: UserChannel::read(f)?,
             token: PushToken::new(f.req_data("Token")?.to_vec())?,
             push_magic: PushMagic::new(f.req_str("PushMagic")?)?,
@@ -339,14 +339,14 @@ pub struct CheckOut {
     /// `Topic`.
     pub topic: ApnsTopic,
     /// `UDID` or `EnrollmentID`.
-    pub device: DeviceId,
+    pub device: AppleDeviceId,
 }
 
 impl CheckOut {
     pub(crate) fn read(f: &Fields<'_>) -> Result<Self> {
         Ok(Self {
             topic: topic(f)?,
-            device: DeviceId::read(f)?,
+            device: AppleDeviceId::read(f)?,
         })
     }
 

@@ -21,14 +21,14 @@ pub use report::{CommandReport, CommandStatus, ErrorChainItem};
 /// Which enrollment a message belongs to: a device enrollment's `UDID`, or
 /// a user enrollment's `EnrollmentID`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DeviceId {
+pub enum AppleDeviceId {
     /// `UDID`.
     Udid(String),
     /// `EnrollmentID` (user enrollment).
     EnrollmentId(String),
 }
 
-impl DeviceId {
+impl AppleDeviceId {
     /// The id string.
     pub fn as_str(&self) -> &str {
         match self {
@@ -55,7 +55,7 @@ impl DeviceId {
     }
 }
 
-impl std::fmt::Display for DeviceId {
+impl std::fmt::Display for AppleDeviceId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }

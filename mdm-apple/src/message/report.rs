@@ -1,7 +1,7 @@
 //! Command reports: what a device PUTs to `ServerURL` — `Idle` to ask for
 //! work, or the outcome of a command with its `CommandUUID`.
 
-use super::{DeviceId, UserChannel};
+use super::{AppleDeviceId, UserChannel};
 use crate::command::RequestType;
 use crate::error::{AppleError, Result};
 use crate::fields::{DictWriter, Fields};
@@ -116,7 +116,7 @@ const ENVELOPE_KEYS: [&str; 10] = [
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandReport {
     /// `UDID` or `EnrollmentID`.
-    pub device: DeviceId,
+    pub device: AppleDeviceId,
     /// User-channel keys, when the report is on the user channel.
     pub user: Option<UserChannel>,
     /// `Status`.
@@ -133,7 +133,7 @@ pub struct CommandReport {
 
 impl CommandReport {
     /// An `Idle` report: the device asks for work.
-    pub fn idle(device: DeviceId) -> Self {
+    pub fn idle(device: AppleDeviceId) -> Self {
         Self {
             device,
             user: None,
@@ -147,7 +147,7 @@ impl CommandReport {
 
     /// A report on a command, with response keys (empty for most commands).
     pub fn result(
-        device: DeviceId,
+        device: AppleDeviceId,
         uuid: CommandUuid,
         status: CommandStatus,
         response: PlistDictionary,
@@ -187,7 +187,7 @@ impl CommandReport {
             }
         }
         Ok(Self {
-            device: DeviceId::read(f)?,
+            device: AppleDeviceId::read(f)?,
             user: UserChannel::read(f)?,
             status,
             command_uuid,

@@ -29,7 +29,7 @@ pub use mdm::{AccessRights, MdmPayload, ServerCapability};
 pub use passcode::PasscodePolicy;
 pub use restrictions::Restrictions;
 pub use webclip::WebClip;
-pub use wifi::{WifiEncryption, WifiNetwork};
+pub use wifi::{WifiEncryption, WifiPayload};
 
 /// What a payload configures.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +48,7 @@ pub enum PayloadContent {
     /// `com.apple.applicationaccess`.
     Restrictions(Restrictions),
     /// `com.apple.wifi.managed`.
-    Wifi(WifiNetwork),
+    Wifi(WifiPayload),
     /// `com.apple.webClip.managed`.
     WebClip(WebClip),
 }
@@ -63,7 +63,7 @@ impl PayloadContent {
             Self::Certificate(c) => c.format().payload_type(),
             Self::Passcode(_) => PasscodePolicy::PAYLOAD_TYPE,
             Self::Restrictions(_) => Restrictions::PAYLOAD_TYPE,
-            Self::Wifi(_) => WifiNetwork::PAYLOAD_TYPE,
+            Self::Wifi(_) => WifiPayload::PAYLOAD_TYPE,
             Self::WebClip(_) => WebClip::PAYLOAD_TYPE,
         }
     }

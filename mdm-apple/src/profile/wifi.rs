@@ -36,10 +36,10 @@ impl WifiEncryption {
     }
 }
 
-/// A Wi-Fi network with a pre-shared key (or open). The password is a
-/// secret: `Debug` hides it.
+/// A Wi-Fi payload (`com.apple.wifi.managed`): one network with a
+/// pre-shared key (or open). The password is a secret: `Debug` hides it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct WifiNetwork {
+pub struct WifiPayload {
     /// `SSID_STR`.
     pub ssid: String,
     /// `HIDDEN_NETWORK`.
@@ -52,7 +52,7 @@ pub struct WifiNetwork {
     pub password: Option<String>,
 }
 
-impl WifiNetwork {
+impl WifiPayload {
     /// A WPA/WPA2/WPA3 personal network.
     pub fn wpa(ssid: impl Into<String>, password: impl Into<String>) -> Self {
         Self {
@@ -108,9 +108,9 @@ impl WifiNetwork {
     }
 }
 
-impl fmt::Debug for WifiNetwork {
+impl fmt::Debug for WifiPayload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WifiNetwork")
+        f.debug_struct("WifiPayload")
             .field("ssid", &self.ssid)
             .field("hidden_network", &self.hidden_network)
             .field("auto_join", &self.auto_join)
@@ -127,17 +127,17 @@ mod tests {
     #[test]
     fn wifi_rules() {
         assert!(
-            WifiNetwork::wpa("Office", "correct horse")
+            WifiPayload::wpa("Office", "correct horse")
                 .validate()
                 .is_ok()
         );
-        assert!(WifiNetwork::wpa("Office", "short").validate().is_err());
-        assert!(WifiNetwork::wpa("", "correct horse").validate().is_err());
-        let mut open = WifiNetwork::wpa("Guest", "correct horse");
+        assert!(WifiPayload::wpa("Office", "short").validate().is_err());
+        assert!(WifiPayload::wpa("", "correct horse").validate().is_err());
+        let mut open = WifiPayload::wpa("Guest", "correct horse");
         open.encryption = WifiEncryption::None;
         assert!(open.validate().is_err());
         open.password = None;
         assert!(open.validate().is_ok());
-        assert!(!format!("{:?}", WifiNetwork::wpa("a", "correct horse")).contains("horse"));
+        assert!(!format!("{:?}", WifiPayload::wpa("a", "correct horse")).contains("horse"));
     }
 }

@@ -320,7 +320,7 @@ pub fn every_payload() -> Vec<Payload> {
         ),
         (
             "com.example.wifi",
-            PayloadContent::Wifi(WifiNetwork::wpa("Office", "correct horse battery")),
+            PayloadContent::Wifi(WifiPayload::wpa("Office", "correct horse battery")),
         ),
         ("com.example.webclip", PayloadContent::WebClip(clip)),
     ];

@@ -42,7 +42,7 @@ fn authenticate_captures() {
         };
         assert_eq!(m.raw, raw, "{file}");
         assert_eq!(m.topic.as_str(), TOPIC, "{file}");
-        assert_eq!(m.device, DeviceId::Udid(udid.into()), "{file}");
+        assert_eq!(m.device, AppleDeviceId::Udid(udid.into()), "{file}");
         assert_eq!(m.serial_number.as_deref(), Some(serial), "{file}");
         assert_eq!(m.os_version.as_deref(), Some(os), "{file}");
         assert_eq!(m.build_version.as_deref(), Some(build), "{file}");
@@ -76,7 +76,7 @@ fn token_update_captures() {
         let DeviceMessage::TokenUpdate(m) = decode(&raw).unwrap() else {
             panic!("{file}: not TokenUpdate")
         };
-        assert_eq!(m.device, DeviceId::Udid(udid.into()), "{file}");
+        assert_eq!(m.device, AppleDeviceId::Udid(udid.into()), "{file}");
         assert_eq!(m.topic.as_str(), TOPIC);
         assert_eq!(m.token.to_hex(), token, "{file}");
         assert_eq!(m.push_magic, PushMagic::new(magic).unwrap(), "{file}");
@@ -108,7 +108,7 @@ fn device_information_capture() {
     assert_eq!(r.request_type, Some(RequestType::DeviceInformation));
     assert_eq!(
         r.device,
-        DeviceId::Udid("66ADE930-5FDF-5EC4-8429-15640684C489".into())
+        AppleDeviceId::Udid("66ADE930-5FDF-5EC4-8429-15640684C489".into())
     );
     let CommandResult::DeviceInformation(info) =
         CommandResult::parse(&RequestType::DeviceInformation, &r).unwrap()
@@ -127,8 +127,8 @@ fn device_information_capture() {
     ));
 }
 
-fn device() -> DeviceId {
-    DeviceId::Udid("00008030-001A2D8E0C38802E".into())
+fn device() -> AppleDeviceId {
+    AppleDeviceId::Udid("00008030-001A2D8E0C38802E".into())
 }
 
 fn topic() -> ApnsTopic {
@@ -177,7 +177,7 @@ fn built_messages_round_trip() {
 
     let co = CheckOut {
         topic: topic(),
-        device: DeviceId::EnrollmentId("ENR-1".into()),
+        device: AppleDeviceId::EnrollmentId("ENR-1".into()),
     };
     let DeviceMessage::CheckOut(c) = decode(&co.to_xml().unwrap()).unwrap() else {
         panic!()

@@ -299,7 +299,7 @@ fn every_command_matches_the_schema() {
 fn built_checkins_match_the_schema() {
     let schema = schema();
     let topic = ApnsTopic::new(TOPIC).unwrap();
-    let device = DeviceId::Udid("UDID-1".into());
+    let device = AppleDeviceId::Udid("UDID-1".into());
     let mut auth = Authenticate::new(topic.clone(), device.clone());
     auth.serial_number = Some("SN".into());
     auth.os_version = Some("18.1".into());

@@ -199,7 +199,7 @@ fn detached_mdm_signature_round_trip_and_openssl() {
     let Some(pki) = pki() else { return };
     let body = TokenUpdate::new(
         ApnsTopic::new(super::fixtures::TOPIC).unwrap(),
-        DeviceId::Udid("U".into()),
+        AppleDeviceId::Udid("U".into()),
         PushToken::new(vec![3; 32]).unwrap(),
         PushMagic::new("m").unwrap(),
     )

@@ -38,7 +38,7 @@ fn plistlib_loads_everything_we_write() {
         write(&format!("{}.plist", req.uuid), req.to_xml().unwrap());
     }
     let topic = ApnsTopic::new(super::fixtures::TOPIC).unwrap();
-    let device = DeviceId::Udid("U".into());
+    let device = AppleDeviceId::Udid("U".into());
     write(
         "auth.plist",
         Authenticate::new(topic.clone(), device.clone())
