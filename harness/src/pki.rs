@@ -5,7 +5,7 @@
 use mdm_certs::{
     ApnsCsrForm, ApnsIntake, ApnsKeyRequest, CertError, Certificate, CertificateAuthority,
     ClientIdentity, Csr, DEFAULT_REQUEST_MAX_AGE, KeyAlgorithm, PrivateKey, PushPortalStandIn,
-    PushTopic, ReserveCertificate, ServerCertificateRotation, SubjectName, Validity, VendorSigner,
+    ReserveCertificate, ServerCertificateRotation, SubjectName, Validity, VendorSigner,
 };
 use rand_chacha::ChaCha20Rng;
 use time::{Duration, OffsetDateTime};
@@ -28,7 +28,7 @@ pub struct AdminPki {
     /// The APNs certificate in force.
     pub apns: Certificate,
     /// Its topic.
-    pub topic: PushTopic,
+    pub topic: mdm_model::PushTopic,
     /// The key of the workspace's last APNs CSR (intake checks uploads against it).
     pub apns_key: PrivateKey,
 }
@@ -308,7 +308,7 @@ fn request_push_certificate(
     vendor: &VendorSigner,
     portal: &PushPortalStandIn,
     csr: &Csr,
-    renew: Option<&PushTopic>,
+    renew: Option<&mdm_model::PushTopic>,
     now: OffsetDateTime,
     rng: &mut ChaCha20Rng,
 ) -> Result<(Certificate, ApnsFlowFiles), HarnessError> {

@@ -81,7 +81,7 @@ pub(crate) struct SimDevice {
     /// proves itself with the invitation token instead).
     pub(crate) agent_credential: Option<mdm_model::AgentCredential>,
     /// Android: results of commands run since the last sync.
-    pub(crate) command_results: Vec<mdm_android::CommandResult>,
+    pub(crate) command_results: Vec<mdm_android::AgentCommandResult>,
     /// Apple: which of the run's topics the installed profile carries.
     pub(crate) topic_generation: u8,
     /// How many times the device enrolled.
@@ -1100,11 +1100,11 @@ pub(crate) fn record_apns(
 ) -> Result<(), HarnessError> {
     let d = &accepted.details;
     let record = ApnsCertificateRecord::new(
-        d.topic.as_str(),
+        d.topic.clone(),
         &d.issuer_name,
         d.not_before,
         d.not_after,
-        d.fingerprint.0,
+        d.fingerprint,
     )
     .map_err(model("APNs record"))?;
     ws.set_apns_certificate(record, at);

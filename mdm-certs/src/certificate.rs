@@ -1,66 +1,15 @@
 //! Issued and parsed certificates, and the facts the console shows about them.
 
-use core::fmt;
 use std::net::IpAddr;
 
-use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer as _, GeneralName, X509Certificate};
+
+use mdm_model::Sha256Digest;
 
 use crate::error::{CertError, Result};
 use crate::expiry::ExpiryStatus;
 use crate::name::UID_OID;
-
-/// A SHA-256 fingerprint of a certificate's DER encoding. In JSON: 64
-/// lower-case hex digits.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Fingerprint(pub [u8; 32]);
-
-impl serde::Serialize for Fingerprint {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Fingerprint {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
-        let text = <String as serde::Deserialize>::deserialize(d)?;
-        let mut out = [0u8; 32];
-        hex::decode_to_slice(text, &mut out).map_err(serde::de::Error::custom)?;
-        Ok(Self(out))
-    }
-}
-
-impl Fingerprint {
-    /// Fingerprint of `der`.
-    pub fn of(der: &[u8]) -> Self {
-        Self(Sha256::digest(der).into())
-    }
-
-    /// Lower-case hex without separators.
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-}
-
-impl fmt::Display for Fingerprint {
-    /// Upper-case, colon-separated, as `openssl x509 -fingerprint -sha256` prints it.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, b) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(":")?;
-            }
-            write!(f, "{b:02X}")?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Fingerprint({})", self.to_hex())
-    }
-}
 
 /// One subjectAltName entry. In JSON: `{"dns": "mdm.example.com"}`, `{"ip": "192.0.2.1"}`, ….
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -100,7 +49,7 @@ pub struct CertificateInfo {
     #[serde(with = "time::serde::rfc3339")]
     pub not_after: OffsetDateTime,
     /// SHA-256 of the DER.
-    pub fingerprint: Fingerprint,
+    pub fingerprint: Sha256Digest,
     /// subjectAltName entries, in order.
     pub subject_alt_names: Vec<SubjectAltName>,
     /// The subject's `UID` attribute (Apple's push topic lives here).
@@ -299,7 +248,7 @@ fn info_of(
         serial_hex: hex::encode(cert.raw_serial()),
         not_before: cert.validity().not_before.to_datetime(),
         not_after: cert.validity().not_after.to_datetime(),
-        fingerprint: Fingerprint::of(der),
+        fingerprint: Sha256Digest::of(der),
         subject_alt_names: sans,
         uid: first_attr(cert.subject(), &uid_oid),
         is_ca,

@@ -5,68 +5,17 @@ use core::fmt;
 use time::OffsetDateTime;
 
 use crate::authority::CertifiedKey;
-use crate::certificate::{Certificate, Fingerprint};
+use mdm_model::{PushTopic, Sha256Digest};
+
+use crate::certificate::Certificate;
 use crate::error::{CertError, Result};
 use crate::key::PrivateKey;
 use crate::pkcs12::Pkcs12;
-
-/// The prefix every MDM push topic starts with.
-pub const PUSH_TOPIC_PREFIX: &str = "com.apple.mgmt.";
 
 /// The prefix of the topic in a push certificate Apple's Push Certificates
 /// Portal issues to a customer (`com.apple.mgmt.External.<uuid>`); intake
 /// accepts no other form.
 pub const EXTERNAL_PUSH_TOPIC_PREFIX: &str = "com.apple.mgmt.External.";
-
-/// An MDM push topic, read from the push certificate's subject `UID`
-/// (e.g. `com.apple.mgmt.External.<uuid>`). The enrollment profile's `Topic`
-/// must equal it.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(try_from = "String", into = "String")]
-pub struct PushTopic(String);
-
-impl TryFrom<String> for PushTopic {
-    type Error = CertError;
-    fn try_from(topic: String) -> Result<Self> {
-        Self::parse(&topic)
-    }
-}
-
-impl From<PushTopic> for String {
-    fn from(topic: PushTopic) -> Self {
-        topic.0
-    }
-}
-
-impl PushTopic {
-    /// Accepts a topic that starts with `com.apple.mgmt.` and has more after it.
-    pub fn parse(topic: &str) -> Result<Self> {
-        match topic.strip_prefix(PUSH_TOPIC_PREFIX) {
-            Some(rest)
-                if !rest.is_empty()
-                    && !topic.chars().any(|c| c.is_whitespace() || c.is_control()) =>
-            {
-                Ok(Self(topic.to_owned()))
-            }
-            _ => Err(CertError::InvalidPushTopic {
-                topic: topic.to_owned(),
-            }),
-        }
-    }
-
-    /// The topic text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for PushTopic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// What the console shows about an uploaded APNs certificate (R-AP-2).
 /// In JSON, dates are RFC 3339.
@@ -85,7 +34,7 @@ pub struct ApnsCertificateDetails {
     /// The push topic from the subject's UID.
     pub topic: PushTopic,
     /// SHA-256 fingerprint.
-    pub fingerprint: Fingerprint,
+    pub fingerprint: Sha256Digest,
 }
 
 impl ApnsCertificateDetails {
@@ -195,7 +144,9 @@ impl<'a> ApnsIntake<'a> {
             .ok_or_else(|| CertError::MissingPushTopic {
                 subject: info.subject.clone(),
             })?;
-        let topic = PushTopic::parse(uid)?;
+        let topic = PushTopic::parse(uid).map_err(|_| CertError::InvalidPushTopic {
+            topic: uid.to_owned(),
+        })?;
         if uid
             .strip_prefix(EXTERNAL_PUSH_TOPIC_PREFIX)
             .is_none_or(str::is_empty)
@@ -326,7 +277,7 @@ mod tests {
             not_before: datetime!(2026-06-01 12:00 UTC),
             not_after: datetime!(2027-06-01 12:00 UTC),
             topic: PushTopic::parse("com.apple.mgmt.External.1234").unwrap(),
-            fingerprint: Fingerprint([0xab; 32]),
+            fingerprint: Sha256Digest::from_bytes([0xab; 32]),
         };
         let json = serde_json::to_value(&details).unwrap();
         assert_eq!(json["not_before"], "2026-06-01T12:00:00Z");

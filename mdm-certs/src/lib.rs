@@ -137,7 +137,7 @@ mod server;
 
 pub use apns_request::{ApnsCsrForm, ApnsKeyRequest, is_iso3166_alpha2};
 pub use authority::{CaPem, CertificateAuthority, CertifiedKey, Validity};
-pub use certificate::{Certificate, CertificateInfo, Fingerprint, SubjectAltName};
+pub use certificate::{Certificate, CertificateInfo, SubjectAltName};
 pub use client::ClientIdentity;
 pub use csr::Csr;
 pub use delivery::{
@@ -148,7 +148,7 @@ pub use error::CertError;
 pub use expiry::ExpiryStatus;
 pub use intake::{
     AcceptedApnsCertificate, ApnsCertificateDetails, ApnsIntake, EXTERNAL_PUSH_TOPIC_PREFIX,
-    PUSH_TOPIC_PREFIX, PushTopic, read_certificate_file,
+    read_certificate_file,
 };
 pub use kdf::{
     MAX_PBKDF2_ITERATIONS, MAX_PKCS12_KDF_ITERATIONS, MAX_SCRYPT_N, MAX_SCRYPT_P, MAX_SCRYPT_R,

@@ -120,7 +120,7 @@ impl Pkcs12 {
         for cert in core::iter::once(&identity.certificate).chain(chain) {
             certs.push(p12_keystore::Certificate::from_der(cert.der()).map_err(|e| fail(&e))?);
         }
-        let local_key_id = identity.certificate.info().fingerprint.0;
+        let local_key_id = *identity.certificate.info().fingerprint.as_bytes();
         let key_chain = p12_keystore::PrivateKeyChain::new(
             identity.key.pkcs8_der_secret().as_slice(),
             &local_key_id[..20],

@@ -8,10 +8,10 @@ use crate::authority::{CertificateAuthority, LeafKind, Validity};
 use crate::certificate::Certificate;
 use crate::csr::Csr;
 use crate::error::{CertError, Result};
-use crate::intake::PushTopic;
 use crate::key::{KeyAlgorithm, PrivateKey};
 use crate::name::{NameAttribute, SubjectName};
 use crate::push_request::DecodedPushRequest;
+use mdm_model::PushTopic;
 
 /// How long the simulated portal's push certificates are valid (Apple: 1 year).
 pub const PUSH_CERTIFICATE_VALIDITY: Duration = Duration::days(365);

@@ -3,9 +3,10 @@
 
 use mdm_certs::{
     ApnsIntake, ApnsKeyRequest, BackupPassword, CertError, CertifiedKey, Csr,
-    DEFAULT_REQUEST_MAX_AGE, ExpiryStatus, KeyAlgorithm, NameAttribute, Pkcs12, PushTopic,
-    SubjectName, Validity,
+    DEFAULT_REQUEST_MAX_AGE, ExpiryStatus, KeyAlgorithm, NameAttribute, Pkcs12, SubjectName,
+    Validity,
 };
+use mdm_model::PushTopic;
 use time::Duration;
 
 use crate::fixture::{

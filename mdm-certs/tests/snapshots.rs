@@ -37,7 +37,7 @@ fn server_certificate_facts() {
         info.not_after,
         info.subject_alt_names,
         info.is_ca,
-        info.fingerprint,
+        info.fingerprint.to_colon_hex(),
     );
     insta::assert_snapshot!(facts);
 }

@@ -3,10 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::ModelError;
-
-/// Prefix every MDM push topic carries.
-pub const MDM_TOPIC_PREFIX: &str = "com.apple.mgmt.";
+use crate::{ModelError, PushTopic, Sha256Digest};
 
 /// Plain facts about the workspace's APNs certificate, as `mdm-certs` read them
 /// from the uploaded file. The model needs only these to decide whether iOS
@@ -14,39 +11,31 @@ pub const MDM_TOPIC_PREFIX: &str = "com.apple.mgmt.";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "StoredRecord")]
 pub struct ApnsCertificateRecord {
-    topic: Box<str>,
+    topic: PushTopic,
     issuer: Box<str>,
     #[serde(with = "time::serde::rfc3339")]
     not_before: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     not_after: OffsetDateTime,
-    #[serde(with = "crate::hex32")]
-    fingerprint: [u8; 32],
+    fingerprint: Sha256Digest,
 }
 
 /// The stored form, checked by [`ApnsCertificateRecord::new`] on load.
 #[derive(Deserialize)]
 struct StoredRecord {
-    topic: Box<str>,
+    topic: PushTopic,
     issuer: Box<str>,
     #[serde(with = "time::serde::rfc3339")]
     not_before: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     not_after: OffsetDateTime,
-    #[serde(with = "crate::hex32")]
-    fingerprint: [u8; 32],
+    fingerprint: Sha256Digest,
 }
 
 impl TryFrom<StoredRecord> for ApnsCertificateRecord {
     type Error = ModelError;
     fn try_from(s: StoredRecord) -> Result<Self, Self::Error> {
-        Self::new(
-            &s.topic,
-            &s.issuer,
-            s.not_before,
-            s.not_after,
-            s.fingerprint,
-        )
+        Self::new(s.topic, &s.issuer, s.not_before, s.not_after, s.fingerprint)
     }
 }
 
@@ -54,32 +43,21 @@ impl ApnsCertificateRecord {
     /// Records the facts of an APNs certificate.
     ///
     /// # Errors
-    /// [`ModelError::InvalidApnsRecord`] when the topic is not `com.apple.mgmt.`
-    /// followed by letters, digits, `.`, `-` or `_` (no spaces), or the validity ends before it starts.
+    /// [`ModelError::InvalidApnsRecord`] when the validity ends before it starts.
     pub fn new(
-        topic: &str,
+        topic: PushTopic,
         issuer: &str,
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
-        fingerprint: [u8; 32],
+        fingerprint: Sha256Digest,
     ) -> Result<Self, ModelError> {
-        let uid = topic.strip_prefix(MDM_TOPIC_PREFIX).unwrap_or_default();
-        if uid.is_empty()
-            || !uid
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
-        {
-            return Err(ModelError::InvalidApnsRecord(
-                "the topic must be com.apple.mgmt. followed by letters, digits, '.', '-' or '_'",
-            ));
-        }
         if not_after <= not_before {
             return Err(ModelError::InvalidApnsRecord(
                 "the validity ends before it starts",
             ));
         }
         Ok(Self {
-            topic: topic.into(),
+            topic,
             issuer: issuer.into(),
             not_before,
             not_after,
@@ -89,7 +67,7 @@ impl ApnsCertificateRecord {
 
     /// The push topic (the UID of the certificate's subject).
     #[must_use]
-    pub fn topic(&self) -> &str {
+    pub fn topic(&self) -> &PushTopic {
         &self.topic
     }
     /// The issuing CA's name.
@@ -109,7 +87,7 @@ impl ApnsCertificateRecord {
     }
     /// SHA-256 of the certificate's DER.
     #[must_use]
-    pub fn fingerprint(&self) -> [u8; 32] {
+    pub fn fingerprint(&self) -> Sha256Digest {
         self.fingerprint
     }
     /// Whether the certificate is valid at `now`.

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::{
-    AgentRefusal, DeviceId, DeviceState, GroupId, InvitationId, LicenseId, PolicyId, Refusal,
-    UserId,
+    AgentRefusal, DeviceId, DeviceState, GroupId, InvitationId, LicenseId, PolicyId, PushTopic,
+    Refusal, UserId,
 };
 
 /// One state change of the workspace.
@@ -152,7 +152,7 @@ pub enum AuditEvent {
     /// The workspace's APNs certificate was set or replaced.
     ApnsCertificateSet {
         /// Its topic.
-        topic: String,
+        topic: PushTopic,
     },
     /// A workspace setting changed.
     SettingChanged {

@@ -56,6 +56,19 @@ impl Sha256Digest {
             .map_err(|_| "not 32 bytes once decoded (expected a SHA-256 digest)")
     }
 
+    /// Upper-case hex pairs joined by `:`, as `openssl x509 -fingerprint
+    /// -sha256` prints a certificate's fingerprint.
+    pub fn to_colon_hex(&self) -> String {
+        let mut text = String::with_capacity(95);
+        for (i, b) in self.0.iter().enumerate() {
+            if i > 0 {
+                text.push(':');
+            }
+            text.push_str(&format!("{b:02X}"));
+        }
+        text
+    }
+
     /// Lower-case hex (64 characters).
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)

@@ -133,6 +133,14 @@ pub enum ModelError {
         /// Why.
         reason: AgentRefusal,
     },
+    /// An APNs push topic that breaks the topic rule.
+    #[error("APNs push topic {topic:?} is invalid: it {reason}")]
+    InvalidPushTopic {
+        /// The topic given (at most 300 characters of it).
+        topic: String,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
     /// A server address (FQDN or IP with an optional port) did not validate.
     #[error("server address {input:?} is invalid: {reason}")]
     InvalidServerAddress {

@@ -80,13 +80,14 @@ mod ids;
 mod invitation;
 mod license;
 mod policy;
+mod push_topic;
 mod secret;
 mod server_address;
 pub mod store;
 mod user;
 mod workspace;
 
-pub use apns::{ApnsCertificateRecord, MDM_TOPIC_PREFIX};
+pub use apns::ApnsCertificateRecord;
 pub use audit::{AuditEvent, AuditRecord};
 pub use device::{
     ClientCertificateState, Device, DeviceState, IdentificationNumber, OsVersion, Platform,
@@ -102,6 +103,7 @@ pub use license::{ActivationCode, License};
 pub use policy::{
     Policy, PolicySettings, ScanSettings, ThreatAction, UpdateSchedule, UpdateSource,
 };
+pub use push_topic::{MDM_TOPIC_PREFIX, PushTopic};
 pub use secret::{
     AgentCredential, AgentCredentialHash, ForAgent, ForInvitation, InvitationToken, Purpose,
     SecretHash, SecretToken, TOKEN_BYTES, TOKEN_TEXT_LEN, TokenHash,

@@ -227,7 +227,7 @@ impl Workspace {
     /// (R-WS-1: at most one). Checking that the file belongs to this workspace
     /// is `mdm-certs`' intake; this only stores the facts.
     pub fn set_apns_certificate(&mut self, record: ApnsCertificateRecord, now: OffsetDateTime) {
-        let topic = record.topic().to_owned();
+        let topic = record.topic().clone();
         self.data.apns_certificate = Some(record);
         self.log(now, AuditEvent::ApnsCertificateSet { topic });
     }

@@ -95,7 +95,7 @@ impl CaCertificate {
     /// SHA-256 of the DER: the fingerprint an agent pins.
     #[must_use]
     pub fn sha256_fingerprint(&self) -> Sha256Digest {
-        Sha256Digest::from_bytes(self.certificate.info().fingerprint.0)
+        self.certificate.info().fingerprint
     }
 }
 

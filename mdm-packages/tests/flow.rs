@@ -72,11 +72,11 @@ fn settings(base: &LinkBase, language: Language) -> InstructionSettings<'_> {
 
 fn upload_apns(workspace: &mut Workspace, not_after: OffsetDateTime) {
     let record = ApnsCertificateRecord::new(
-        "com.apple.mgmt.External.8a4f2c1e-0000-4000-8000-000000000001",
+        mdm_model::PushTopic::parse("com.apple.mgmt.External.8a4f2c1e-0000-4000-8000-000000000001").unwrap(),
         "Apple Application Integration 2 Certification Authority",
         datetime!(2026-01-01 00:00 UTC),
         not_after,
-        [7; 32],
+        mdm_model::Sha256Digest::from_bytes([7; 32]),
     )
     .unwrap();
     workspace.set_apns_certificate(record, NOW);

@@ -391,8 +391,8 @@ fn secrets_do_not_show_in_debug() {
     .unwrap_or_else(|e| fail(e));
     let settings = ConnectionSettings {
         server: ServerAddress::parse("mdm.example.com")
-            .unwrap_or_else(|e| fail(e))
-            .with_default_port(std::num::NonZeroU16::new(443).unwrap()),
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_default_port(ServerAddress::HTTPS_PORT),
         server_ca: CaCertificate::from_pem(CA.as_bytes()).unwrap_or_else(|e| fail(e)),
         workspace_id: "ws-1".into(),
         user: Some("taro".into()),

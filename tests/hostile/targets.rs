@@ -157,9 +157,9 @@ pub const TARGETS: &[Target] = &[
         },
     },
     Target {
-        name: "certs_push_topic",
+        name: "model_push_topic",
         run: |d| {
-            let _ = mdm_certs::PushTopic::parse(&text(d));
+            let _ = mdm_model::PushTopic::parse(&text(d));
         },
     },
     // mdm-android: what an agent sends, what a vendor's packaging holds.

@@ -252,11 +252,11 @@ impl Model {
                     (now - Duration::days(10), now - Duration::days(1))
                 };
                 let record = ApnsCertificateRecord::new(
-                    "com.apple.mgmt.External.x",
+                    crate::PushTopic::parse("com.apple.mgmt.External.x").unwrap(),
                     "CA",
                     from,
                     to,
-                    [1; 32],
+                    crate::Sha256Digest::from_bytes([1; 32]),
                 )
                 .unwrap();
                 self.ws.set_apns_certificate(record, now);

@@ -39,11 +39,11 @@ fn iphone() -> EnrollmentRequest {
 
 fn apns(not_before: OffsetDateTime, not_after: OffsetDateTime) -> ApnsCertificateRecord {
     ApnsCertificateRecord::new(
-        "com.apple.mgmt.External.0b5d7c2e",
+        crate::PushTopic::parse("com.apple.mgmt.External.0b5d7c2e").unwrap(),
         "Apple Application Integration 2 Certification Authority",
         not_before,
         not_after,
-        [7; 32],
+        crate::Sha256Digest::from_bytes([7; 32]),
     )
     .unwrap()
 }
