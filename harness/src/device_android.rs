@@ -4,8 +4,9 @@
 //! one-time password, and sync through `mdm-android`'s real JSON protocol.
 
 use mdm_android::{
-    AgentAuthorization, AgentInfo, AgentLicenseState, CommandKind, CommandResult, CommandStatus,
-    DeviceStatus, InstallReport, LastScan, ScanOutcome, SyncRequest, SyncResponse,
+    AgentAuthorization, AgentCommandKind, AgentCommandResult, AgentCommandStatus, AgentInfo,
+    AgentLicenseState, DeviceStatus, InstallReport, LastScan, ScanOutcome, SyncRequest,
+    SyncResponse,
 };
 use mdm_certs::{ClientCertificateDelivery, DeliveryPayload, OtpPolicy};
 use mdm_model::Sha256Digest;
@@ -638,12 +639,12 @@ pub(crate) fn sync_apply(
         w.enrolled(i, now, Platform::Android);
     }
     account_completed(w);
-    let results: Vec<CommandResult> = response
+    let results: Vec<AgentCommandResult> = response
         .commands
         .iter()
-        .map(|c| CommandResult {
+        .map(|c| AgentCommandResult {
             id: c.id,
-            status: CommandStatus::Done,
+            status: AgentCommandStatus::Done,
             detail: None,
             location: None,
         })
@@ -679,7 +680,7 @@ pub(crate) fn queue_wipe(w: &mut World, i: u32, now: SimTime) -> Result<(), Harn
     let command = w
         .android
         .commands
-        .enqueue(&w.ws, id, CommandKind::Wipe, at)
+        .enqueue(&w.ws, id, AgentCommandKind::Wipe, at)
         .map_err(android("enqueue"))?;
     w.android_commands.insert(command, i);
     w.tally.pending_commands += 1;
@@ -693,9 +694,9 @@ pub(crate) fn queue_for_all(
     now: SimTime,
 ) -> Result<(), HarnessError> {
     let kind = match command {
-        FleetCommand::DeviceLock => CommandKind::Lock,
-        FleetCommand::ScanNow | FleetCommand::SecurityInfo => CommandKind::ScanNow,
-        FleetCommand::DeviceInformation => CommandKind::Locate,
+        FleetCommand::DeviceLock => AgentCommandKind::Lock,
+        FleetCommand::ScanNow | FleetCommand::SecurityInfo => AgentCommandKind::ScanNow,
+        FleetCommand::DeviceInformation => AgentCommandKind::Locate,
     };
     let at = w.now(now);
     for i in 0..u32::try_from(w.devices.len()).unwrap_or(0) {
@@ -724,9 +725,9 @@ fn account_completed(w: &mut World) {
         w.tally.check(Inv::CommandsEnd, None);
         w.tally.pending_commands = w.tally.pending_commands.saturating_sub(1);
         let status = match done.result.status {
-            CommandStatus::Done => "done",
-            CommandStatus::Failed => "failed",
-            CommandStatus::Unknown => "unknown status",
+            AgentCommandStatus::Done => "done",
+            AgentCommandStatus::Failed => "failed",
+            AgentCommandStatus::Unknown => "unknown status",
         };
         Tally::count(
             &mut w.tally.commands,

@@ -19,7 +19,7 @@
 //! - **Sync** (R-SY-1, R-DV-1, R-WP-1): typed JSON [`SyncRequest`] /
 //!   [`SyncResponse`]; [`AndroidEndpoint::handle_sync`] records the sync in the
 //!   model through its own operations and answers with the configuration
-//!   only when it changed, the license, pending [`Command`]s and the next sync time.
+//!   only when it changed, the license, pending [`AgentCommand`]s and the next sync time.
 //! - **Managed configurations**: the `<restrictions>` schema XML
 //!   ([`RestrictionSchema`], [`Resources`]) written with quick-xml, parsed,
 //!   and used to validate a values bundle; the agent's own schema is
@@ -133,7 +133,8 @@ pub use restrictions::{
 // The shared value types live in the model; imported here for the crate's own paths.
 pub(crate) use mdm_model::{ServerAddress, Sha256Digest};
 pub use sync::{
-    AGENT_PACKAGE, AgentInfo, AgentLicenseState, AndroidEndpoint, CertificateStatus, Command,
-    CommandKind, CommandQueue, CommandResult, CommandStatus, CompletedCommand, DeviceStatus,
-    LastScan, Location, ScanOutcome, SyncRequest, SyncResponse,
+    AGENT_PACKAGE, AgentCommand, AgentCommandKind, AgentCommandQueue, AgentCommandResult,
+    AgentCommandStatus, AgentInfo, AgentLicenseState, AndroidEndpoint, CertificateStatus,
+    CompletedAgentCommand, DeviceStatus, LastScan, Location, ScanOutcome, SyncRequest,
+    SyncResponse,
 };

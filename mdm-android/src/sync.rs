@@ -161,7 +161,7 @@ impl DeviceStatus {
 /// A remote command's kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum CommandKind {
+pub enum AgentCommandKind {
     /// Lock the screen.
     Lock,
     /// Wipe the agent's data / factory reset (R-WP-1).
@@ -177,7 +177,7 @@ pub enum CommandKind {
     Unknown,
 }
 
-impl CommandKind {
+impl AgentCommandKind {
     fn name(self) -> &'static str {
         match self {
             Self::Lock => "LOCK",
@@ -193,11 +193,11 @@ impl CommandKind {
 /// A command waiting for the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Command {
-    /// Unique per [`CommandQueue`]; the agent echoes it in its result.
+pub struct AgentCommand {
+    /// Unique per [`AgentCommandQueue`]; the agent echoes it in its result.
     pub id: u64,
     /// What to do.
-    pub kind: CommandKind,
+    pub kind: AgentCommandKind,
     /// When the administrator issued it.
     #[serde(with = "time::serde::rfc3339")]
     pub issued_at: OffsetDateTime,
@@ -206,7 +206,7 @@ pub struct Command {
 /// How a command ended on the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum CommandStatus {
+pub enum AgentCommandStatus {
     /// Done (for `WIPE`: about to erase, sent in the agent's last sync).
     Done,
     /// Tried and failed.
@@ -234,11 +234,11 @@ pub struct Location {
 /// The agent's report on a command it received.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CommandResult {
+pub struct AgentCommandResult {
     /// The command's id.
     pub id: u64,
     /// How it ended.
-    pub status: CommandStatus,
+    pub status: AgentCommandStatus,
     /// A reason for a failure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
@@ -270,7 +270,7 @@ pub struct SyncRequest {
     pub status: DeviceStatus,
     /// Results of commands received earlier.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub command_results: Vec<CommandResult>,
+    pub command_results: Vec<AgentCommandResult>,
 }
 
 impl SyncRequest {
@@ -382,7 +382,7 @@ pub struct SyncResponse {
     pub agent_credential: Option<AgentCredential>,
     /// Commands to run (re-sent until their result arrives).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub commands: Vec<Command>,
+    pub commands: Vec<AgentCommand>,
     /// When to sync next; `None` once the device left management.
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub next_sync_at: Option<OffsetDateTime>,
@@ -411,13 +411,13 @@ impl SyncResponse {
 
 /// A command's result once the agent reported it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CompletedCommand {
+pub struct CompletedAgentCommand {
     /// The device.
     pub device: DeviceId,
     /// The command.
-    pub command: Command,
+    pub command: AgentCommand,
     /// What the agent reported.
-    pub result: CommandResult,
+    pub result: AgentCommandResult,
     /// When the result arrived.
     pub reported_at: OffsetDateTime,
 }
@@ -425,20 +425,20 @@ pub struct CompletedCommand {
 /// Remote commands per device, delivered on sync until the agent reports a
 /// result (at-least-once). The model has no command queue, so it lives here.
 #[derive(Debug, Clone, Default)]
-pub struct CommandQueue {
+pub struct AgentCommandQueue {
     next_id: u64,
-    pending: HashMap<DeviceId, Vec<Command>>,
-    completed: Vec<CompletedCommand>,
+    pending: HashMap<DeviceId, Vec<AgentCommand>>,
+    completed: Vec<CompletedAgentCommand>,
 }
 
-impl CommandQueue {
+impl AgentCommandQueue {
     /// Queues `kind` for `device`. Refused for unknown, non-Android and
     /// departed (wiped, retired) devices.
     pub fn enqueue(
         &mut self,
         workspace: &Workspace,
         device: DeviceId,
-        kind: CommandKind,
+        kind: AgentCommandKind,
         now: OffsetDateTime,
     ) -> Result<u64, AndroidError> {
         let refuse = |reason: String| AndroidError::CommandRefused {
@@ -446,7 +446,7 @@ impl CommandQueue {
             device_id: device.to_string(),
             reason,
         };
-        if kind == CommandKind::Unknown {
+        if kind == AgentCommandKind::Unknown {
             return Err(refuse("not a command".into()));
         }
         let record = workspace
@@ -460,7 +460,7 @@ impl CommandQueue {
         }
         self.next_id += 1;
         let id = self.next_id;
-        self.pending.entry(device).or_default().push(Command {
+        self.pending.entry(device).or_default().push(AgentCommand {
             id,
             kind,
             issued_at: now,
@@ -469,12 +469,12 @@ impl CommandQueue {
     }
 
     /// Commands waiting for `device`.
-    pub fn pending(&self, device: DeviceId) -> &[Command] {
+    pub fn pending(&self, device: DeviceId) -> &[AgentCommand] {
         self.pending.get(&device).map_or(&[], Vec::as_slice)
     }
 
     /// Results reported so far, oldest first; the caller drains them.
-    pub fn take_completed(&mut self) -> Vec<CompletedCommand> {
+    pub fn take_completed(&mut self) -> Vec<CompletedAgentCommand> {
         std::mem::take(&mut self.completed)
     }
 
@@ -483,16 +483,16 @@ impl CommandQueue {
     fn acknowledge(
         &mut self,
         device: DeviceId,
-        result: &CommandResult,
+        result: &AgentCommandResult,
         now: OffsetDateTime,
-    ) -> Option<Command> {
+    ) -> Option<AgentCommand> {
         let queue = self.pending.get_mut(&device)?;
         let position = queue.iter().position(|c| c.id == result.id)?;
         let command = queue.remove(position);
         if queue.is_empty() {
             self.pending.remove(&device);
         }
-        self.completed.push(CompletedCommand {
+        self.completed.push(CompletedAgentCommand {
             device,
             command,
             result: result.clone(),
@@ -523,7 +523,7 @@ pub struct AndroidEndpoint {
     revision: u64,
     cache: HashMap<ConfigurationKey, RenderedConfiguration>,
     /// Remote commands waiting for devices.
-    pub commands: CommandQueue,
+    pub commands: AgentCommandQueue,
 }
 
 impl Default for AndroidEndpoint {
@@ -543,7 +543,7 @@ impl AndroidEndpoint {
             android: HashMap::new(),
             revision: 0,
             cache: HashMap::new(),
-            commands: CommandQueue::default(),
+            commands: AgentCommandQueue::default(),
         }
     }
 
@@ -667,7 +667,8 @@ impl AndroidEndpoint {
         let mut wiped = false;
         for result in &request.command_results {
             if let Some(command) = self.commands.acknowledge(id, result, now) {
-                wiped |= command.kind == CommandKind::Wipe && result.status == CommandStatus::Done;
+                wiped |= command.kind == AgentCommandKind::Wipe
+                    && result.status == AgentCommandStatus::Done;
             }
         }
         if wiped {
@@ -913,7 +914,7 @@ mod tests {
         let mut endpoint = AndroidEndpoint::default();
         endpoint
             .commands
-            .enqueue(&ws, device, CommandKind::ScanNow, NOW)
+            .enqueue(&ws, device, AgentCommandKind::ScanNow, NOW)
             .unwrap();
         let req = request(device);
         let body = req.to_json().unwrap();
@@ -1075,11 +1076,11 @@ mod tests {
         // Wipe: delivered on every sync until the agent confirms it.
         let wipe = endpoint
             .commands
-            .enqueue(&ws, device, CommandKind::Wipe, NOW)
+            .enqueue(&ws, device, AgentCommandKind::Wipe, NOW)
             .unwrap();
         let lock = endpoint
             .commands
-            .enqueue(&ws, device, CommandKind::Lock, NOW)
+            .enqueue(&ws, device, AgentCommandKind::Lock, NOW)
             .unwrap();
         for _ in 0..2 {
             let answer = agent
@@ -1092,15 +1093,15 @@ mod tests {
         }
         let mut confirm = request(device);
         confirm.command_results = vec![
-            CommandResult {
+            AgentCommandResult {
                 id: lock,
-                status: CommandStatus::Done,
+                status: AgentCommandStatus::Done,
                 detail: None,
                 location: None,
             },
-            CommandResult {
+            AgentCommandResult {
                 id: wipe,
-                status: CommandStatus::Done,
+                status: AgentCommandStatus::Done,
                 detail: None,
                 location: None,
             },
@@ -1120,7 +1121,7 @@ mod tests {
         assert!(
             endpoint
                 .commands
-                .enqueue(&ws, device, CommandKind::Lock, NOW)
+                .enqueue(&ws, device, AgentCommandKind::Lock, NOW)
                 .is_err()
         );
         assert!(ws.check_invariants().is_empty());
@@ -1133,7 +1134,7 @@ mod tests {
         let mut endpoint = AndroidEndpoint::default();
         let wipe = endpoint
             .commands
-            .enqueue(&ws, device, CommandKind::Wipe, NOW)
+            .enqueue(&ws, device, AgentCommandKind::Wipe, NOW)
             .unwrap();
         // The genuine agent syncs with its invitation, then with its credential.
         for _ in 0..2 {
@@ -1143,9 +1144,9 @@ mod tests {
         }
         assert!(matches!(agent.authorization, AgentAuthorization::Bearer(_)));
         let mut forged = request(device);
-        forged.command_results = vec![CommandResult {
+        forged.command_results = vec![AgentCommandResult {
             id: wipe,
-            status: CommandStatus::Done,
+            status: AgentCommandStatus::Done,
             detail: None,
             location: None,
         }];
