@@ -76,6 +76,7 @@ fn nfc_text(keys: usize) -> (String, usize) {
 
 #[test]
 fn forty_thousand_nfc_properties_cost_linear() {
+    let _alone = crate::alone();
     assert_linear(
         "NFC properties",
         40_000,
@@ -91,6 +92,7 @@ fn forty_thousand_nfc_properties_cost_linear() {
 
 #[test]
 fn nfc_admin_extras_with_forty_thousand_keys_cost_linear() {
+    let _alone = crate::alone();
     assert_linear(
         "NFC admin extras",
         40_000,
@@ -113,6 +115,7 @@ fn nfc_admin_extras_with_forty_thousand_keys_cost_linear() {
 
 #[test]
 fn deep_qr_admin_extras_with_long_keys_cost_linear() {
+    let _alone = crate::alone();
     // 100 nested objects under 5,000-byte keys, then n entries at the
     // bottom: every entry used to format its full 500 kB path.
     assert_linear(
@@ -174,6 +177,7 @@ fn resources_xml(entry_values: usize) -> String {
 
 #[test]
 fn forty_thousand_values_against_forty_thousand_keys_cost_linear() {
+    let _alone = crate::alone();
     assert_linear(
         "restriction values by key",
         40_000,
@@ -195,6 +199,7 @@ fn forty_thousand_values_against_forty_thousand_keys_cost_linear() {
 
 #[test]
 fn forty_thousand_choices_against_forty_thousand_entry_values_cost_linear() {
+    let _alone = crate::alone();
     assert_linear(
         "multi-select values",
         40_000,
@@ -228,6 +233,7 @@ fn forty_thousand_choices_against_forty_thousand_entry_values_cost_linear() {
 
 #[test]
 fn a_bundle_array_of_forty_thousand_items_indexes_its_schema_once() {
+    let _alone = crate::alone();
     assert_linear(
         "bundle_array items",
         20_000,
@@ -257,6 +263,7 @@ fn a_bundle_array_of_forty_thousand_items_indexes_its_schema_once() {
 
 #[test]
 fn a_multi_select_default_of_forty_thousand_values_is_checked_linearly() {
+    let _alone = crate::alone();
     assert_linear(
         "multi-select defaults",
         40_000,
@@ -284,6 +291,7 @@ fn a_multi_select_default_of_forty_thousand_values_is_checked_linearly() {
 
 #[test]
 fn deep_restrictions_with_long_keys_are_refused_cheaply() {
+    let _alone = crate::alone();
     // Nesting past the reader's depth limit, under 20 kB keys: refused
     // without building a path per level.
     let ns = r#"xmlns:android="http://schemas.android.com/apk/res/android""#;
@@ -322,6 +330,7 @@ fn deep_restrictions_with_long_keys_are_refused_cheaply() {
 
 #[test]
 fn thousands_of_namespace_declarations_are_refused() {
+    let _alone = crate::alone();
     // quick-xml resolves a prefix by scanning the bindings in scope, and
     // refuses more than 128 of them: the scan stays short.
     let declarations: String = (0..20_000)
@@ -341,6 +350,7 @@ fn thousands_of_namespace_declarations_are_refused() {
 
 #[test]
 fn a_large_manifest_costs_linear() {
+    let _alone = crate::alone();
     assert_linear(
         "manifest elements",
         20_000,
@@ -371,6 +381,7 @@ fn assert_hidden(what: &str, value: &impl std::fmt::Debug, secrets: &[&str]) {
 
 #[test]
 fn secrets_do_not_show_in_debug() {
+    let _alone = crate::alone();
     use mdm_android::{
         AgentConfiguration, AgentConnection, ComponentName, EnrollmentToken, PackageChecksum,
         PackageDownload, WifiNetwork, WifiSecurity,
@@ -474,6 +485,7 @@ fn assert_allocated_below(cost: Cost, bound: usize) {
 /// device, cheaply and without echoing the secret it carried.
 #[test]
 fn forged_syncs_are_refused_cheaply() {
+    let _alone = crate::alone();
     use mdm_android::AndroidEndpoint;
     use mdm_model::{
         AgentCredential, EmailAddress, EnrollmentRequest, InstallSource, OsVersion, Platform,

@@ -4,7 +4,7 @@
 //! `Debug` output of every type that holds a device secret.
 
 use mdm_apple::{
-    ApnsTopic, AppleEnrollment, AppleError, Command, CommandRequest, CommandUuid, AppleDeviceId,
+    ApnsTopic, AppleDeviceId, AppleEnrollment, AppleError, Command, CommandRequest, CommandUuid,
     DeviceLock, DeviceMessage, EraseDevice, MAX_PLIST_BYTES, MAX_PLIST_NODES, ProfileSigner,
     PushMagic, PushOptions, PushToken, TokenUpdate, UnlockToken, decode, push_request,
     verify_detached_signature, verify_signed_profile,
@@ -16,18 +16,6 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 
 use crate::{MIB, measure};
-
-/// The allocator counts every thread: this module's tests run one at a
-/// time, so one's input building is not counted in another's measurement.
-/// (Tests of other modules running at the same time can still add to a
-/// count; run the binary with `--test-threads=1` for exact figures.)
-static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn alone() -> std::sync::MutexGuard<'static, ()> {
-    ALONE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 const TOPIC: &str = "com.apple.mgmt.External.e0bd1eac-1f17-4c8e-8a63-dd17d3dd35d9";
 const NOW: OffsetDateTime = datetime!(2026-11-28 12:00 UTC);
@@ -101,7 +89,7 @@ fn reference_bomb() -> Vec<u8> {
 
 #[test]
 fn binary_plist_reference_bomb_is_refused_at_its_size() {
-    let _alone = alone();
+    let _alone = crate::alone();
     let bomb = reference_bomb();
     assert!(bomb.len() < 200, "{} bytes", bomb.len());
     let (result, cost) = measure(256 * MIB, || decode(&bomb));
@@ -115,7 +103,7 @@ fn binary_plist_reference_bomb_is_refused_at_its_size() {
 
 #[test]
 fn one_large_string_referenced_many_times_is_refused() {
-    let _alone = alone();
+    let _alone = crate::alone();
     // A 1 MiB string referenced 1,000 times: 1 GB of strings from 1 MiB.
     let big = vec![b'a'; MIB];
     let body = bplist(&[array_of(&[1; 1000]), ascii(&big)]);
@@ -134,7 +122,7 @@ fn one_large_string_referenced_many_times_is_refused() {
 
 #[test]
 fn oversized_xml_body_is_refused_unread() {
-    let _alone = alone();
+    let _alone = crate::alone();
     let mut body =
         b"<?xml version=\"1.0\"?><plist version=\"1.0\"><dict><key>A</key><string>".to_vec();
     body.resize(MAX_PLIST_BYTES + 1, b'a');
@@ -151,7 +139,7 @@ fn oversized_xml_body_is_refused_unread() {
 
 #[test]
 fn xml_plist_with_too_many_nodes_is_refused() {
-    let _alone = alone();
+    let _alone = crate::alone();
     let count = MAX_PLIST_NODES + 50_000;
     let mut body = b"<?xml version=\"1.0\"?><plist version=\"1.0\"><array>".to_vec();
     for _ in 0..count {
@@ -303,7 +291,7 @@ fn with_extra_attributes(signed: &[u8], oid: &'static [u8], extra: usize) -> Vec
 
 #[test]
 fn thousands_of_message_digest_attributes_are_refused_before_hashing() {
-    let _alone = alone();
+    let _alone = crate::alone();
     let (ca, _, signer) = trusted_signer();
     let anchors = [ca.certificate().clone()];
     let content = vec![b'x'; MIB];
@@ -351,7 +339,7 @@ fn thousands_of_message_digest_attributes_are_refused_before_hashing() {
 
 #[test]
 fn a_second_content_type_or_a_missing_digest_is_refused() {
-    let _alone = alone();
+    let _alone = crate::alone();
     let (ca, _, signer) = trusted_signer();
     let anchors = [ca.certificate().clone()];
     let signed = signer.sign(b"<plist/>", NOW).unwrap();
@@ -403,7 +391,7 @@ fn a_second_content_type_or_a_missing_digest_is_refused() {
 
 #[test]
 fn a_signature_from_a_self_made_ca_is_refused() {
-    let _alone = alone();
+    let _alone = crate::alone();
     let (_, _, signer) = trusted_signer();
     let other_ca = CertificateAuthority::create(
         &SubjectName::common_name("Hostile Test CA").unwrap(),
@@ -444,7 +432,7 @@ fn assert_hidden(what: &str, debug: &str, secrets: &[String]) {
 
 #[test]
 fn debug_output_never_shows_a_secret() {
-    let _alone = alone();
+    let _alone = crate::alone();
     use base64::Engine as _;
     let token_bytes = vec![0xab; 32];
     let topic = ApnsTopic::new(TOPIC).unwrap();

@@ -171,6 +171,7 @@ fn mutate(rng: &mut ChaCha20Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
 
 #[test]
 fn every_target_survives_its_seeds_and_their_mutations() {
+    let _alone = crate::alone();
     let inputs: usize = std::env::var("MDM_FUZZ_INPUTS")
         .ok()
         .and_then(|v| v.parse().ok())

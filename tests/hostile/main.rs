@@ -8,6 +8,7 @@
 //! regression that multiplies the work does.
 
 use std::alloc::System;
+use std::cell::Cell;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use cap::Cap;
@@ -21,12 +22,38 @@ mod packages;
 pub mod targets;
 
 /// The process allocator, counting. A runaway parser is also stopped by the
-/// limit [`Meter::run`] sets while it measures, before it takes the machine.
+/// limit [`measure`] sets while it measures, before it takes the machine.
 #[global_allocator]
 static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
 
-/// Tests measure one at a time, so one test's allocations are not another's.
-static MEASURING: Mutex<()> = Mutex::new(());
+/// Tests run one at a time: the allocator counts every thread, so a test
+/// building its input while another measures would be counted in the other's
+/// figure. Every test of this binary starts with `let _alone = alone();`,
+/// and [`measure`] refuses to run outside it.
+static ALONE: Mutex<()> = Mutex::new(());
+
+thread_local! {
+    static HOLDS_ALONE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Held for a whole test: no other test of this binary runs meanwhile.
+pub struct Alone {
+    _guard: MutexGuard<'static, ()>,
+}
+
+impl Drop for Alone {
+    fn drop(&mut self) {
+        HOLDS_ALONE.with(|held| held.set(false));
+    }
+}
+
+/// Waits until no other test of this binary runs, and keeps it so until
+/// the returned guard is dropped.
+pub fn alone() -> Alone {
+    let guard = ALONE.lock().unwrap_or_else(PoisonError::into_inner);
+    HOLDS_ALONE.with(|held| held.set(true));
+    Alone { _guard: guard }
+}
 
 /// What a measured call cost.
 #[derive(Debug, Clone, Copy)]
@@ -35,11 +62,18 @@ pub struct Cost {
     pub allocated: usize,
 }
 
-/// Runs `f` alone and returns what it allocated, with at most `ceiling`
-/// bytes live above what was live before (past that the allocation fails and
-/// the test binary aborts: a red test, not a machine out of memory).
+/// Runs `f` and returns what it allocated, with at most `ceiling` bytes
+/// live above what was live before (past that the allocation fails and the
+/// test binary aborts: a red test, not a machine out of memory).
+///
+/// # Panics
+/// Unless the calling test holds [`alone`]: a figure taken while other
+/// tests allocate would be another test's too.
 pub fn measure<T>(ceiling: usize, f: impl FnOnce() -> T) -> (T, Cost) {
-    let _alone: MutexGuard<'_, ()> = MEASURING.lock().unwrap_or_else(PoisonError::into_inner);
+    assert!(
+        HOLDS_ALONE.with(Cell::get),
+        "a hostile test measures only while it runs alone: start it with `let _alone = alone();`"
+    );
     let before_total = ALLOCATOR.total_allocated();
     let live = ALLOCATOR.allocated();
     let _ = ALLOCATOR.set_limit(live.saturating_add(ceiling));

@@ -29,6 +29,7 @@ fn saved() -> String {
 
 #[test]
 fn a_saved_interval_of_i64_max_seconds_is_refused_on_load() {
+    let _alone = crate::alone();
     let json = saved();
     for key in ["\"invitation_validity\": ", "\"sync_interval\": "] {
         let at = json.find(key).unwrap() + key.len();
@@ -45,6 +46,7 @@ fn a_saved_interval_of_i64_max_seconds_is_refused_on_load() {
 
 #[test]
 fn deeply_nested_json_is_refused_without_recursing_away() {
+    let _alone = crate::alone();
     // 200k nested arrays where the users list should be: serde_json stops at
     // its recursion limit (128) with an error, never the stack.
     let json = saved();
@@ -68,6 +70,7 @@ fn deeply_nested_json_is_refused_without_recursing_away() {
 
 #[test]
 fn a_long_corrupt_audit_log_costs_what_the_file_holds() {
+    let _alone = crate::alone();
     // 100k bad audit records: refused at the first, for what was read.
     let json = saved();
     let key = "\"audit\": [";

@@ -176,6 +176,7 @@ fn assert_limit(result: Result<StandalonePackage, PackagesError>, expected: Pack
 
 #[test]
 fn a_one_megabyte_deflate_bomb_stops_at_the_ratio_limit() {
+    let _alone = crate::alone();
     let (bomb, inflates_to) = deflate_bomb(MIB);
     assert!(inflates_to > 150 * MIB as u64, "{inflates_to}");
     // The headers even tell the truth about the size: the ratio still stops it.
@@ -202,6 +203,7 @@ fn a_one_megabyte_deflate_bomb_stops_at_the_ratio_limit() {
 
 #[test]
 fn a_bomb_that_claims_a_small_size_is_counted_not_trusted() {
+    let _alone = crate::alone();
     let (bomb, _) = deflate_bomb(MIB);
     for name in ["manifest.json", "product/agent.apk"] {
         let archive = zip(&[RawEntry {
@@ -234,6 +236,7 @@ fn a_bomb_that_claims_a_small_size_is_counted_not_trusted() {
 
 #[test]
 fn an_entry_claiming_gigabytes_is_refused_before_reading() {
+    let _alone = crate::alone();
     for (name, limit) in [
         ("server-ca.pem", PackageLimit::MetadataBytes),
         ("product/agent.apk", PackageLimit::EntryBytes),
@@ -252,6 +255,7 @@ fn an_entry_claiming_gigabytes_is_refused_before_reading() {
 
 #[test]
 fn a_megabyte_of_entries_is_refused_by_count() {
+    let _alone = crate::alone();
     // 20,000 central-directory records with distinct names in about 1 MiB.
     let count = 20_000usize;
     let mut local = Vec::new();
@@ -302,6 +306,7 @@ fn a_megabyte_of_entries_is_refused_by_count() {
 
 #[test]
 fn stored_entries_add_up_to_the_total_limit() {
+    let _alone = crate::alone();
     let entries: Vec<RawEntry> = (0..4)
         .map(|i| RawEntry {
             name: format!("product/part{i}.bin"),
@@ -322,6 +327,7 @@ fn stored_entries_add_up_to_the_total_limit() {
 
 #[test]
 fn deep_toml_in_a_product_description_is_an_error_not_a_stack_overflow() {
+    let _alone = crate::alone();
     // 100,000 nested inline arrays and a 50,000-segment dotted table name.
     let arrays = format!("format = {}{}", "[".repeat(100_000), "]".repeat(100_000));
     let dotted = format!("[{}]\n", vec!["a"; 50_000].join("."));
@@ -345,6 +351,7 @@ fn deep_toml_in_a_product_description_is_an_error_not_a_stack_overflow() {
 
 #[test]
 fn an_oversized_product_description_is_refused_before_parsing() {
+    let _alone = crate::alone();
     let text = format!("format = 1\n# {}\n", "x".repeat(MIB));
     let (result, cost) = measure(64 * MIB, || ProductDescription::from_toml(&text));
     assert!(
@@ -356,6 +363,7 @@ fn an_oversized_product_description_is_refused_before_parsing() {
 
 #[test]
 fn a_long_link_costs_what_it_is() {
+    let _alone = crate::alone();
     let base = LinkBase::parse("https://mdm.example.com/").unwrap_or_else(|e| panic!("{e}"));
     let text = format!("https://mdm.example.com/enroll/{}", "A".repeat(MIB));
     let (result, cost) = measure(64 * MIB, || {
@@ -367,6 +375,7 @@ fn a_long_link_costs_what_it_is() {
 
 #[test]
 fn secrets_do_not_show_in_debug() {
+    let _alone = crate::alone();
     use mdm_model::{InvitationToken, Platform, ServerAddress, Sha256Digest};
     use mdm_packages::{
         AndroidDelivery, CaCertificate, ClientHints, ConnectionSettings, Language, LinkRequest,
