@@ -48,8 +48,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use mdm_model::{
-    DeviceId, License, Policy, PolicySettings, ScanSettings, ThreatAction, UpdateSchedule,
-    UpdateSource, Workspace,
+    License, Policy, PolicySettings, ScanSettings, ThreatAction, UpdateSchedule, UpdateSource,
+    Workspace,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
@@ -595,24 +595,6 @@ impl AgentConfiguration {
     }
 }
 
-/// Renders the configuration of `device` from the workspace: its effective
-/// policy (none while it is in *Unassigned devices*), the license it holds,
-/// and `android` — the Android settings of that policy, if any.
-pub fn render_configuration(
-    workspace: &Workspace,
-    device: DeviceId,
-    android: Option<&AndroidDeviceSettings>,
-) -> Result<RenderedConfiguration, AndroidError> {
-    let record = workspace
-        .device(device)
-        .map_err(|_| AndroidError::UnknownDevice {
-            device_id: device.to_string(),
-        })?;
-    let policy = workspace.effective_policy(device);
-    let license = record.license().and_then(|id| workspace.license(id).ok());
-    AgentConfiguration::from_policy(policy, license, android)?.rendered()
-}
-
 fn protection(settings: &PolicySettings) -> ProtectionConfiguration {
     let ScanSettings {
         detect_adware,
@@ -725,6 +707,8 @@ mod amapi_duration {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::AndroidEndpoint;
+    use mdm_model::DeviceId;
     use mdm_model::{
         ActivationCode, EmailAddress, EnrollmentRequest, InstallSource, OsVersion, Platform,
     };
@@ -818,13 +802,29 @@ pub(crate) mod tests {
         }
     }
 
+    /// An endpoint holding `android` as the Android settings of the policy
+    /// `device` is under.
+    pub(crate) fn endpoint_with(
+        ws: &Workspace,
+        device: DeviceId,
+        android: Option<AndroidDeviceSettings>,
+    ) -> AndroidEndpoint {
+        let mut endpoint = AndroidEndpoint::default();
+        if let Some(settings) = android {
+            let policy = ws.effective_policy(device).unwrap().id();
+            endpoint.set_android_settings(policy, settings).unwrap();
+        }
+        endpoint
+    }
+
     #[test]
     fn renders_the_r_po_1_defaults_and_android_settings() {
         let (mut ws, device) = managed_workspace();
         // The license reaches the device on its first managed sync.
         ws.record_sync(device, &mdm_model::SyncReport::default(), NOW)
             .unwrap();
-        let rendered = render_configuration(&ws, device, Some(&android_settings())).unwrap();
+        let mut endpoint = endpoint_with(&ws, device, Some(android_settings()));
+        let rendered = endpoint.configuration_for(&ws, device).unwrap();
         let doc = &rendered.document;
         assert_eq!(doc.sync_interval_seconds, 6 * 3600);
         let protection = doc.protection.as_ref().unwrap();
@@ -870,11 +870,13 @@ pub(crate) mod tests {
     #[test]
     fn version_changes_exactly_when_content_changes() {
         let (mut ws, device) = managed_workspace();
-        let first = render_configuration(&ws, device, None).unwrap();
-        assert_eq!(first, render_configuration(&ws, device, None).unwrap());
+        let mut plain = endpoint_with(&ws, device, None);
+        let mut android = endpoint_with(&ws, device, Some(android_settings()));
+        let first = plain.configuration_for(&ws, device).unwrap();
+        assert_eq!(first, plain.configuration_for(&ws, device).unwrap());
         // Unassigned devices get no policy.
         ws.move_device(device, Workspace::UNASSIGNED, NOW).unwrap();
-        let unassigned = render_configuration(&ws, device, Some(&android_settings())).unwrap();
+        let unassigned = android.configuration_for(&ws, device).unwrap();
         assert!(unassigned.document.policy.is_none() && unassigned.document.protection.is_none());
         assert!(
             unassigned.document.applications.is_empty() && unassigned.document.license.is_none()
@@ -882,7 +884,7 @@ pub(crate) mod tests {
         assert_ne!(unassigned.version, first.version);
         ws.move_device(device, Workspace::MANAGED, NOW).unwrap();
         assert_eq!(
-            render_configuration(&ws, device, None).unwrap().version,
+            plain.configuration_for(&ws, device).unwrap().version,
             first.version
         );
         // A weekly schedule changes the policy version and the content version.
@@ -895,7 +897,7 @@ pub(crate) mod tests {
             ..*ws.policy(policy).unwrap().settings()
         };
         ws.update_policy(policy, weekly, NOW).unwrap();
-        let changed = render_configuration(&ws, device, None).unwrap();
+        let changed = plain.configuration_for(&ws, device).unwrap();
         assert_ne!(changed.version, first.version);
         let value = serde_json::to_value(changed.document.as_ref()).unwrap();
         assert_eq!(
@@ -903,7 +905,7 @@ pub(crate) mod tests {
             json!({"type": "WEEKLY", "day": "MONDAY", "time": "08:30"})
         );
         // Android settings count too.
-        let with_android = render_configuration(&ws, device, Some(&android_settings())).unwrap();
+        let with_android = android.configuration_for(&ws, device).unwrap();
         assert_ne!(with_android.version, changed.version);
     }
 
@@ -922,7 +924,12 @@ pub(crate) mod tests {
                 .contains("applications[1]")
         );
         let (ws, device) = managed_workspace();
-        assert!(render_configuration(&ws, device, Some(&settings)).is_err());
+        let policy = ws.effective_policy(device).unwrap().id();
+        assert!(
+            AndroidEndpoint::default()
+                .set_android_settings(policy, settings)
+                .is_err()
+        );
     }
 
     #[test]

@@ -113,7 +113,7 @@ pub use configuration::{
     CONFIGURATION_SCHEMA_VERSION, CameraAccess, ContentVersion, DayOfWeek, DefinitionsSchedule,
     DefinitionsSource, InstallType, LicenseGrant, PasswordQuality, PasswordRequirements,
     PasswordScope, PolicyReference, ProtectionConfiguration, RenderedConfiguration,
-    StatusReportingSettings, render_configuration,
+    StatusReportingSettings,
 };
 pub use error::AndroidError;
 pub use install_source::{InstallReport, first_connection_address};

@@ -741,8 +741,11 @@ impl AndroidEndpoint {
             .to_json()
     }
 
-    /// The configuration `device` should have now (cached by policy
-    /// version, license and Android-settings revision).
+    /// The configuration `device` should have now: its effective policy (none
+    /// while it is in *Unassigned devices*), the license it holds and the
+    /// Android settings of that policy, rendered once and cached by policy
+    /// version, license and Android-settings revision. The one way to render
+    /// a device's configuration (a sync answers with it).
     pub fn configuration_for(
         &mut self,
         workspace: &Workspace,
