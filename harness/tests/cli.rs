@@ -146,9 +146,16 @@ fn artifacts_are_written_and_real_tools_read_them() {
                 .args(["--quiet", "--raw"])
                 .arg(file("invitation/qr.png")),
         );
+        let link = String::from_utf8_lossy(&qr.stdout);
         assert!(
-            String::from_utf8_lossy(&qr.stdout).starts_with("https://mdm.fleet.example/enroll/")
+            link.starts_with("https://mdm.fleet.example/enroll/"),
+            "{link}"
         );
+        // One `enroll` segment, then the 43-character token.
+        let token = link
+            .trim_end()
+            .trim_start_matches("https://mdm.fleet.example/enroll/");
+        assert_eq!(token.len(), 43, "{link}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
