@@ -65,7 +65,7 @@ pub(crate) fn distribution(
         user: None,
         enrollment_token: None,
     };
-    let base = LinkBase::parse(&format!("https://{}/enroll", crate::world::SERVER_HOST))
+    let base = LinkBase::parse(&format!("https://{}", crate::world::SERVER_HOST))
         .map_err(packages("link base"))?;
     Ok((product, apk, connection, base))
 }
