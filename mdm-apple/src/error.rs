@@ -21,23 +21,28 @@ pub enum AppleError {
         reason: &'static str,
     },
     /// A URL that is not an absolute `https://` URL with a host.
-    #[error("{field}: {url:?} is not an https URL")]
+    #[error(
+        "{field}: {url:?} must be an absolute https:// URL with a host, without whitespace or control characters"
+    )]
     NotHttps {
         /// The profile key or parameter holding the URL.
         field: &'static str,
         /// The URL as given.
         url: String,
     },
-    /// A payload UUID or command UUID that is not in the 8-4-4-4-12 form.
-    #[error("{field}: {value:?} is not a UUID")]
+    /// A `PayloadUUID` that is not in the 8-4-4-4-12 form, or a
+    /// `CommandUUID` that is empty or holds control characters.
+    #[error("{field}: {value:?} {rule}")]
     InvalidUuid {
         /// The key holding it.
         field: &'static str,
         /// The value as given.
         value: String,
+        /// The rule it broke.
+        rule: &'static str,
     },
-    /// A required key is missing or empty.
-    #[error("{payload}: required key {key} is missing or empty")]
+    /// A required key is missing, empty or only whitespace.
+    #[error("{payload}: required key {key} is missing, empty or only whitespace")]
     MissingKey {
         /// The payload type (or message type) that needs it.
         payload: String,
@@ -210,7 +215,9 @@ pub enum AppleError {
     /// A plist that decodes to more values than [`crate::MAX_PLIST_NODES`]
     /// (or than its length in bytes): typically a binary plist whose
     /// objects reference the same collections over and over.
-    #[error("plist decodes to more than {max} values")]
+    #[error(
+        "plist decodes to more than {max} values; at most 100,000 are accepted, and no more than one per byte of the body"
+    )]
     PlistTooManyNodes {
         /// The limit that applied to this body.
         max: usize,
@@ -235,8 +242,9 @@ pub enum AppleError {
         /// What was being parsed.
         what: &'static str,
     },
-    /// A required key is absent from a device message.
-    #[error("{message}: required key {key} is missing")]
+    /// A required key is absent from a device message, or empty. `UDID`
+    /// stands for the device's id: a non-empty `UDID` or `EnrollmentID`.
+    #[error("{message}: required key {key} is missing or empty")]
     MissingField {
         /// The message kind (`TokenUpdate`, a command report…).
         message: &'static str,
@@ -290,7 +298,9 @@ pub enum AppleError {
         state: &'static str,
     },
     /// A command enqueued with a `CommandUUID` the queue already holds or finished.
-    #[error("command {uuid} is already in the queue")]
+    #[error(
+        "command {uuid} is already pending or finished in this queue; a CommandUUID is queued once"
+    )]
     DuplicateCommand {
         /// The UUID.
         uuid: String,
@@ -303,14 +313,14 @@ pub enum AppleError {
         /// The request type the report carries.
         found: String,
     },
-    /// An APNs push token of the wrong length.
-    #[error("APNs device token must be 32 bytes, got {len}")]
+    /// An APNs push token of the wrong length (the rule is 1 to 100 bytes).
+    #[error("APNs device token must be 1 to 100 bytes, got {len}")]
     InvalidPushToken {
         /// The length received.
         len: usize,
     },
     /// An identity given as PKCS#12 that is not a DER structure.
-    #[error("PKCS#12 identity {name:?} is not DER: {reason}")]
+    #[error("PKCS#12 identity {name:?} must be one DER SEQUENCE (a PFX): {reason}")]
     InvalidPkcs12 {
         /// The payload's display name or file name.
         name: String,

@@ -30,9 +30,9 @@ impl ApnsTopic {
         let reason = if !topic.starts_with(Self::PREFIX) {
             Some("must start with com.apple.mgmt.")
         } else if topic.len() == Self::PREFIX.len() {
-            Some("nothing follows com.apple.mgmt.")
+            Some("must have a name after com.apple.mgmt.")
         } else if topic.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            Some("contains whitespace or control characters")
+            Some("must not contain whitespace or control characters")
         } else {
             None
         };
@@ -107,6 +107,7 @@ impl PayloadUuid {
             Err(AppleError::InvalidUuid {
                 field: "PayloadUUID",
                 value: uuid,
+                rule: "must be 8-4-4-4-12 ASCII letters or digits",
             })
         }
     }
@@ -145,6 +146,7 @@ impl CommandUuid {
             Err(AppleError::InvalidUuid {
                 field: "CommandUUID",
                 value: uuid,
+                rule: "must be non-empty, without control characters",
             })
         } else {
             Ok(Self(uuid))

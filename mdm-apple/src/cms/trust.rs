@@ -120,6 +120,10 @@ fn check_use(c: &Candidate<'_>, role: Role, now: OffsetDateTime) -> Result<()> {
     Ok(())
 }
 
+/// The rule [`MAX_CHAIN_DEPTH`] sets, as the error states it.
+const CHAIN_TOO_LONG: &str =
+    "a chain to a trust anchor must have at most 8 certificates (MAX_CHAIN_DEPTH), signer included";
+
 /// Checks that `signer` chains to one of `anchors` at `now`, through CA
 /// certificates of `pool` (the SignedData's certificates).
 pub(crate) fn check_chain(
@@ -170,6 +174,16 @@ pub(crate) fn check_chain(
     }
     Err(AppleError::UntrustedSigner {
         subject: subject_of(signer),
-        reason: "chain longer than MAX_CHAIN_DEPTH certificates",
+        reason: CHAIN_TOO_LONG,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chain_error_states_the_depth_in_force() {
+        assert!(CHAIN_TOO_LONG.contains(&format!("at most {MAX_CHAIN_DEPTH} certificates")));
+    }
 }

@@ -362,3 +362,20 @@ impl CheckOut {
         dictionary_to_xml(&w.finish())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_push_token_error_states_the_rule_it_applies() {
+        assert!(PushToken::new(vec![7; 1]).is_ok() && PushToken::new(vec![7; 100]).is_ok());
+        for len in [0, 101] {
+            let e = PushToken::new(vec![7; len]).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("APNs device token must be 1 to 100 bytes, got {len}")
+            );
+        }
+    }
+}

@@ -198,7 +198,7 @@ impl ScepIdentity {
                 payload: Self::PAYLOAD_TYPE.into(),
                 key: "URL",
                 value: self.url.clone(),
-                reason: "must be an http(s) URL",
+                reason: "must start with http:// or https:// and hold no whitespace",
             });
         }
         for (attr, value) in &self.subject {
@@ -213,7 +213,7 @@ impl ScepIdentity {
                     payload: Self::PAYLOAD_TYPE.into(),
                     key: "Subject",
                     value: format!("{attr}={value}"),
-                    reason: "attribute must be C, L, ST, O, OU, CN or a dotted OID, with a value",
+                    reason: "attribute must be C, L, ST, O, OU, CN or a dotted numeric OID, with a non-empty value",
                 });
             }
         }

@@ -65,7 +65,7 @@ impl AccessRights {
         let reason = if self.0 == 0 {
             Some("must not be 0")
         } else if self.0 & !Self::ALL.0 != 0 {
-            Some("has bits above 4096 that no right defines")
+            Some("must not set bits above 4096 (no right defines them)")
         } else if self.contains(Self::INSTALL_REMOVE_PROFILES)
             && !self.contains(Self::INSPECT_PROFILES)
         {

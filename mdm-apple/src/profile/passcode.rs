@@ -32,19 +32,30 @@ pub struct PasscodePolicy {
     pub change_at_next_auth: Option<bool>,
 }
 
+/// The schema's range for `minLength`, `minComplexChars`,
+/// `maxFailedAttempts`, `maxInactivity`, `maxPINAgeInDays` and `pinHistory`,
+/// each with the error text that states it.
+const RANGES: [(u32, u32, &str); 6] = [
+    (0, 16, "must be 0 to 16"),
+    (0, 4, "must be 0 to 4"),
+    (2, 11, "must be 2 to 11"),
+    (0, 15, "must be 0 to 15"),
+    (0, 730, "must be 0 to 730"),
+    (1, 50, "must be 1 to 50"),
+];
+
 impl PasscodePolicy {
     pub(crate) const PAYLOAD_TYPE: &'static str = "com.apple.mobiledevice.passwordpolicy";
 
     pub(crate) fn validate(&self) -> Result<()> {
-        let ranges: [(&'static str, Option<u32>, u32, u32); 6] = [
-            ("minLength", self.min_length, 0, 16),
-            ("minComplexChars", self.min_complex_chars, 0, 4),
-            ("maxFailedAttempts", self.max_failed_attempts, 2, 11),
-            ("maxInactivity", self.max_inactivity, 0, 15),
-            ("maxPINAgeInDays", self.max_pin_age_days, 0, 730),
-            ("pinHistory", self.pin_history, 1, 50),
-        ];
-        for (key, value, min, max) in ranges {
+        for (key, value, (min, max, reason)) in [
+            ("minLength", self.min_length, RANGES[0]),
+            ("minComplexChars", self.min_complex_chars, RANGES[1]),
+            ("maxFailedAttempts", self.max_failed_attempts, RANGES[2]),
+            ("maxInactivity", self.max_inactivity, RANGES[3]),
+            ("maxPINAgeInDays", self.max_pin_age_days, RANGES[4]),
+            ("pinHistory", self.pin_history, RANGES[5]),
+        ] {
             if let Some(v) = value
                 && !(min..=max).contains(&v)
             {
@@ -52,7 +63,7 @@ impl PasscodePolicy {
                     payload: Self::PAYLOAD_TYPE.into(),
                     key,
                     value: v.to_string(),
-                    reason: "outside the schema's range",
+                    reason,
                 });
             }
         }
@@ -96,5 +107,12 @@ mod tests {
             ..Default::default()
         };
         assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn each_range_error_states_its_range() {
+        for (min, max, reason) in RANGES {
+            assert_eq!(reason, format!("must be {min} to {max}"));
+        }
     }
 }

@@ -50,7 +50,7 @@ impl WebClip {
                 payload: Self::PAYLOAD_TYPE.into(),
                 key: "Icon",
                 value: format!("{} bytes", icon.len()),
-                reason: "must be a PNG image",
+                reason: "must be a PNG image (start with the PNG signature)",
             });
         }
         Ok(())

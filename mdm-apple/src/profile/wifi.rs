@@ -92,7 +92,7 @@ impl WifiPayload {
                 Err(invalid(
                     "Password",
                     "<redacted>".into(),
-                    "a WPA passphrase is 8 to 63 characters",
+                    "a WPA passphrase must be 8 to 63 bytes",
                 ))
             }
             _ => Ok(()),
