@@ -8,9 +8,7 @@ use mdm_android::{
 };
 use mdm_apple::{CommandRequest, CommandUuid, enrollment_profile};
 use mdm_model::Sha256Digest;
-use mdm_packages::{
-    InstructionSettings, InvitationQr, Language, StandalonePackage, send_instructions,
-};
+use mdm_packages::{InstructionSettings, Language, StandalonePackage, send_instructions};
 
 use crate::draw::{self, Purpose};
 use crate::error::{android, apple, model, packages};
@@ -189,7 +187,7 @@ pub fn write_all(
         message.message.html.as_bytes(),
         f,
     )?;
-    let qr = InvitationQr::new(&message.link).map_err(packages("QR"))?;
+    let qr = message.link.qr_code().map_err(packages("QR"))?;
     write(
         out,
         "invitation/qr.png",

@@ -7,9 +7,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mdm_model::{InvitationToken, Platform};
 use mdm_model::{ServerAddress, Sha256Digest};
 use mdm_packages::{
-    AndroidDelivery, CaCertificate, ConnectionSettings, InvitationQr, Language, LinkBase,
-    MessageDetails, ProductDescription, ProductFile, ProductPath, StandalonePackage,
-    compose_instructions,
+    AndroidDelivery, CaCertificate, ConnectionSettings, Language, LinkBase, MessageDetails,
+    ProductDescription, ProductFile, ProductPath, StandalonePackage, compose_instructions,
 };
 
 const CA_PEM: &str = include_str!("../tests/fixtures/server-ca-1.pem");
@@ -62,17 +61,12 @@ fn packages(c: &mut Criterion) {
     let link = LinkBase::parse("https://mdm.example.com")
         .unwrap()
         .link(InvitationToken::parse("owE8CCx17ckTWYw7qsGvoY92M_6PAUiWqy8acv-D2Lo").unwrap());
-    let qr = InvitationQr::new(&link).unwrap();
+    let qr = link.qr_code().unwrap();
     c.bench_function("qr_png_8px", |b| {
         b.iter(|| black_box(&qr).to_png(8).unwrap());
     });
     c.bench_function("qr_encode_and_png_8px", |b| {
-        b.iter(|| {
-            InvitationQr::new(black_box(&link))
-                .unwrap()
-                .to_png(8)
-                .unwrap()
-        });
+        b.iter(|| black_box(&link).qr_code().unwrap().to_png(8).unwrap());
     });
     c.bench_function("qr_svg", |b| b.iter(|| black_box(&qr).to_svg(4)));
     let details = MessageDetails {

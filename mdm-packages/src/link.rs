@@ -17,6 +17,7 @@ use mdm_model::InvitationToken;
 use url::{Host, Url};
 
 use crate::error::{PackagesError, Result};
+use crate::qr::InvitationQr;
 use mdm_model::{ServerAddress, ServerHost};
 
 /// The path segment before the token.
@@ -68,7 +69,7 @@ impl LinkBase {
         let base = Self { url };
         let probe = InvitationToken::parse(&"A".repeat(43))
             .map_err(|_| link_error(base.as_str(), "cannot form a probe link"))?;
-        crate::qr::InvitationQr::check_fits(&base.link(probe).to_string())?;
+        InvitationQr::check_fits(&base.link(probe).to_string())?;
         Ok(base)
     }
 
@@ -111,6 +112,14 @@ pub struct InvitationLink {
 }
 
 impl InvitationLink {
+    /// The link's QR code (the invitation message's picture).
+    ///
+    /// # Errors
+    /// [`PackagesError::QrCode`] when the link does not fit a QR code.
+    pub fn qr_code(&self) -> Result<InvitationQr> {
+        InvitationQr::from_text(&self.to_string())
+    }
+
     /// Parses a link that must belong to `base` (same origin, under its
     /// path): what the server does with a request or a pasted link.
     ///

@@ -23,7 +23,7 @@ use time::macros::format_description;
 
 use crate::error::Result;
 use crate::link::InvitationLink;
-use crate::qr::{DEFAULT_MODULE_PX, InvitationQr};
+use crate::qr::DEFAULT_MODULE_PX;
 
 /// A language the instruction message is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -182,7 +182,7 @@ pub fn compose_instructions(
     language: Language,
     details: &MessageDetails<'_>,
 ) -> Result<InstructionMessage> {
-    let qr = InvitationQr::new(details.link)?;
+    let qr = details.link.qr_code()?;
     let png = qr.to_png(DEFAULT_MODULE_PX)?;
     let copy = strings(language);
     let expires = format_expiry(details.expires_at);

@@ -10,7 +10,6 @@ use std::fmt::Write as _;
 use fast_qr::{ECL, QRBuilder};
 
 use crate::error::{PackagesError, Result};
-use crate::link::InvitationLink;
 
 /// Pixels per module used when the caller has no preference.
 pub const DEFAULT_MODULE_PX: u32 = 8;
@@ -44,14 +43,6 @@ impl std::fmt::Debug for InvitationQr {
 }
 
 impl InvitationQr {
-    /// The QR code of an invitation link.
-    ///
-    /// # Errors
-    /// [`PackagesError::QrCode`] when the link does not fit a QR code.
-    pub fn new(link: &InvitationLink) -> Result<Self> {
-        Self::from_text(&link.to_string())
-    }
-
     /// Whether `text` fits a QR code at level M, without encoding it.
     ///
     /// # Errors
@@ -229,15 +220,10 @@ fn set_bits(line: &mut [u8], from: usize, to: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::link::LinkBase;
     use crate::tools::run_tool;
-    use mdm_model::InvitationToken;
 
-    fn link() -> InvitationLink {
-        LinkBase::parse("https://mdm.example.com")
-            .unwrap()
-            .link(InvitationToken::parse("owE8CCx17ckTWYw7qsGvoY92M_6PAUiWqy8acv-D2Lo").unwrap())
-    }
+    /// An invitation link as `LinkBase::link` writes one.
+    const LINK: &str = "https://mdm.example.com/enroll/owE8CCx17ckTWYw7qsGvoY92M_6PAUiWqy8acv-D2Lo";
 
     /// Decodes an image with zbarimg (reading it from stdin).
     fn zbar(bytes: &[u8], kind: &str) -> Option<String> {
@@ -252,12 +238,12 @@ mod tests {
 
     #[test]
     fn zbarimg_decodes_the_png_back_to_the_link() {
-        let qr = InvitationQr::new(&link()).unwrap();
+        let qr = InvitationQr::from_text(LINK).unwrap();
         for px in [2, DEFAULT_MODULE_PX] {
             let png = qr.to_png(px).unwrap();
             assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
             if let Some(text) = zbar(&png, "png") {
-                assert_eq!(text, link().to_string());
+                assert_eq!(text, LINK);
             }
         }
     }
@@ -267,7 +253,7 @@ mod tests {
         // zbarimg reads SVG only through an ImageMagick delegate that may be
         // absent, so Python's xml.etree parses the SVG and paints its
         // rectangles into a PGM, which zbarimg then decodes.
-        let qr = InvitationQr::new(&link()).unwrap();
+        let qr = InvitationQr::from_text(LINK).unwrap();
         let svg = qr.to_svg(4);
         assert!(svg.starts_with("<?xml"));
         let Some((ok, pgm, err)) = run_tool("python3", &["-c", SVG_TO_PGM], svg.as_bytes()) else {
@@ -275,7 +261,7 @@ mod tests {
         };
         assert!(ok, "python could not rasterise the SVG: {err}");
         if let Some(text) = zbar(pgm.as_bytes(), "pgm") {
-            assert_eq!(text, link().to_string());
+            assert_eq!(text, LINK);
         }
     }
 
@@ -320,7 +306,7 @@ for row in img:
 
     #[test]
     fn the_png_is_one_bit_grayscale_with_the_quiet_zone() {
-        let qr = InvitationQr::new(&link()).unwrap();
+        let qr = InvitationQr::from_text(LINK).unwrap();
         let png = qr.to_png(3).unwrap();
         let decoder = png::Decoder::new(std::io::Cursor::new(png));
         let reader = decoder.read_info().unwrap();
@@ -333,7 +319,7 @@ for row in img:
 
     #[test]
     fn every_png_pixel_shows_its_module() {
-        let qr = InvitationQr::new(&link()).unwrap();
+        let qr = InvitationQr::from_text(LINK).unwrap();
         let modules = qr.width() + 2 * QUIET_ZONE;
         for px in [1usize, 3, 7, 8, 13] {
             let png = qr.to_png(u32::try_from(px).unwrap()).unwrap();
@@ -379,8 +365,8 @@ for row in img:
 
     #[test]
     fn payload_snapshot() {
-        let qr = InvitationQr::new(&link()).unwrap();
-        assert_eq!(qr.payload(), link().to_string());
+        let qr = InvitationQr::from_text(LINK).unwrap();
+        assert_eq!(qr.payload(), LINK);
         insta::assert_snapshot!(
             "qr_payload",
             format!("{}\n\n{}", qr.payload(), qr.to_text())
@@ -389,8 +375,8 @@ for row in img:
 
     #[test]
     fn images_are_deterministic() {
-        let a = InvitationQr::new(&link()).unwrap();
-        let b = InvitationQr::new(&link()).unwrap();
+        let a = InvitationQr::from_text(LINK).unwrap();
+        let b = InvitationQr::from_text(LINK).unwrap();
         assert_eq!(a.to_png(4).unwrap(), b.to_png(4).unwrap());
         assert_eq!(a.to_svg(4), b.to_svg(4));
     }
