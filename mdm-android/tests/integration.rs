@@ -1,0 +1,9 @@
+//! mdm-android's integration tests: one binary, one module per concern,
+//! each using only the crate's public API (unit tests of private helpers
+//! stay beside the code).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod integration {
+    pub mod fixtures;
+    mod provisioning;
+}
