@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod integration {
+    mod configuration;
     pub mod fixtures;
     mod provisioning;
+    mod sync;
 }

@@ -1,5 +1,19 @@
 //! Shared fixtures: the shared vectors, and a workspace with one managed
-//! Android device.
+//! Android device (its agent's settings, an endpoint holding them).
+
+use mdm_android::{
+    AndroidDeviceSettings, AndroidEndpoint, ApplicationPolicy, CameraAccess, InstallType,
+    PasswordQuality, PasswordRequirements, PasswordScope, StatusReportingSettings,
+};
+use mdm_model::{
+    ActivationCode, DeviceId, EmailAddress, EnrollmentRequest, InstallSource, OsVersion, Platform,
+    PolicySettings, Workspace,
+};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use serde_json::json;
+use time::OffsetDateTime;
+use time::macros::datetime;
 
 const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/android/");
 
@@ -14,4 +28,104 @@ pub fn vector(name: &str) -> Option<String> {
         );
     }
     text
+}
+
+pub const NOW: OffsetDateTime = datetime!(2026-11-28 09:00 UTC);
+
+/// A workspace with one managed Android device under the default policy
+/// and an automatically deployed license.
+pub fn managed_workspace() -> (Workspace, DeviceId) {
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let mut ws = Workspace::new("acme", "ACME Corp", Some("JP"), NOW).unwrap();
+    let license = ws
+        .activate_license(
+            ActivationCode::parse("AB12C-DE34F-GH56J-KL78M").unwrap(),
+            10,
+            datetime!(2027-11-28 00:00 UTC),
+            true,
+            NOW,
+        )
+        .unwrap();
+    let settings = PolicySettings {
+        license: Some(license),
+        ..PolicySettings::default()
+    };
+    ws.add_policy("Default", Workspace::MANAGED, settings, NOW)
+        .unwrap();
+    let alice = ws
+        .add_user(
+            "alice",
+            Some(EmailAddress::parse("alice@acme.example").unwrap()),
+            NOW,
+        )
+        .unwrap();
+    let invitation = ws.issue_invitation(alice, NOW, &mut rng).unwrap();
+    let device = ws
+        .enroll(
+            &invitation.token,
+            EnrollmentRequest {
+                platform: Platform::Android,
+                os_version: OsVersion::parse("14").unwrap(),
+                model: "Pixel 8".into(),
+                identification_number: None,
+                install_source: InstallSource::StandalonePackage,
+            },
+            NOW,
+        )
+        .unwrap();
+    ws.complete_enrollment(device, NOW).unwrap();
+    ws.move_device(device, Workspace::MANAGED, NOW).unwrap();
+    (ws, device)
+}
+
+pub fn android_settings() -> AndroidDeviceSettings {
+    let mut config = serde_json::Map::new();
+    config.insert("sync_interval_minutes".into(), json!(360));
+    AndroidDeviceSettings {
+        password_requirements: Some(PasswordRequirements {
+            password_quality: PasswordQuality::Numeric,
+            password_minimum_length: Some(6),
+            maximum_failed_passwords_for_wipe: Some(10),
+            password_expiration_timeout: Some(time::Duration::days(90)),
+            password_history_length: None,
+            password_scope: Some(PasswordScope::ScopeDevice),
+        }),
+        camera_access: Some(CameraAccess::CameraAccessUserChoice),
+        status_reporting_settings: Some(StatusReportingSettings {
+            application_reports_enabled: true,
+            software_info_enabled: true,
+            ..StatusReportingSettings::default()
+        }),
+        applications: vec![
+            ApplicationPolicy {
+                package_name: "io.mdmtoolkit.agent".into(),
+                install_type: InstallType::ForceInstalled,
+                managed_configuration: Some(config),
+                minimum_version_code: Some(10400),
+                disabled: false,
+            },
+            ApplicationPolicy {
+                package_name: "com.example.scanner".into(),
+                install_type: InstallType::Available,
+                managed_configuration: None,
+                minimum_version_code: None,
+                disabled: false,
+            },
+        ],
+    }
+}
+
+/// An endpoint holding `android` as the Android settings of the policy
+/// `device` is under.
+pub fn endpoint_with(
+    ws: &Workspace,
+    device: DeviceId,
+    android: Option<AndroidDeviceSettings>,
+) -> AndroidEndpoint {
+    let mut endpoint = AndroidEndpoint::default();
+    if let Some(settings) = android {
+        let policy = ws.effective_policy(device).unwrap().id();
+        endpoint.set_android_settings(policy, settings).unwrap();
+    }
+    endpoint
 }
