@@ -5,11 +5,12 @@
 //! `mdm-apple`, `mdm-certs` and `mdm-model`.
 
 use mdm_apple::{
-    ApnsTopic, AppleEnrollment, CommandReport, CommandRequest, CommandStatus, CommandUuid,
-    DeviceMessage, EnrollmentEvent, EnrollmentIdentity, EnrollmentParams, HttpsUrl, ProfileSigner,
-    PushMagic, PushOptions, PushRequest, PushTarget, PushToken, ReportOutcome, ScepIdentity,
-    TokenUpdate, decode, push_request, verify_signed_profile,
+    AppleEnrollment, CommandReport, CommandRequest, CommandStatus, CommandUuid, DeviceMessage,
+    EnrollmentEvent, EnrollmentIdentity, EnrollmentParams, HttpsUrl, ProfileSigner, PushMagic,
+    PushOptions, PushRequest, PushTarget, PushToken, ReportOutcome, ScepIdentity, TokenUpdate,
+    decode, push_request, verify_signed_profile,
 };
+use mdm_model::PushTopic;
 use mdm_model::{DeviceId, Platform, SyncReport};
 use mdm_packages::LinkAnswer;
 use rand_core::Rng;
@@ -36,7 +37,7 @@ pub(crate) fn enrollment_setup(
             HttpsUrl::new("CheckInURL", format!("https://{host}/mdm/checkin"))
                 .map_err(apple("check-in URL"))?,
         ),
-        topic: ApnsTopic::new(pki.topic.as_str()).map_err(apple("topic"))?,
+        topic: pki.topic.clone(),
         identity: EnrollmentIdentity::Scep(ScepIdentity {
             name: Some("fleet-ca".into()),
             subject: vec![
@@ -210,8 +211,7 @@ pub(crate) fn prepare(w: &DeviceView, r: Routed) -> Result<Prepared, HarnessErro
         });
     }
     let device_id = mdm_apple::AppleDeviceId::Udid(udid(i));
-    let mut enrollment =
-        AppleEnrollment::new(ApnsTopic::new(w.pki.topic.as_str()).map_err(apple("topic"))?);
+    let mut enrollment = AppleEnrollment::new(w.pki.topic.clone());
     let authenticate = mdm_apple::Authenticate::new(topic.clone(), device_id.clone())
         .to_xml()
         .map_err(apple("Authenticate"))?;
@@ -286,7 +286,7 @@ pub(crate) fn apply(w: &mut World, p: Prepared) -> Result<(), HarnessError> {
     );
     let apns_ok =
         w.ws.apns_certificate()
-            .is_some_and(|a| a.is_valid_at(at) && a.topic() == topic);
+            .is_some_and(|a| a.is_valid_at(at) && a.topic().as_str() == topic);
     w.tally.check(
         Inv::AppleNeedsApns,
         (!apns_ok).then(|| {
@@ -323,14 +323,14 @@ pub(crate) fn apply(w: &mut World, p: Prepared) -> Result<(), HarnessError> {
 }
 
 /// The `Topic` of the profile's `com.apple.mdm` payload.
-fn profile_topic(plist: &mdm_apple::PlistValue) -> Option<ApnsTopic> {
+fn profile_topic(plist: &mdm_apple::PlistValue) -> Option<PushTopic> {
     let payloads = plist.as_dictionary()?.get("PayloadContent")?.as_array()?;
     payloads.iter().find_map(|p| {
         let p = p.as_dictionary()?;
         (p.get("PayloadType")?.as_string()? == "com.apple.mdm")
             .then(|| p.get("Topic")?.as_string())
             .flatten()
-            .and_then(|t| ApnsTopic::new(t).ok())
+            .and_then(|t| PushTopic::parse(t).ok())
     })
 }
 
@@ -381,7 +381,7 @@ pub(crate) fn serve_commands(w: &mut World, i: u32, now: SimTime) -> Result<(), 
 /// The push the server sends device `i`: the workspace's `topic`, and the
 /// token and magic the device's `TokenUpdate` gave. `None` without a
 /// `TokenUpdate`.
-pub(crate) fn push_for(w: &World, i: u32, topic: &ApnsTopic) -> Option<PushRequest> {
+pub(crate) fn push_for(w: &World, i: u32, topic: &PushTopic) -> Option<PushRequest> {
     let target = w.apple_push.get(&i)?;
     Some(push_request(
         topic,
@@ -392,10 +392,8 @@ pub(crate) fn push_for(w: &World, i: u32, topic: &ApnsTopic) -> Option<PushReque
 }
 
 /// The workspace's APNs topic, if it has an APNs certificate.
-pub(crate) fn workspace_topic(w: &World) -> Result<Option<ApnsTopic>, HarnessError> {
-    w.ws.apns_certificate()
-        .map(|record| ApnsTopic::new(record.topic()).map_err(apple("topic")))
-        .transpose()
+pub(crate) fn workspace_topic(w: &World) -> Result<Option<PushTopic>, HarnessError> {
+    Ok(w.ws.apns_certificate().map(|record| record.topic().clone()))
 }
 
 /// Sends the push through (simulated) APNs: it reaches the device only when
@@ -581,7 +579,9 @@ pub(crate) fn queue_for_all(
         let request = CommandRequest::new(CommandUuid::random(&mut rng), apple_command(command));
         w.apple_queues
             .entry(i)
-            .or_insert_with(|| mdm_apple::CommandQueue::new(mdm_apple::AppleDeviceId::Udid(udid(i))))
+            .or_insert_with(|| {
+                mdm_apple::CommandQueue::new(mdm_apple::AppleDeviceId::Udid(udid(i)))
+            })
             .enqueue(request)
             .map_err(apple("enqueue"))?;
         w.tally.pending_commands += 1;

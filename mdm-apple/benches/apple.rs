@@ -7,6 +7,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mdm_apple::*;
+use mdm_model::PushTopic;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -22,7 +23,7 @@ fn params() -> EnrollmentParams {
     EnrollmentParams {
         server_url: HttpsUrl::new("ServerURL", "https://mdm.example.com/mdm/connect").unwrap(),
         check_in_url: None,
-        topic: ApnsTopic::new(TOPIC).unwrap(),
+        topic: PushTopic::parse(TOPIC).unwrap(),
         identity: EnrollmentIdentity::Scep(scep),
         server_root_ca_der: Some(include_bytes!("../tests/data/fixture-root.der").to_vec()),
         identifier_prefix: "com.example.mdm".into(),
@@ -76,7 +77,7 @@ fn profiles(c: &mut Criterion) {
 }
 
 fn messages(c: &mut Criterion) {
-    let topic = ApnsTopic::new(TOPIC).unwrap();
+    let topic = PushTopic::parse(TOPIC).unwrap();
     let device = AppleDeviceId::Udid("00008030-001A2D8E0C38802E".into());
     let mut tu = TokenUpdate::new(
         topic,

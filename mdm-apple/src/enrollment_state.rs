@@ -3,11 +3,11 @@
 //! check-in for another topic than the workspace's is refused.
 
 use crate::error::{AppleError, Result};
-use crate::ids::ApnsTopic;
 use crate::message::{
     AppleDeviceId, Authenticate, CheckOut, DeviceMessage, PushMagic, PushToken, TokenUpdate,
     UnlockToken,
 };
+use mdm_model::PushTopic;
 
 /// Where an enrollment stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,7 +60,7 @@ pub struct PushTarget {
 /// One device's enrollment, as a workspace's server tracks it.
 #[derive(Debug, Clone)]
 pub struct AppleEnrollment {
-    topic: ApnsTopic,
+    topic: PushTopic,
     device: Option<AppleDeviceId>,
     state: EnrollmentState,
     push: Option<PushTarget>,
@@ -70,7 +70,7 @@ pub struct AppleEnrollment {
 
 impl AppleEnrollment {
     /// A new enrollment for a workspace whose APNs topic is `workspace_topic`.
-    pub fn new(workspace_topic: ApnsTopic) -> Self {
+    pub fn new(workspace_topic: PushTopic) -> Self {
         Self {
             topic: workspace_topic,
             device: None,
@@ -109,7 +109,7 @@ impl AppleEnrollment {
         self.authenticate.as_ref()
     }
 
-    fn check(&self, topic: &ApnsTopic, device: &AppleDeviceId) -> Result<()> {
+    fn check(&self, topic: &PushTopic, device: &AppleDeviceId) -> Result<()> {
         if topic != &self.topic {
             return Err(AppleError::TopicMismatch {
                 expected: self.topic.to_string(),
@@ -213,8 +213,8 @@ impl AppleEnrollment {
 mod tests {
     use super::*;
 
-    fn topic() -> ApnsTopic {
-        ApnsTopic::new("com.apple.mgmt.External.1").unwrap()
+    fn topic() -> PushTopic {
+        PushTopic::parse("com.apple.mgmt.External.1").unwrap()
     }
 
     fn dev() -> AppleDeviceId {
@@ -294,7 +294,7 @@ mod tests {
     #[test]
     fn foreign_topic_and_device_are_refused() {
         let mut e = AppleEnrollment::new(topic());
-        let other = ApnsTopic::new("com.apple.mgmt.External.2").unwrap();
+        let other = PushTopic::parse("com.apple.mgmt.External.2").unwrap();
         assert!(matches!(
             e.authenticate(&Authenticate::new(other, dev())),
             Err(AppleError::TopicMismatch { .. })

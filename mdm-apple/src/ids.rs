@@ -5,60 +5,22 @@ use std::fmt;
 
 use rand_core::CryptoRng;
 
+use mdm_model::PushTopic;
+
 use crate::error::{AppleError, Result};
 
-/// The APNs topic of a workspace's MDM push certificate
-/// (`com.apple.mgmt.External.<uuid>`), the subject UID of that certificate.
-///
-/// Devices only accept pushes for the topic baked into their enrollment
-/// profile, so it is checked once here: it must start with
-/// `com.apple.mgmt.` and carry something after the prefix (R-IO-1).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ApnsTopic(String);
-
-impl ApnsTopic {
-    /// The prefix every MDM topic carries.
-    pub const PREFIX: &'static str = "com.apple.mgmt.";
-
-    /// Validates a topic.
-    ///
-    /// # Errors
-    /// [`AppleError::InvalidTopic`] when the prefix is missing, nothing
-    /// follows it, or it holds whitespace or control characters.
-    pub fn new(topic: impl Into<String>) -> Result<Self> {
-        let topic = topic.into();
-        let reason = if !topic.starts_with(Self::PREFIX) {
-            Some("must start with com.apple.mgmt.")
-        } else if topic.len() == Self::PREFIX.len() {
-            Some("must have a name after com.apple.mgmt.")
-        } else if topic.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            Some("must not contain whitespace or control characters")
-        } else {
-            None
-        };
-        match reason {
-            Some(reason) => Err(AppleError::InvalidTopic { topic, reason }),
-            None => Ok(Self(topic)),
+/// Reads the APNs topic a device names (its check-in's `Topic`), with the
+/// model's one topic rule ([`PushTopic`]), as this crate's error.
+pub(crate) fn read_topic(text: &str) -> Result<PushTopic> {
+    PushTopic::parse(text).map_err(|e| match e {
+        mdm_model::ModelError::InvalidPushTopic { topic, reason } => {
+            AppleError::InvalidTopic { topic, reason }
         }
-    }
-
-    /// The topic as a string.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ApnsTopic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<&str> for ApnsTopic {
-    type Error = AppleError;
-    fn try_from(value: &str) -> Result<Self> {
-        Self::new(value)
-    }
+        other => AppleError::InvalidTopic {
+            topic: other.to_string(),
+            reason: "not an APNs topic",
+        },
+    })
 }
 
 fn is_uuid_shape(s: &str) -> bool {
@@ -225,10 +187,13 @@ mod tests {
 
     #[test]
     fn topic_needs_prefix_and_suffix() {
-        assert!(ApnsTopic::new("com.apple.mgmt.External.e0bd1eac").is_ok());
-        assert!(ApnsTopic::new("com.apple.mgmt.").is_err());
-        assert!(ApnsTopic::new("com.example.mgmt.x").is_err());
-        assert!(ApnsTopic::new("com.apple.mgmt.a b").is_err());
+        assert!(read_topic("com.apple.mgmt.External.e0bd1eac").is_ok());
+        assert!(read_topic("com.apple.mgmt.").is_err());
+        assert!(read_topic("com.example.mgmt.x").is_err());
+        assert!(matches!(
+            read_topic("com.apple.mgmt.a b"),
+            Err(AppleError::InvalidTopic { reason, .. }) if reason.contains("character")
+        ));
     }
 
     #[test]

@@ -41,11 +41,12 @@
 //!
 //! ```
 //! use mdm_apple::*;
+//! use mdm_model::PushTopic;
 //! use rand_core::SeedableRng;
 //!
-//! # fn main() -> Result<(), AppleError> {
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
-//! let topic = ApnsTopic::new("com.apple.mgmt.External.e0bd1eac-1f17-4c8e-8a63-dd17d3dd35d9")?;
+//! let topic = PushTopic::parse("com.apple.mgmt.External.e0bd1eac-1f17-4c8e-8a63-dd17d3dd35d9")?;
 //! let mut scep = ScepIdentity::new("https://mdm.example.com/scep");
 //! scep.challenge = Some("one-time-challenge".into());
 //! scep.subject = vec![("O".into(), "Example".into()), ("CN".into(), "%SerialNumber%".into())];
@@ -135,7 +136,7 @@ pub use message::{
     ErrorChainItem, PushMagic, PushToken, Received, TokenUpdate, UnlockToken, UserChannel, decode,
 };
 // Identifiers and URLs checked when built.
-pub use ids::{ApnsTopic, CommandUuid, HttpsUrl, PayloadUuid};
+pub use ids::{CommandUuid, HttpsUrl, PayloadUuid};
 // Plist values as read and written here, and the bounds on reading them.
 pub use value::{MAX_PLIST_BYTES, MAX_PLIST_NODES, PlistDictionary, PlistValue};
 // Server-side state: one enrollment's check-ins, one device's command queue.

@@ -4,8 +4,8 @@
 use time::OffsetDateTime;
 
 use crate::fields::RedactedBytes;
-use crate::ids::ApnsTopic;
 use crate::message::{PushMagic, PushToken};
+use mdm_model::PushTopic;
 
 /// Which APNs service the topic lives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -94,7 +94,7 @@ const DEVICE_PATH: &str = "/3/device/";
 
 /// Builds the MDM push for a device.
 pub fn push_request(
-    topic: &ApnsTopic,
+    topic: &PushTopic,
     token: &PushToken,
     magic: &PushMagic,
     options: &PushOptions,
@@ -141,7 +141,7 @@ mod tests {
             let token = PushToken::new(bytes.clone()).unwrap();
             proptest::prop_assert_eq!(token.to_hex(), hex::encode(&bytes));
             let r = push_request(
-                &ApnsTopic::new("com.apple.mgmt.External.1").unwrap(),
+                &PushTopic::parse("com.apple.mgmt.External.1").unwrap(),
                 &token,
                 &PushMagic::new("magic").unwrap(),
                 &PushOptions::default(),
@@ -152,7 +152,7 @@ mod tests {
 
     #[test]
     fn push_request_shape() {
-        let topic = ApnsTopic::new("com.apple.mgmt.External.1").unwrap();
+        let topic = PushTopic::parse("com.apple.mgmt.External.1").unwrap();
         let token = PushToken::new(vec![0xab, 0x01]).unwrap();
         let magic = PushMagic::new("CEFDF0BD-\"quoted\"").unwrap();
         let opts = PushOptions {

@@ -63,7 +63,7 @@
 //! # let apple = mdm_apple::EnrollmentParams {
 //! #     server_url: mdm_apple::HttpsUrl::new("ServerURL", "https://mdm.acme.example/mdm")?,
 //! #     check_in_url: None,
-//! #     topic: mdm_apple::ApnsTopic::new("com.apple.mgmt.placeholder")?,
+//! #     topic: mdm_model::PushTopic::parse("com.apple.mgmt.placeholder")?,
 //! #     identity: mdm_apple::EnrollmentIdentity::Scep(mdm_apple::ScepIdentity::new("https://mdm.acme.example/scep")),
 //! #     server_root_ca_der: None,
 //! #     identifier_prefix: "example.acme.mdm".into(),

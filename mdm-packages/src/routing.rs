@@ -28,7 +28,8 @@
 //! it tells none (a desktop-class iPad in Firefox) it is recorded as `0.0.0`,
 //! "unknown", until the device's first check-in or sync reports the real one.
 
-use mdm_apple::{ApnsTopic, EnrollmentParams, ProfileSigner, enrollment_profile};
+use mdm_apple::{EnrollmentParams, ProfileSigner, enrollment_profile};
+use mdm_model::PushTopic;
 use mdm_model::{
     DeviceId, EnrollmentRequest, InstallSource, InvitationToken, ModelError, OsVersion, Platform,
     Refusal, Workspace,
@@ -428,11 +429,7 @@ pub fn begin_link(
                     action: "reading the APNs certificate",
                     source: ModelError::EnrollmentRefused(Refusal::NoApnsCertificate),
                 })?;
-            PendingArtifact::Profile(ApnsTopic::new(topic).map_err(|e| {
-                PackagesError::AppleProfile {
-                    problem: e.to_string(),
-                }
-            })?)
+            PendingArtifact::Profile(topic)
         }
     };
     Ok(LinkStep::Pending(PendingLink {
@@ -456,7 +453,7 @@ enum PendingArtifact {
     /// The connection settings, bound to the invited user.
     Package(Box<ConnectionSettings>),
     /// The topic of the workspace's APNs certificate.
-    Profile(ApnsTopic),
+    Profile(PushTopic),
 }
 
 /// A link whose artifact is built, waiting for [`finish_link`] to consume

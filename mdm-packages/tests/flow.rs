@@ -6,7 +6,8 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use mdm_apple::{ApnsTopic, EnrollmentIdentity, EnrollmentParams, HttpsUrl, ScepIdentity};
+use mdm_apple::{EnrollmentIdentity, EnrollmentParams, HttpsUrl, ScepIdentity};
+use mdm_model::PushTopic;
 use mdm_model::{
     ApnsCertificateRecord, DeviceState, EmailAddress, InstallSource, InvitationState, Platform,
     Refusal, UserId, Workspace,
@@ -72,7 +73,8 @@ fn settings(base: &LinkBase, language: Language) -> InstructionSettings<'_> {
 
 fn upload_apns(workspace: &mut Workspace, not_after: OffsetDateTime) {
     let record = ApnsCertificateRecord::new(
-        mdm_model::PushTopic::parse("com.apple.mgmt.External.8a4f2c1e-0000-4000-8000-000000000001").unwrap(),
+        mdm_model::PushTopic::parse("com.apple.mgmt.External.8a4f2c1e-0000-4000-8000-000000000001")
+            .unwrap(),
         "Apple Application Integration 2 Certification Authority",
         datetime!(2026-01-01 00:00 UTC),
         not_after,
@@ -86,7 +88,7 @@ fn apple_params() -> EnrollmentParams {
     EnrollmentParams {
         server_url: HttpsUrl::new("ServerURL", "https://mdm.acme.example/mdm").unwrap(),
         check_in_url: None,
-        topic: ApnsTopic::new("com.apple.mgmt.placeholder").unwrap(),
+        topic: PushTopic::parse("com.apple.mgmt.placeholder").unwrap(),
         identity: EnrollmentIdentity::Scep(ScepIdentity::new("https://mdm.acme.example/scep")),
         server_root_ca_der: Some(
             CaCertificate::from_pem(CA_PEM.as_bytes())

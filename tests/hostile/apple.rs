@@ -4,12 +4,13 @@
 //! `Debug` output of every type that holds a device secret.
 
 use mdm_apple::{
-    ApnsTopic, AppleDeviceId, AppleEnrollment, AppleError, Command, CommandRequest, CommandUuid,
-    DeviceLock, DeviceMessage, EraseDevice, MAX_PLIST_BYTES, MAX_PLIST_NODES, ProfileSigner,
-    PushMagic, PushOptions, PushToken, TokenUpdate, UnlockToken, decode, push_request,
+    AppleDeviceId, AppleEnrollment, AppleError, Command, CommandRequest, CommandUuid, DeviceLock,
+    DeviceMessage, EraseDevice, MAX_PLIST_BYTES, MAX_PLIST_NODES, ProfileSigner, PushMagic,
+    PushOptions, PushToken, TokenUpdate, UnlockToken, decode, push_request,
     verify_detached_signature, verify_signed_profile,
 };
 use mdm_certs::{CertificateAuthority, CertifiedKey, KeyAlgorithm, SubjectName, Validity};
+use mdm_model::PushTopic;
 use mdm_model::ServerHost;
 use rand_core::SeedableRng;
 use time::OffsetDateTime;
@@ -435,7 +436,7 @@ fn debug_output_never_shows_a_secret() {
     let _alone = crate::alone();
     use base64::Engine as _;
     let token_bytes = vec![0xab; 32];
-    let topic = ApnsTopic::new(TOPIC).unwrap();
+    let topic = PushTopic::parse(TOPIC).unwrap();
     let device = AppleDeviceId::Udid("00008030-001A2D8E0C38802E".into());
     let token = PushToken::new(token_bytes.clone()).unwrap();
     let magic = PushMagic::new(MAGIC).unwrap();

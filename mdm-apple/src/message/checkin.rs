@@ -9,11 +9,13 @@ use subtle::ConstantTimeEq;
 use super::AppleDeviceId;
 use crate::error::{AppleError, Result};
 use crate::fields::{DictWriter, Fields};
-use crate::ids::ApnsTopic;
+use mdm_model::PushTopic;
+
+use crate::ids::read_topic;
 use crate::value::dictionary_to_xml;
 
-fn topic(f: &Fields<'_>) -> Result<ApnsTopic> {
-    ApnsTopic::new(f.req_str("Topic")?)
+fn topic(f: &Fields<'_>) -> Result<PushTopic> {
+    read_topic(f.req_str("Topic")?)
 }
 
 /// The device's APNs token (`Token`), raw bytes; hex-encoded in push URLs.
@@ -172,7 +174,7 @@ impl UserChannel {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authenticate {
     /// `Topic`.
-    pub topic: ApnsTopic,
+    pub topic: PushTopic,
     /// `UDID` or `EnrollmentID`.
     pub device: AppleDeviceId,
     /// `SerialNumber`.
@@ -197,7 +199,7 @@ pub struct Authenticate {
 
 impl Authenticate {
     /// A minimal Authenticate for a device enrollment.
-    pub fn new(topic: ApnsTopic, device: AppleDeviceId) -> Self {
+    pub fn new(topic: PushTopic, device: AppleDeviceId) -> Self {
         Self {
             topic,
             device,
@@ -257,7 +259,7 @@ impl Authenticate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenUpdate {
     /// `Topic`.
-    pub topic: ApnsTopic,
+    pub topic: PushTopic,
     /// `UDID` or `EnrollmentID`.
     pub device: AppleDeviceId,
     /// User-channel keys, when sent for a user.
@@ -277,7 +279,7 @@ pub struct TokenUpdate {
 impl TokenUpdate {
     /// A device-channel TokenUpdate.
     pub fn new(
-        topic: ApnsTopic,
+        topic: PushTopic,
         device: AppleDeviceId,
         token: PushToken,
         push_magic: PushMagic,
@@ -337,7 +339,7 @@ impl TokenUpdate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckOut {
     /// `Topic`.
-    pub topic: ApnsTopic,
+    pub topic: PushTopic,
     /// `UDID` or `EnrollmentID`.
     pub device: AppleDeviceId,
 }

@@ -7,7 +7,9 @@ use super::{
     Profile, ProfileParams, ScepIdentity,
 };
 use crate::error::Result;
-use crate::ids::{ApnsTopic, HttpsUrl, PayloadUuid};
+use mdm_model::PushTopic;
+
+use crate::ids::{HttpsUrl, PayloadUuid};
 
 /// The device identity an enrollment profile carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +28,7 @@ pub struct EnrollmentParams {
     /// `CheckInURL`, when check-ins go elsewhere than `server_url`.
     pub check_in_url: Option<HttpsUrl>,
     /// The topic of the workspace's APNs certificate (its subject UID).
-    pub topic: ApnsTopic,
+    pub topic: PushTopic,
     /// The device identity.
     pub identity: EnrollmentIdentity,
     /// The server's root CA (DER) when it is not publicly trusted: added as a

@@ -4,7 +4,9 @@ use std::fmt;
 
 use crate::error::{AppleError, Result};
 use crate::fields::DictWriter;
-use crate::ids::{ApnsTopic, HttpsUrl, PayloadUuid};
+use mdm_model::PushTopic;
+
+use crate::ids::{HttpsUrl, PayloadUuid};
 
 /// The `AccessRights` bit set of an MDM payload: what the server may do on
 /// the device. Built from the named constants with `|`; checked when the
@@ -134,7 +136,7 @@ pub struct MdmPayload {
     /// `CheckInURL`: the check-in endpoint; `ServerURL` when absent.
     pub check_in_url: Option<HttpsUrl>,
     /// `Topic`: the workspace's APNs topic.
-    pub topic: ApnsTopic,
+    pub topic: PushTopic,
     /// `IdentityCertificateUUID`: the PKCS#12 or SCEP payload of the same profile.
     pub identity_certificate_uuid: PayloadUuid,
     /// `AccessRights`.
@@ -154,7 +156,7 @@ impl MdmPayload {
     /// on removal — what a typical iOS server enrolls with.
     pub fn new(
         server_url: HttpsUrl,
-        topic: ApnsTopic,
+        topic: PushTopic,
         identity_certificate_uuid: PayloadUuid,
     ) -> Self {
         Self {

@@ -1,6 +1,7 @@
 //! Shared test fixtures: certificates and keys made once per test binary
 //! with the `openssl` command line, and paths to the shared vectors.
 
+use mdm_model::PushTopic;
 use std::path::{Path, PathBuf};
 use std::process::Command as Proc;
 use std::sync::OnceLock;
@@ -251,7 +252,7 @@ pub fn every_payload() -> Vec<Payload> {
     let cert = some_cert_der();
     let mut mdm = MdmPayload::new(
         HttpsUrl::new("ServerURL", "https://mdm.example.com/mdm/connect").unwrap(),
-        ApnsTopic::new(TOPIC).unwrap(),
+        PushTopic::parse(TOPIC).unwrap(),
         uuid(1),
     );
     mdm.check_in_url =

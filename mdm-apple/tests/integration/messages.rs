@@ -2,6 +2,7 @@
 //! property tests over arbitrary and mutated input.
 
 use mdm_apple::*;
+use mdm_model::PushTopic;
 use proptest::prelude::*;
 
 use super::fixtures::{TOPIC, shared};
@@ -131,8 +132,8 @@ fn device() -> AppleDeviceId {
     AppleDeviceId::Udid("00008030-001A2D8E0C38802E".into())
 }
 
-fn topic() -> ApnsTopic {
-    ApnsTopic::new(TOPIC).unwrap()
+fn topic() -> PushTopic {
+    PushTopic::parse(TOPIC).unwrap()
 }
 
 fn sample_token_update() -> TokenUpdate {

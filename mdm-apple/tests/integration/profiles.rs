@@ -1,6 +1,7 @@
 //! Profile rules checked at build time, and the enrollment profile.
 
 use mdm_apple::*;
+use mdm_model::PushTopic;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -18,7 +19,7 @@ fn mdm_payload(identity: PayloadUuid) -> Payload {
         uuid(50),
         PayloadContent::Mdm(MdmPayload::new(
             HttpsUrl::new("ServerURL", "https://mdm.example.com").unwrap(),
-            ApnsTopic::new(TOPIC).unwrap(),
+            PushTopic::parse(TOPIC).unwrap(),
             identity,
         )),
     )
@@ -233,7 +234,7 @@ fn required_keys_and_values() {
         })
     ));
     // The types refuse what the rules forbid before a profile exists.
-    assert!(ApnsTopic::new("com.example.topic").is_err());
+    assert!(PushTopic::parse("com.example.topic").is_err());
     assert!(HttpsUrl::new("ServerURL", "http://mdm.example.com").is_err());
     assert!(CertificatePayload::from_der(vec![1, 2, 3], CertificateFormat::Root).is_err());
 }
@@ -244,7 +245,7 @@ fn enrollment_profile_with_pkcs12_and_root_ca() {
     let params = EnrollmentParams {
         server_url: HttpsUrl::new("ServerURL", "https://mdm.example.com/mdm").unwrap(),
         check_in_url: Some(HttpsUrl::new("CheckInURL", "https://mdm.example.com/checkin").unwrap()),
-        topic: ApnsTopic::new(TOPIC).unwrap(),
+        topic: PushTopic::parse(TOPIC).unwrap(),
         identity: EnrollmentIdentity::Pkcs12(
             Pkcs12Identity::new(vec![0x30, 0x00], Some("pw".into())).unwrap(),
         ),

@@ -3,6 +3,7 @@
 //! right type; required keys are present; values respect `rangelist`,
 //! `range`, and the value lists the schema gives as string subkeys.
 
+use mdm_model::PushTopic;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -298,7 +299,7 @@ fn every_command_matches_the_schema() {
 #[test]
 fn built_checkins_match_the_schema() {
     let schema = schema();
-    let topic = ApnsTopic::new(TOPIC).unwrap();
+    let topic = PushTopic::parse(TOPIC).unwrap();
     let device = AppleDeviceId::Udid("UDID-1".into());
     let mut auth = Authenticate::new(topic.clone(), device.clone());
     auth.serial_number = Some("SN".into());
@@ -390,7 +391,7 @@ fn nanomdm_reference_enrollment_profile_passes_the_checker_and_matches_our_shape
             &EnrollmentParams {
                 server_url: HttpsUrl::new("ServerURL", "https://mdm.example.org/mdm").unwrap(),
                 check_in_url: None,
-                topic: ApnsTopic::new(TOPIC).unwrap(),
+                topic: PushTopic::parse(TOPIC).unwrap(),
                 identity: EnrollmentIdentity::Scep(scep),
                 server_root_ca_der: None,
                 identifier_prefix: "com.example".into(),

@@ -1,5 +1,6 @@
 //! CMS signing and verification, cross-checked with `openssl cms`.
 
+use mdm_model::PushTopic;
 use std::process::Command;
 
 use mdm_apple::*;
@@ -198,7 +199,7 @@ proptest! {
 fn detached_mdm_signature_round_trip_and_openssl() {
     let Some(pki) = pki() else { return };
     let body = TokenUpdate::new(
-        ApnsTopic::new(super::fixtures::TOPIC).unwrap(),
+        PushTopic::parse(super::fixtures::TOPIC).unwrap(),
         AppleDeviceId::Udid("U".into()),
         PushToken::new(vec![3; 32]).unwrap(),
         PushMagic::new("m").unwrap(),

@@ -2,6 +2,7 @@
 //! profile, each configuration payload, each command.
 
 use mdm_apple::*;
+use mdm_model::PushTopic;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -28,7 +29,7 @@ fn enrollment_profile_snapshot() {
         check_in_url: Some(
             HttpsUrl::new("CheckInURL", "https://mdm.example.com/mdm/checkin").unwrap(),
         ),
-        topic: ApnsTopic::new(TOPIC).unwrap(),
+        topic: PushTopic::parse(TOPIC).unwrap(),
         identity: EnrollmentIdentity::Scep(scep),
         server_root_ca_der: Some(some_cert_der()),
         identifier_prefix: "com.example.mdm".into(),

@@ -1,6 +1,7 @@
 //! Python's `plistlib` loads every plist we write; the end-to-end path from
 //! an APNs certificate's topic to a signed, verified, schema-shaped profile.
 
+use mdm_model::PushTopic;
 use std::process::Command;
 
 use mdm_apple::*;
@@ -37,7 +38,7 @@ fn plistlib_loads_everything_we_write() {
     for req in every_command() {
         write(&format!("{}.plist", req.uuid), req.to_xml().unwrap());
     }
-    let topic = ApnsTopic::new(super::fixtures::TOPIC).unwrap();
+    let topic = PushTopic::parse(super::fixtures::TOPIC).unwrap();
     let device = AppleDeviceId::Udid("U".into());
     write(
         "auth.plist",
@@ -81,7 +82,7 @@ fn end_to_end_topic_from_push_cert_to_signed_verified_profile() {
         return;
     }
     // The topic comes from the APNs certificate's subject UID.
-    let topic = ApnsTopic::new(topic_of_push_cert(&pki.push_cert_der)).unwrap();
+    let topic = PushTopic::parse(&topic_of_push_cert(&pki.push_cert_der)).unwrap();
     let params = EnrollmentParams {
         server_url: HttpsUrl::new("ServerURL", "https://mdm.example.com/mdm/connect").unwrap(),
         check_in_url: None,
@@ -128,7 +129,7 @@ fn end_to_end_topic_from_push_cert_to_signed_verified_profile() {
     let verified = verify_signed_profile(&signed, &pki.anchors(), pki.valid_now()).unwrap();
     assert_eq!(verified.signer_der(), pki.rsa.chain[0].as_slice());
     // A push-certificate topic that is not an MDM topic is refused.
-    assert!(ApnsTopic::new("com.example.not-mdm").is_err());
+    assert!(PushTopic::parse("com.example.not-mdm").is_err());
 }
 
 /// The end-to-end path with `mdm-certs` making every certificate:
@@ -197,7 +198,7 @@ fn end_to_end_with_mdm_certs_from_apns_csr_to_verified_profile() {
     )
     .accept("push.pem", push.pem().as_bytes(), None, now)
     .unwrap();
-    let topic = ApnsTopic::new(accepted.details.topic.as_str()).unwrap();
+    let topic = PushTopic::parse(accepted.details.topic.as_str()).unwrap();
     assert_eq!(topic.as_str(), topic_of_push_cert(push.der()));
 
     let params = EnrollmentParams {
