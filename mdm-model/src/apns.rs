@@ -9,7 +9,6 @@ use crate::{ModelError, PushTopic, Sha256Digest};
 /// from the uploaded file. The model needs only these to decide whether iOS
 /// devices may enroll.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "StoredRecord")]
 pub struct ApnsCertificateRecord {
     topic: PushTopic,
     issuer: Box<str>,
@@ -18,25 +17,6 @@ pub struct ApnsCertificateRecord {
     #[serde(with = "time::serde::rfc3339")]
     not_after: OffsetDateTime,
     fingerprint: Sha256Digest,
-}
-
-/// The stored form, checked by [`ApnsCertificateRecord::new`] on load.
-#[derive(Deserialize)]
-struct StoredRecord {
-    topic: PushTopic,
-    issuer: Box<str>,
-    #[serde(with = "time::serde::rfc3339")]
-    not_before: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    not_after: OffsetDateTime,
-    fingerprint: Sha256Digest,
-}
-
-impl TryFrom<StoredRecord> for ApnsCertificateRecord {
-    type Error = ModelError;
-    fn try_from(s: StoredRecord) -> Result<Self, Self::Error> {
-        Self::new(s.topic, &s.issuer, s.not_before, s.not_after, s.fingerprint)
-    }
 }
 
 impl ApnsCertificateRecord {

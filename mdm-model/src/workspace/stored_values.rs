@@ -16,6 +16,17 @@ impl Workspace {
         check_name("workspace name", &d.name).map_err(|e| refused("the workspace".into(), e))?;
         self.check_settings_values(&d.settings)
             .map_err(|e| refused("the settings".into(), e))?;
+        if let Some(apns) = &d.apns_certificate {
+            // The topic was checked as it was read (PushTopic); the dates here.
+            crate::ApnsCertificateRecord::new(
+                apns.topic().clone(),
+                apns.issuer(),
+                apns.not_before(),
+                apns.not_after(),
+                apns.fingerprint(),
+            )
+            .map_err(|e| refused("the APNs certificate record".into(), e))?;
+        }
         for u in &d.users {
             check_name("account name", &u.account).map_err(|e| refused(u.id.to_string(), e))?;
         }

@@ -862,6 +862,12 @@ fn loading_runs_the_checks_the_api_runs() {
         Workspace::from_json(&foreign_topic),
         Err(ModelError::CorruptedFile(_))
     ));
+    let at = json.find("\"not_after\": \"").unwrap() + 14;
+    let backwards = format!("{}2000{}", &json[..at], &json[at + 4..]);
+    assert!(matches!(
+        Workspace::from_json(&backwards),
+        Err(ModelError::CorruptedFile(ref m)) if m.contains("APNs")
+    ));
     let mut ws = Workspace::from_json(&json).unwrap();
     // What did load can be used: no operation on it overflows.
     let alice = ws.user_by_account("alice").unwrap().id();
