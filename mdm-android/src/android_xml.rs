@@ -320,6 +320,21 @@ impl XmlWriter {
     }
 }
 
+/// A file of `shared/vectors/android/`, or `None` when the vectors are not
+/// checked out (which fails in CI).
+#[cfg(test)]
+pub(crate) fn vector(name: &str) -> Option<String> {
+    const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/android/");
+    let text = std::fs::read_to_string(format!("{VECTORS}{name}")).ok();
+    if text.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "shared vectors missing in CI"
+        );
+    }
+    text
+}
+
 /// Runs `python3 -c script` with `input` on stdin and returns its stdout.
 /// `None` when python3 is missing and `CI` is not `true`; a panic when it is
 /// missing in CI or the script fails, so a check cannot silently pass.

@@ -7,5 +7,6 @@ mod integration {
     mod configuration;
     pub mod fixtures;
     mod provisioning;
+    mod restrictions;
     mod sync;
 }
