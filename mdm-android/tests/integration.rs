@@ -6,6 +6,7 @@
 mod integration {
     mod configuration;
     pub mod fixtures;
+    mod manifest;
     mod provisioning;
     mod restrictions;
     mod sync;
