@@ -103,7 +103,6 @@ pub fn agent_restrictions() -> (RestrictionSchema, Resources) {
 mod tests {
     use super::*;
     use crate::android_xml::{python_etree_root, python3};
-    use serde_json::json;
 
     #[test]
     fn agent_schema_snapshot_round_trip_and_python() {
@@ -161,32 +160,5 @@ mod tests {
              print('\\n'.join(e.get(A + 'key') for e in r.iter('restriction')))\n",
             xml,
         )
-    }
-
-    #[test]
-    fn agent_values_validate() {
-        let (schema, resources) = agent_restrictions();
-        let good = json!({
-            "server_address": "mdm.example.com:13292",
-            "definitions_update": "weekly",
-            "definitions_update_day": "friday",
-            "action_on_threat": "delete",
-            "proxy": {"host": "proxy.example.com", "port": 3128},
-            "trusted_certificates": [{"fingerprint": "ab", "label": "root"}],
-        });
-        schema.validate_values(&good, &resources).unwrap();
-        let error = schema
-            .validate_values(&json!({"definitions_update": "hourly"}), &resources)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            error.contains("definitions_update") && error.contains("hourly"),
-            "{error}"
-        );
-        let error = schema
-            .validate_values(&json!({"proxy": {"port": "3128"}}), &resources)
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("proxy/port"), "{error}");
     }
 }

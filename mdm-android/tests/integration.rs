@@ -4,8 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod integration {
+    mod agent_auth;
+    mod agent_schema;
     mod configuration;
     pub mod fixtures;
+    mod install_source;
     mod manifest;
     mod provisioning;
     mod restrictions;
