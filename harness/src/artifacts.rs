@@ -3,9 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mdm_android::{
-    AdminExtras, AgentConnection, ComponentName, EnrollmentToken, ProvisioningPayload,
-};
+use mdm_android::{AdminExtras, AgentConnection, ComponentName, ProvisioningPayload};
 use mdm_apple::{CommandRequest, CommandUuid, enrollment_profile};
 use mdm_model::Sha256Digest;
 use mdm_packages::{InstructionSettings, Language, StandalonePackage, send_instructions};
@@ -210,8 +208,7 @@ pub fn write_all(
         connection: Some(AgentConnection {
             server: mdm_model::ServerAddress::parse(crate::world::SERVER_HOST)
                 .map_err(model("server"))?,
-            enrollment_token: EnrollmentToken::new(&message.link.token().expose())
-                .map_err(android("token"))?,
+            enrollment_token: message.link.token().clone(),
             ca_fingerprint: Sha256Digest::of(w.pki.ca.certificate().der()),
         }),
         ..AdminExtras::default()

@@ -122,8 +122,8 @@ pub use manifest::{
     IntentFilter, MetaData, UsesPermission, UsesSdk,
 };
 pub use provisioning::{
-    AdminExtras, AgentConnection, BundleValue, ComponentName, EnrollmentToken, PackageChecksum,
-    PackageDownload, ProvisioningPayload, WifiNetwork, WifiSecurity, extras as provisioning_extras,
+    AdminExtras, AgentConnection, BundleValue, ComponentName, PackageChecksum, PackageDownload,
+    ProvisioningPayload, WifiNetwork, WifiSecurity, extras as provisioning_extras,
     keys as provisioning_keys,
 };
 pub use restrictions::{

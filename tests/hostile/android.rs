@@ -383,11 +383,11 @@ fn assert_hidden(what: &str, value: &impl std::fmt::Debug, secrets: &[&str]) {
 fn secrets_do_not_show_in_debug() {
     let _alone = crate::alone();
     use mdm_android::{
-        AgentConfiguration, AgentConnection, ComponentName, EnrollmentToken, PackageChecksum,
-        PackageDownload, WifiNetwork, WifiSecurity,
+        AgentConfiguration, AgentConnection, ComponentName, PackageChecksum, PackageDownload,
+        WifiNetwork, WifiSecurity,
     };
     use mdm_model::{ServerAddress, Sha256Digest};
-    const TOKEN: &str = "tok-SECRET-7f3a9c";
+    const TOKEN: &str = "SECRETtokSECRETtokSECRETtokSECRETtokSECRETw";
     const PASSWORD: &str = "wifi-SECRET-p4ss";
     const COOKIE: &str = "session=SECRET-c00kie";
     const EAP_PASSWORD: &str = "eap-SECRET-0912";
@@ -405,7 +405,8 @@ fn secrets_do_not_show_in_debug() {
     download.cookie_header = Some(COOKIE.into());
     let connection = AgentConnection {
         server: ServerAddress::parse("mdm.example.com:13292").unwrap_or_else(|e| panic!("{e}")),
-        enrollment_token: EnrollmentToken::new(TOKEN).unwrap_or_else(|e| panic!("{e}")),
+        enrollment_token: mdm_model::InvitationToken::parse(TOKEN)
+            .unwrap_or_else(|e| panic!("{e}")),
         ca_fingerprint: Sha256Digest::of(b"ca"),
     };
     let mut payload = ProvisioningPayload::for_agent(component, download, connection);

@@ -8,43 +8,19 @@ use serde_json::{Map, Value};
 
 use super::redact::RedactedBundle;
 use super::{BundleValue, extras};
+use mdm_model::InvitationToken;
+
 use crate::{AndroidError, ServerAddress, Sha256Digest};
-
-/// A secret enrollment token. Its `Debug` does not show it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct EnrollmentToken(String);
-
-impl EnrollmentToken {
-    /// Wraps a token issued by the model. It must be non-empty printable ASCII.
-    pub fn new(token: &str) -> Result<Self, AndroidError> {
-        if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(AndroidError::provisioning_value(
-                extras::ENROLLMENT_TOKEN,
-                "the enrollment token must be non-empty printable ASCII",
-            ));
-        }
-        Ok(Self(token.to_owned()))
-    }
-
-    /// The token text, to put on the wire.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for EnrollmentToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("EnrollmentToken(<redacted>)")
-    }
-}
 
 /// What our agent needs to reach and trust the server on first start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentConnection {
     /// Server host and port (the port is always written, defaulted if absent).
     pub server: ServerAddress,
-    /// The one-time enrollment token.
-    pub enrollment_token: EnrollmentToken,
+    /// The enrollment token: the invitation's secret, the one type the
+    /// model gives every secret (256 bits, constant-time equality, redacted
+    /// `Debug`), which the agent presents on its first sync.
+    pub enrollment_token: InvitationToken,
     /// SHA-256 of the server's CA certificate, which the agent pins.
     pub ca_fingerprint: Sha256Digest,
 }
@@ -146,7 +122,12 @@ impl AdminExtras {
         Ok(Self {
             connection: Some(AgentConnection {
                 server,
-                enrollment_token: EnrollmentToken::new(&token)?,
+                enrollment_token: InvitationToken::parse(&token).map_err(|_| {
+                    AndroidError::provisioning_value(
+                        extras::ENROLLMENT_TOKEN,
+                        "the enrollment token is not 43 characters of URL-safe base64 (an invitation token)",
+                    )
+                })?,
                 ca_fingerprint,
             }),
             other: bundle,

@@ -29,7 +29,7 @@ mod qr;
 mod redact;
 mod wifi;
 
-pub use admin_extras::{AdminExtras, AgentConnection, EnrollmentToken};
+pub use admin_extras::{AdminExtras, AgentConnection};
 pub use bundle::BundleValue;
 pub use component::ComponentName;
 pub(crate) use component::is_package_name;

@@ -22,7 +22,10 @@ pub(crate) fn sample_payload() -> ProvisioningPayload {
     payload.download = Some(download);
     payload.admin_extras.connection = Some(AgentConnection {
         server: ServerAddress::parse("mdm.example.com:13292").unwrap(),
-        enrollment_token: EnrollmentToken::new("tok_3q2+7w").unwrap(),
+        enrollment_token: mdm_model::InvitationToken::parse(
+            "owE8CCx17ckTWYw7qsGvoY92M_6PAUiWqy8acv-D2Lo",
+        )
+        .unwrap(),
         ca_fingerprint: Sha256Digest::of(b"example CA certificate"),
     });
     payload.wifi = Some(WifiNetwork {
@@ -54,7 +57,10 @@ fn qr_json_has_the_exact_keys_and_types() {
     let extras = &json[keys::ADMIN_EXTRAS_BUNDLE];
     assert_eq!(extras[extras::SERVER_HOST], "mdm.example.com");
     assert_eq!(extras[extras::SERVER_PORT], 13292);
-    assert_eq!(extras[extras::ENROLLMENT_TOKEN], "tok_3q2+7w");
+    assert_eq!(
+        extras[extras::ENROLLMENT_TOKEN],
+        "owE8CCx17ckTWYw7qsGvoY92M_6PAUiWqy8acv-D2Lo"
+    );
     assert_eq!(extras[extras::CA_FINGERPRINT].as_str().unwrap().len(), 64);
     assert_eq!(
         ProvisioningPayload::parse_qr_json(&payload.to_qr_json().unwrap()).unwrap(),
@@ -154,6 +160,6 @@ fn nfc_refuses_nested_bundles() {
 #[test]
 fn token_and_password_are_redacted_in_debug() {
     let debug = format!("{:?}", sample_payload());
-    assert!(!debug.contains("tok_3q2"));
+    assert!(!debug.contains("owE8CCx17ckTWYw7qsGvoY92M_6PAUiWqy8acv-D2Lo"));
     assert!(!debug.contains("p=ss"));
 }
