@@ -348,12 +348,8 @@ pub(crate) fn apply(w: &mut World, p: Prepared) -> Result<(), HarnessError> {
     if let Some(digest) = client_cert {
         w.ws.record_client_certificate_issued(device, at)
             .map_err(model("client certificate issued"))?;
-        w.ws.record_client_certificate_applied(
-            device,
-            *digest.as_bytes(),
-            at + Duration::minutes(2),
-        )
-        .map_err(model("client certificate applied"))?;
+        w.ws.record_client_certificate_applied(device, digest, at + Duration::minutes(2))
+            .map_err(model("client certificate applied"))?;
         w.tally.client_certificates_applied += 1;
     }
     if let Some(d) = w.device_mut(i) {

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::{
     AgentCredentialHash, DeviceId, GroupId, InstallSource, InvitationId, LicenseId, ModelError,
-    PolicyId, UserId,
+    PolicyId, Sha256Digest, UserId,
 };
 
 /// The operating system family of a device.
@@ -286,7 +286,7 @@ pub enum ClientCertificateState {
     /// A certificate was issued and waits for its one-time password.
     Issued,
     /// The device fetched the certificate; the SHA-256 fingerprint of its DER.
-    Applied(#[serde(with = "crate::hex32")] [u8; 32]),
+    Applied(Sha256Digest),
 }
 
 /// A managed (or once managed) device (R-DV-1).

@@ -75,7 +75,6 @@ mod digest;
 mod enrollment;
 mod error;
 mod group;
-mod hex32;
 mod ids;
 mod invitation;
 mod license;

@@ -20,7 +20,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::ModelError;
+use crate::{ModelError, Sha256Digest};
 
 /// Bytes of entropy in a secret token (256 bits; the rule asks for at least 128).
 pub const TOKEN_BYTES: usize = 32;
@@ -186,14 +186,14 @@ impl<P: Purpose> fmt::Debug for SecretHash<P> {
 
 impl<P: Purpose> Serialize for SecretHash<P> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        crate::hex32::serialize(&self.bytes, s)
+        Sha256Digest::from_bytes(self.bytes).serialize(s)
     }
 }
 
 impl<'de, P: Purpose> Deserialize<'de> for SecretHash<P> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        crate::hex32::deserialize(d).map(|bytes| Self {
-            bytes,
+        Sha256Digest::deserialize(d).map(|digest| Self {
+            bytes: *digest.as_bytes(),
             purpose: PhantomData,
         })
     }

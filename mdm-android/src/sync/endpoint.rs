@@ -142,7 +142,7 @@ impl AndroidEndpoint {
             request.client_certificate_sha256,
         ) {
             (ClientCertificateState::Applied(expected), Some(presented)) => {
-                bool::from(expected.ct_eq(presented.as_bytes()))
+                bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
             }
             (ClientCertificateState::Applied(_), None) => false,
             (ClientCertificateState::None | ClientCertificateState::Issued, presented) => {

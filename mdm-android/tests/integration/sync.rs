@@ -251,7 +251,7 @@ fn client_certificates_are_checked() {
         answer.client_certificate,
         CertificateStatus::AwaitingRedemption
     );
-    ws.record_client_certificate_applied(device, *Sha256Digest::of(b"cert").as_bytes(), NOW)
+    ws.record_client_certificate_applied(device, Sha256Digest::of(b"cert"), NOW)
         .unwrap();
     let answer = agent
         .sync(&mut endpoint, &mut ws, &presenting, NOW)

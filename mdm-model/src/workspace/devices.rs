@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use super::Workspace;
 use crate::{
     AuditEvent, ClientCertificateState, Device, DeviceId, DeviceState, GroupId, ModelError,
+    Sha256Digest,
 };
 
 impl Workspace {
@@ -175,7 +176,7 @@ impl Workspace {
     pub fn record_client_certificate_applied(
         &mut self,
         device: DeviceId,
-        sha256: [u8; 32],
+        sha256: Sha256Digest,
         now: OffsetDateTime,
     ) -> Result<(), ModelError> {
         self.expect_live(device, "apply a client certificate")?;

@@ -718,11 +718,11 @@ fn r_cl_1_client_certificate_state_is_recorded() {
         ClientCertificateState::None
     );
     f.ws.record_client_certificate_issued(d, T0).unwrap();
-    f.ws.record_client_certificate_applied(d, [9; 32], T0)
+    f.ws.record_client_certificate_applied(d, Sha256Digest::from_bytes([9; 32]), T0)
         .unwrap();
     assert_eq!(
         f.ws.device(d).unwrap().client_certificate(),
-        ClientCertificateState::Applied([9; 32])
+        ClientCertificateState::Applied(Sha256Digest::from_bytes([9; 32]))
     );
 }
 
