@@ -219,3 +219,30 @@ fn every_target_survives_its_seeds_and_their_mutations() {
     );
     assert!(failed.is_empty(), "{failed:#?}");
 }
+
+#[test]
+fn every_target_has_its_libfuzzer_entry_and_no_entry_is_stale() {
+    let _alone = crate::alone();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/fuzz_targets");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("fuzz/fuzz_targets exists")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".rs").map(str::to_owned))
+        .collect();
+    files.sort();
+    let mut names: Vec<String> = TARGETS.iter().map(|t| t.name.to_owned()).collect();
+    names.sort();
+    assert_eq!(files, names, "fuzz/fuzz_targets/*.rs and TARGETS differ");
+    let manifest = std::fs::read_to_string(dir.join("../Cargo.toml")).expect("fuzz/Cargo.toml");
+    for name in &names {
+        assert!(
+            manifest.contains(&format!("name = \"{name}\"")),
+            "{name} is not a [[bin]] of fuzz/Cargo.toml"
+        );
+        let entry = std::fs::read_to_string(dir.join(format!("{name}.rs"))).expect("entry");
+        assert!(
+            entry.contains(&format!("targets::run(\"{name}\"")),
+            "{name}.rs runs another target"
+        );
+    }
+}

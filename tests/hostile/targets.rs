@@ -125,6 +125,13 @@ pub const TARGETS: &[Target] = &[
         },
     },
     Target {
+        name: "certs_authority_pem",
+        run: |d| {
+            let (key, certificate) = split(d);
+            let _ = mdm_certs::CertificateAuthority::from_pem(&text(certificate), &text(key), None);
+        },
+    },
+    Target {
         name: "certs_certificate_file",
         run: |d| {
             let (password, file) = split(d);
