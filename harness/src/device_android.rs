@@ -19,7 +19,7 @@ use mdm_packages::{
 use time::{Duration, OffsetDateTime, Time};
 
 use crate::device_work::DeviceView;
-use crate::draw::{self, Purpose};
+use crate::draw::{self, CoinPurpose, Purpose};
 use crate::error::{android, model, packages};
 use crate::pki::AdminPki;
 use crate::scenario::FleetCommand;
@@ -516,8 +516,13 @@ pub(crate) fn sync_request(
         now,
         authorization,
         request: Box::new(request),
-        lost: w.coin(i, now, 4, faults.drop_chance),
-        duplicated: w.coin(i, now, 5, faults.duplicate_chance),
+        lost: w.coin(i, now, CoinPurpose::SyncRequestLost, faults.drop_chance),
+        duplicated: w.coin(
+            i,
+            now,
+            CoinPurpose::SyncRequestDuplicated,
+            faults.duplicate_chance,
+        ),
     }))
 }
 

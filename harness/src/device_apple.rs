@@ -16,7 +16,7 @@ use mdm_packages::LinkAnswer;
 use rand_core::Rng;
 
 use crate::device_work::DeviceView;
-use crate::draw::{self, Purpose};
+use crate::draw::{self, CoinPurpose, CommandCoin, Purpose};
 use crate::error::{apple, model};
 use crate::pki::AdminPki;
 use crate::scenario::FleetCommand;
@@ -216,7 +216,12 @@ pub(crate) fn prepare(w: &DeviceView, r: Routed) -> Result<Prepared, HarnessErro
         .to_xml()
         .map_err(apple("Authenticate"))?;
     let malformed_refused = w
-        .coin(i, now, 2, w.faults.malformed_checkin_chance)
+        .coin(
+            i,
+            now,
+            CoinPurpose::MalformedCheckIn,
+            w.faults.malformed_checkin_chance,
+        )
         .then(|| {
             decode(
                 authenticate
@@ -430,7 +435,12 @@ fn push(
         w.mark_lost(i, now, "stranded: APNs topic changed")?;
         return Ok(false);
     }
-    if w.coin(i, now, 3, w.opts.scenario.faults.drop_chance) {
+    if w.coin(
+        i,
+        now,
+        CoinPurpose::PushLost,
+        w.opts.scenario.faults.drop_chance,
+    ) {
         Tally::count(&mut w.tally.message_faults, "push lost");
         w.queue.push(now.after(900), i, Event::CommandPush);
         return Ok(false);
@@ -453,13 +463,18 @@ fn serve(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
         .1
         .cloned();
     let mut deferred = false;
-    let mut salt = 10;
+    let mut nth = 0;
     while let Some(command) = next.take() {
-        salt += 1;
+        nth += 1;
         let faults = w.opts.scenario.faults;
-        let status = if w.coin(i, now, salt, faults.not_now_chance) {
+        let status = if w.coin(i, now, CommandCoin::NotNow.nth(nth), faults.not_now_chance) {
             CommandStatus::NotNow
-        } else if w.coin(i, now, salt + 100, faults.command_error_chance) {
+        } else if w.coin(
+            i,
+            now,
+            CommandCoin::Error.nth(nth),
+            faults.command_error_chance,
+        ) {
             CommandStatus::Error
         } else {
             CommandStatus::Acknowledged
@@ -473,7 +488,12 @@ fn serve(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
         let parsed = decode_report(&report)?;
         let (outcome, following) = queue.respond(&parsed).map_err(apple("record report"))?;
         let following = following.cloned();
-        if w.coin(i, now, salt + 200, faults.duplicate_chance) {
+        if w.coin(
+            i,
+            now,
+            CommandCoin::ReportDuplicated.nth(nth),
+            faults.duplicate_chance,
+        ) {
             let again = queue.record(&parsed).map_err(apple("record report"))?;
             if !matches!(
                 again,

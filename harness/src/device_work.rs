@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rand_chacha::ChaCha20Rng;
 use time::OffsetDateTime;
 
-use crate::draw::{self, Purpose};
+use crate::draw::{self, Purpose, Salt};
 use crate::pki::AdminPki;
 use crate::world::World;
 use crate::{HarnessError, SimTime};
@@ -58,7 +58,7 @@ impl DeviceView {
     }
 
     /// The same coin as `World::coin`.
-    pub(crate) fn coin(&self, i: u32, t: SimTime, salt: u32, p: f64) -> bool {
+    pub(crate) fn coin(&self, i: u32, t: SimTime, salt: impl Into<Salt>, p: f64) -> bool {
         draw::coin(self.seed, i, t.0, salt, p)
     }
 }

@@ -48,14 +48,69 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// A coin flip for (device, moment, salt) of a run: `true` with probability
-/// `p`. A hash of its inputs rather than a generator, so it costs nothing to
-/// ask and does not depend on the order events are handled in.
+/// What a coin is flipped for. Each purpose is its own salt, so two
+/// purposes asked at the same moment give independent flips. The
+/// discriminant *is* the salt hashed into the flip: renumbering a variant
+/// changes every run's report, so the values are pinned by a test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum CoinPurpose {
+    /// An enrolled or installing device is offline when it would connect.
+    Offline = 1,
+    /// An Apple device's first `Authenticate` check-in arrives cut in half.
+    MalformedCheckIn = 2,
+    /// The push that wakes an Apple device for its commands is lost.
+    PushLost = 3,
+    /// An Android agent's sync request is lost on the wire.
+    SyncRequestLost = 4,
+    /// An Android agent's sync request arrives twice.
+    SyncRequestDuplicated = 5,
+    /// The administrator's wipe of a share of the fleet picks this device.
+    Wipe = 900,
+}
+
+/// What a coin is flipped for about the `nth` command (counting from 1) an
+/// Apple device answers in one connection: the salt is the base below plus
+/// `nth`, so each command of the connection gets its own flip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum CommandCoin {
+    /// The device answers `NotNow`.
+    NotNow = 10,
+    /// The device answers `Error`.
+    Error = 110,
+    /// The device's report arrives twice.
+    ReportDuplicated = 210,
+}
+
+impl CommandCoin {
+    /// The salt for the `nth` command of a connection (counting from 1).
+    #[must_use]
+    pub const fn nth(self, nth: u32) -> Salt {
+        Salt((self as u32).wrapping_add(nth))
+    }
+}
+
+/// The salt a coin flip hashes in: made only from a [`CoinPurpose`] or a
+/// [`CommandCoin::nth`], never from a bare number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Salt(u32);
+
+impl From<CoinPurpose> for Salt {
+    fn from(purpose: CoinPurpose) -> Self {
+        Self(purpose as u32)
+    }
+}
+
+/// A coin flip for (device, moment, purpose) of a run: `true` with
+/// probability `p`. A hash of its inputs rather than a generator, so it costs
+/// nothing to ask and does not depend on the order events are handled in.
 #[must_use]
-pub fn coin(seed: u64, device: u32, at: u32, salt: u32, p: f64) -> bool {
+pub fn coin(seed: u64, device: u32, at: u32, salt: impl Into<Salt>, p: f64) -> bool {
     if p <= 0.0 {
         return false;
     }
+    let Salt(salt) = salt.into();
     let h = mix(mix(mix(seed) ^ u64::from(device)) ^ (u64::from(at) << 16 | u64::from(salt)));
     // 53 random bits: exactly representable.
     #[allow(clippy::cast_precision_loss)]
@@ -105,14 +160,49 @@ mod tests {
 
     #[test]
     fn coins_are_reproducible_and_fair() {
-        assert_eq!(coin(1, 2, 3, 4, 0.5), coin(1, 2, 3, 4, 0.5));
-        assert!(!coin(1, 2, 3, 4, 0.0));
-        let hits = (0..20_000u32).filter(|&t| coin(9, 7, t, 1, 0.25)).count();
+        assert_eq!(coin(1, 2, 3, Salt(4), 0.5), coin(1, 2, 3, Salt(4), 0.5));
+        assert!(!coin(1, 2, 3, Salt(4), 0.0));
+        let hits = (0..20_000u32)
+            .filter(|&t| coin(9, 7, t, Salt(1), 0.25))
+            .count();
         assert!((4_600..5_400).contains(&hits), "{hits}");
         let other = (0..2_000u32)
-            .filter(|&t| coin(9, 7, t, 1, 0.5) != coin(9, 7, t, 2, 0.5))
+            .filter(|&t| coin(9, 7, t, Salt(1), 0.5) != coin(9, 7, t, Salt(2), 0.5))
             .count();
         assert!(other > 800, "salts give independent flips: {other}");
+    }
+
+    /// The salts every run's coins were flipped with before they had names:
+    /// a renumbered purpose would silently change every report.
+    #[test]
+    fn coin_purposes_keep_their_salts() {
+        let fixed = [
+            (CoinPurpose::Offline, 1),
+            (CoinPurpose::MalformedCheckIn, 2),
+            (CoinPurpose::PushLost, 3),
+            (CoinPurpose::SyncRequestLost, 4),
+            (CoinPurpose::SyncRequestDuplicated, 5),
+            (CoinPurpose::Wipe, 900),
+        ];
+        for (purpose, salt) in fixed {
+            assert_eq!(Salt::from(purpose), Salt(salt), "{purpose:?}");
+        }
+        // The k-th command of a connection: 10 + k, 110 + k, 210 + k.
+        let per_command = [
+            (CommandCoin::NotNow, 10),
+            (CommandCoin::Error, 110),
+            (CommandCoin::ReportDuplicated, 210),
+        ];
+        for (purpose, base) in per_command {
+            for nth in [1, 2, 7] {
+                assert_eq!(purpose.nth(nth), Salt(base + nth), "{purpose:?} {nth}");
+            }
+        }
+        // And the flip itself is the hash of the bare salt, as before.
+        assert_eq!(
+            coin(7, 3, 86_400, CoinPurpose::Wipe, 0.5),
+            coin(7, 3, 86_400, Salt(900), 0.5)
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use rand_chacha::ChaCha20Rng;
 use time::{Duration, OffsetDateTime};
 
 use crate::device_work::{DeviceView, Enrolling, enrollment_stream};
-use crate::draw::{self, Purpose};
+use crate::draw::{self, CoinPurpose, Purpose, Salt};
 use crate::error::model;
 use crate::fleet::{DevicePlan, FleetSpec};
 use crate::pki::AdminPki;
@@ -540,9 +540,9 @@ impl World {
         )
     }
 
-    /// A coin flip for device `i` at `t` for `salt`: reproducible whatever
+    /// A coin flip for device `i` at `t` for a purpose: reproducible whatever
     /// the order events are handled in.
-    pub(crate) fn coin(&self, i: u32, t: SimTime, salt: u32, p: f64) -> bool {
+    pub(crate) fn coin(&self, i: u32, t: SimTime, salt: impl Into<Salt>, p: f64) -> bool {
         draw::coin(self.opts.seed, i, t.0, salt, p)
     }
 
@@ -613,7 +613,12 @@ impl World {
                 self.queue.push(back.after(jitter), i, Event::Contact);
                 continue;
             }
-            if self.coin(i, now, 1, self.opts.scenario.faults.offline_chance) {
+            if self.coin(
+                i,
+                now,
+                CoinPurpose::Offline,
+                self.opts.scenario.faults.offline_chance,
+            ) {
                 self.queue.push(now.after(3600), i, Event::Contact);
                 continue;
             }
@@ -922,7 +927,7 @@ impl World {
                 let share = f64::from(percent.min(100)) / 100.0;
                 for i in 0..u32::try_from(self.devices.len()).unwrap_or(0) {
                     let Some(d) = self.device(i) else { continue };
-                    if d.stage != Stage::Enrolled || !self.coin(i, now, 900, share) {
+                    if d.stage != Stage::Enrolled || !self.coin(i, now, CoinPurpose::Wipe, share) {
                         continue;
                     }
                     if d.plan.platform == Platform::Android {
