@@ -104,7 +104,7 @@ impl PrivateKey {
     }
 
     fn from_p256(key: P256Key) -> Result<Self> {
-        let pkcs8 = p256_pkcs8_der(key.scalar.as_slice(), &key.public_point)?;
+        let pkcs8 = key.to_pkcs8_der()?;
         let public_raw = key.public_point.clone();
         Ok(Self {
             algorithm: KeyAlgorithm::EcdsaP256,
@@ -312,36 +312,6 @@ impl rcgen::SigningKey for PrivateKey {
     fn sign(&self, msg: &[u8]) -> core::result::Result<Vec<u8>, rcgen::Error> {
         PrivateKey::sign(self, msg).map_err(|_| rcgen::Error::RemoteKeyError)
     }
-}
-
-/// The PKCS#8 v1 encoding (RFC 5208, RFC 5915) of a P-256 key: the fixed
-/// prefix every such key shares, the 32-byte scalar, the fixed middle, and
-/// the 65-byte uncompressed public point — exactly what `p256` and OpenSSL
-/// write.
-fn p256_pkcs8_der(scalar: &[u8], public_point: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-    const PREFIX: [u8; 36] = [
-        0x30, 0x81, 0x87, // PrivateKeyInfo
-        0x02, 0x01, 0x00, // version 0
-        0x30, 0x13, // AlgorithmIdentifier
-        0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, // id-ecPublicKey
-        0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, // prime256v1
-        0x04, 0x6d, // privateKey OCTET STRING
-        0x30, 0x6b, // ECPrivateKey
-        0x02, 0x01, 0x01, // version 1
-        0x04, 0x20, // privateKey
-    ];
-    const MIDDLE: [u8; 5] = [0xa1, 0x44, 0x03, 0x42, 0x00]; // [1] publicKey BIT STRING
-    if scalar.len() != 32 || public_point.len() != 65 {
-        return Err(CertError::InvalidPrivateKey {
-            reason: "a P-256 key has a 32-byte scalar and a 65-byte public point".into(),
-        });
-    }
-    let mut der = Zeroizing::new(Vec::with_capacity(138));
-    der.extend_from_slice(&PREFIX);
-    der.extend_from_slice(scalar);
-    der.extend_from_slice(&MIDDLE);
-    der.extend_from_slice(public_point);
-    Ok(der)
 }
 
 /// Verifies an RSA PKCS#1 v1.5 SHA-256 signature against a SubjectPublicKeyInfo.

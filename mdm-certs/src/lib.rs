@@ -27,6 +27,18 @@
 //! is reproducible. [`PushPortalStandIn`] simulates Apple's portal for tests
 //! and the harness; it is not Apple.
 //!
+//! # Features
+//!
+//! * `openssl-p256` (off by default): ECDSA P-256 keys and signatures by
+//!   OpenSSL instead of the pure-Rust `p256` crate, about 3x faster (16 µs
+//!   against 45 µs a signature) and byte for byte the same: RFC 6979 fixes
+//!   every nonce, and the key drawn from a seed is the same on both paths (a
+//!   test holds the two together). OpenSSL is built from source
+//!   (`openssl-src`, needing a C compiler, `perl` and `make`, about three
+//!   minutes on two cores), since deterministic nonces need OpenSSL 3.2 or
+//!   later. The harness turns it on for its simulated fleets; a server that
+//!   makes a few keys an hour does not need it.
+//!
 //! # Example: a CA issues a client certificate from a device's CSR
 //!
 //! ```
