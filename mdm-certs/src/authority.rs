@@ -180,11 +180,12 @@ impl CertificateAuthority {
         })
     }
 
-    /// Loads a CA from its certificate PEM and PKCS#8 key PEM (encrypted or
-    /// not). The key must match the certificate, which must be a CA.
+    /// Loads a CA from its certificate PEM and key PEM (PKCS#8, encrypted
+    /// or not, or any older form [`PrivateKey::from_pem`] reads). The key
+    /// must match the certificate, which must be a CA.
     pub fn from_pem(certificate_pem: &str, key_pem: &str, password: Option<&str>) -> Result<Self> {
         let certificate = Certificate::from_pem(certificate_pem)?;
-        let key = PrivateKey::from_pkcs8_pem(key_pem, password)?;
+        let key = PrivateKey::from_pem(key_pem, password)?;
         Self::from_parts(certificate, key)
     }
 

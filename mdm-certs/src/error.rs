@@ -72,6 +72,24 @@ pub enum CertError {
         /// What was wrong.
         reason: String,
     },
+    /// A PEM private key block of a form not read here (e.g. `DSA PRIVATE
+    /// KEY`, `OPENSSH PRIVATE KEY`).
+    #[error(
+        "`-----BEGIN {label}-----` is not a key form read here; accepted: PRIVATE KEY and ENCRYPTED PRIVATE KEY (PKCS#8), RSA PRIVATE KEY (PKCS#1), EC PRIVATE KEY (SEC1, P-256); convert it with `openssl pkey -in old.pem -out new.pem`"
+    )]
+    UnsupportedKeyFormat {
+        /// The block's label.
+        label: String,
+    },
+    /// An old-style encrypted PEM key (`Proc-Type: 4,ENCRYPTED`) whose
+    /// `DEK-Info` cipher is not read here.
+    #[error(
+        "the key is encrypted the old OpenSSL way with {cipher}; only AES-128-CBC, AES-192-CBC, AES-256-CBC and DES-EDE3-CBC are read: convert it with `openssl pkey -in old.pem -out new.pem` (add `-aes256` to keep it encrypted)"
+    )]
+    UnsupportedPemCipher {
+        /// The cipher the `DEK-Info` header names.
+        cipher: String,
+    },
     /// The private key file is encrypted and no password was given.
     #[error("the private key is encrypted: a password is required")]
     KeyPasswordRequired,

@@ -10,6 +10,8 @@ use mdm_model::{PushTopic, Sha256Digest};
 use crate::certificate::Certificate;
 use crate::error::{CertError, Result};
 use crate::key::PrivateKey;
+use crate::key_pem::{is_private_key_label, read_key_block};
+use crate::pem;
 use crate::pkcs12::Pkcs12;
 
 /// The prefix of the topic in a push certificate Apple's Push Certificates
@@ -125,7 +127,13 @@ impl<'a> ApnsIntake<'a> {
         password: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<AcceptedApnsCertificate> {
-        let (certificate, file_key) = read_certificate_file(file_name, bytes, password)?;
+        // A kept key wins: the file's key is then not even decrypted.
+        let wanted = if self.workspace_key.is_some() {
+            FileKey::Skip
+        } else {
+            FileKey::Read
+        };
+        let (certificate, file_key) = read_file(file_name, bytes, password, wanted)?;
         let info = certificate.info();
         if info.is_ca {
             return Err(CertError::PushCertificateIsCa {
@@ -209,13 +217,36 @@ impl<'a> ApnsIntake<'a> {
     }
 }
 
-/// Reads an uploaded certificate file: PEM (first `CERTIFICATE`, and an
-/// unencrypted `PRIVATE KEY` if present), DER, or PKCS#12 (which needs
+/// Reads an uploaded certificate file: PEM (the first `CERTIFICATE`, and
+/// the first private key beside it), DER, or PKCS#12 (which needs
 /// `password`; an empty password is tried when none is given).
+///
+/// A PEM key may be PKCS#8 (`PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`), PKCS#1
+/// (`RSA PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`, P-256), the last two also
+/// old-style encrypted (`Proc-Type: 4,ENCRYPTED`); an encrypted one is
+/// opened with `password`. A key that cannot be read is an error of its own
+/// (see [`PrivateKey::from_pem`]), and so is a key that is not the
+/// certificate's ([`CertError::KeyDoesNotMatchCertificate`]).
 pub fn read_certificate_file(
     file_name: &str,
     bytes: &[u8],
     password: Option<&str>,
+) -> Result<(Certificate, Option<PrivateKey>)> {
+    read_file(file_name, bytes, password, FileKey::Read)
+}
+
+/// Whether a PEM file's private key is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FileKey {
+    Read,
+    Skip,
+}
+
+fn read_file(
+    file_name: &str,
+    bytes: &[u8],
+    password: Option<&str>,
+    wanted: FileKey,
 ) -> Result<(Certificate, Option<PrivateKey>)> {
     let not_a_cert = |reason: &str| CertError::NotACertificate {
         source_name: file_name.to_owned(),
@@ -229,22 +260,29 @@ pub fn read_certificate_file(
     let body = trimmed.get(start..).unwrap_or_default();
     if body.starts_with(b"-----BEGIN") {
         let mut certificate = None;
-        let mut key = None;
-        for item in x509_parser::pem::Pem::iter_from_buffer(body) {
-            let item = item.map_err(|e| not_a_cert(&format!("bad PEM: {e}")))?;
-            match item.label.as_str() {
-                "CERTIFICATE" if certificate.is_none() => {
-                    certificate = Some(Certificate::from_der_named(&item.contents, file_name)?);
-                }
-                "PRIVATE KEY" if key.is_none() => {
-                    key = PrivateKey::from_pkcs8_der(&item.contents).ok();
-                }
-                _ => {}
+        let mut key_block = None;
+        for block in pem::blocks(body) {
+            let block = block.map_err(|e| not_a_cert(&format!("bad PEM: {e}")))?;
+            if block.label == "CERTIFICATE" && certificate.is_none() {
+                certificate = Some(Certificate::from_der_named(&block.contents, file_name)?);
+            } else if is_private_key_label(block.label) && key_block.is_none() {
+                key_block = Some(block);
             }
         }
         let certificate =
             certificate.ok_or_else(|| not_a_cert("no CERTIFICATE block in the PEM file"))?;
-        let key = key.filter(|k| certificate.matches_key(k));
+        let key = match key_block {
+            Some(block) if wanted == FileKey::Read => {
+                let key = read_key_block(&block, password)?;
+                if !certificate.matches_key(&key) {
+                    return Err(CertError::KeyDoesNotMatchCertificate {
+                        subject: certificate.info().subject.clone(),
+                    });
+                }
+                Some(key)
+            }
+            _ => None,
+        };
         return Ok((certificate, key));
     }
     if Pkcs12::looks_like(bytes) {

@@ -163,41 +163,22 @@ impl PrivateKey {
         }
     }
 
-    /// Reads a PKCS#8 PEM key: `PRIVATE KEY`, or `ENCRYPTED PRIVATE KEY` with
-    /// `password`.
-    pub fn from_pkcs8_pem(pem: &str, password: Option<&str>) -> Result<Self> {
-        let (label, doc) =
-            pkcs8::SecretDocument::from_pem(pem).map_err(|e| CertError::InvalidPrivateKey {
-                reason: format!("bad PEM: {e}"),
-            })?;
-        match label {
-            "PRIVATE KEY" => Self::from_pkcs8_der(doc.as_bytes()),
-            "ENCRYPTED PRIVATE KEY" => {
-                let password = password.ok_or(CertError::KeyPasswordRequired)?;
-                let info =
-                    pkcs8::EncryptedPrivateKeyInfoRef::try_from(doc.as_bytes()).map_err(|e| {
-                        CertError::InvalidPrivateKey {
-                            reason: e.to_string(),
-                        }
-                    })?;
-                // The file chooses its key-derivation cost: check every
-                // parameter (PBKDF2 iterations, scrypt N, r, p) first.
-                crate::kdf::pkcs5_request(&info.encryption_algorithm)
-                    .ok_or_else(|| CertError::InvalidPrivateKey {
-                        reason: "unsupported key encryption scheme".into(),
-                    })?
-                    .check("the private key")?;
-                let plain = info
-                    .decrypt(password.as_bytes())
-                    .map_err(|_| CertError::KeyPasswordWrong)?;
-                // A wrong password can decrypt to padding-valid garbage: that
-                // is still a wrong password, not a broken file.
-                Self::from_pkcs8_der(plain.as_bytes()).map_err(|_| CertError::KeyPasswordWrong)
-            }
-            other => Err(CertError::InvalidPrivateKey {
-                reason: format!("unexpected PEM label `{other}`"),
+    /// Reads an unencrypted PKCS#1 `RSAPrivateKey` (RFC 8017: the body of
+    /// an `RSA PRIVATE KEY` PEM block), RSA 2048, 3072 or 4096.
+    pub fn from_pkcs1_der(der: &[u8]) -> Result<Self> {
+        use rsa::pkcs1::DecodeRsaPrivateKey as _;
+        match rsa::PrivateKey::from_pkcs1_der(der) {
+            Ok(key) => Self::from_rsa(key),
+            Err(e) => Err(CertError::InvalidPrivateKey {
+                reason: format!("not a PKCS#1 RSAPrivateKey (RFC 8017): {e}"),
             }),
         }
+    }
+
+    /// Reads an unencrypted SEC1 `ECPrivateKey` (RFC 5915: the body of an
+    /// `EC PRIVATE KEY` PEM block) on P-256, the one curve accepted.
+    pub fn from_sec1_der(der: &[u8]) -> Result<Self> {
+        Self::from_p256(P256Key::from_sec1_der(der)?)
     }
 
     /// Writes the key as PKCS#8 PEM. With a password, as an `ENCRYPTED PRIVATE

@@ -17,7 +17,7 @@ use crate::fixture::{
 };
 
 /// Whether `tool` runs; panics in CI when it does not.
-fn have(tool: &str) -> bool {
+pub(crate) fn have(tool: &str) -> bool {
     let ok = Command::new(tool).arg("--version").output().is_ok()
         || Command::new(tool).arg("version").output().is_ok();
     if !ok {
@@ -30,20 +30,20 @@ fn have(tool: &str) -> bool {
     ok
 }
 
-struct Dir(PathBuf);
+pub(crate) struct Dir(PathBuf);
 
 impl Dir {
-    fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         let dir = std::env::temp_dir().join(format!("mdm-certs-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         Self(dir)
     }
-    fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
         let p = self.0.join(name);
         std::fs::write(&p, bytes).unwrap();
         p
     }
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.0.join(name)
     }
 }
@@ -55,7 +55,7 @@ impl Drop for Dir {
 }
 
 /// Runs a command; returns (success, stdout + stderr).
-fn run(cmd: &str, args: &[&str]) -> (bool, String) {
+pub(crate) fn run(cmd: &str, args: &[&str]) -> (bool, String) {
     let out = Command::new(cmd).args(args).output().unwrap();
     let text = format!(
         "{}{}",
@@ -65,7 +65,7 @@ fn run(cmd: &str, args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
-fn s(p: &Path) -> &str {
+pub(crate) fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 

@@ -3,6 +3,7 @@
 
 mod apns_flow;
 mod fixture;
+mod key_forms;
 mod openssl;
 mod proptests;
 mod secrets;
