@@ -116,7 +116,7 @@ impl Csr {
         // Make sure the key rcgen would certify is exactly the key in the request.
         if rcgen::PublicKeyData::subject_public_key_info(&public_key) != spki_raw {
             return Err(invalid(
-                "the public key cannot be certified as given".into(),
+                "the public key cannot be certified as given: its SubjectPublicKeyInfo must be in the canonical DER form for its algorithm".into(),
             ));
         }
         Ok(Self {
@@ -133,7 +133,10 @@ impl Csr {
         let (_, item) =
             x509_parser::pem::parse_x509_pem(pem.as_bytes()).map_err(|e| invalid(e.to_string()))?;
         if item.label != "CERTIFICATE REQUEST" && item.label != "NEW CERTIFICATE REQUEST" {
-            return Err(invalid(format!("unexpected PEM label `{}`", item.label)));
+            return Err(invalid(format!(
+                "the PEM label is `{}`; a CSR is `CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`",
+                item.label
+            )));
         }
         Self::from_der(&item.contents)
     }

@@ -24,8 +24,11 @@ pub enum CertError {
         /// What was entered.
         value: String,
     },
-    /// A field of a subject name holds characters that cannot go into a certificate.
-    #[error("the {field} `{value}` cannot be used in a certificate name")]
+    /// A field of a subject name is empty, too long, or holds control
+    /// characters.
+    #[error(
+        "the {field} `{value}` cannot be used in a certificate name: it must have 1 to 256 bytes once trimmed, and no control characters"
+    )]
     InvalidNameValue {
         /// Which attribute.
         field: &'static str,
@@ -34,8 +37,11 @@ pub enum CertError {
     },
 
     // ----- Addresses (R-SV-2) -----
-    /// The server connection address is neither an IP address nor a valid FQDN.
-    #[error("`{address}` is neither an IP address nor a valid host name")]
+    /// The server connection address cannot be written into a certificate's
+    /// subjectAltName.
+    #[error(
+        "`{address}` cannot be named in a certificate: a dNSName is ASCII (IA5String), so an internationalised name must be given in its `xn--` form"
+    )]
     InvalidAddress {
         /// What was given.
         address: String,
@@ -97,7 +103,9 @@ pub enum CertError {
     #[error("wrong password for the encrypted private key")]
     KeyPasswordWrong,
     /// The private key does not belong to the certificate it was loaded with.
-    #[error("the private key does not match the certificate `{subject}`")]
+    #[error(
+        "the private key does not match the certificate `{subject}`: the key must be the one whose public key the certificate holds"
+    )]
     KeyDoesNotMatchCertificate {
         /// The certificate's subject.
         subject: String,
@@ -111,7 +119,9 @@ pub enum CertError {
         reason: String,
     },
     /// A certificate that is not a CA was offered as the issuer.
-    #[error("the certificate `{subject}` is not a CA certificate")]
+    #[error(
+        "the certificate `{subject}` is not a CA certificate: an issuer needs basicConstraints CA:TRUE"
+    )]
     NotACertificateAuthority {
         /// Its subject.
         subject: String,
@@ -213,11 +223,17 @@ pub enum CertError {
         /// Its subject.
         subject: String,
     },
-    /// The UID attribute does not start with `com.apple.mgmt.`.
-    #[error("push topic `{topic}` does not start with `com.apple.mgmt.`")]
+    /// The UID attribute is not an MDM push topic ([`mdm_model::PushTopic`]:
+    /// `com.apple.mgmt.` then letters, digits, `.`, `-` or `_`, at most 255
+    /// characters).
+    #[error(
+        "push topic `{topic}` {reason}: a topic is `com.apple.mgmt.` followed by letters, digits, '.', '-' or '_', at most 255 characters"
+    )]
     InvalidPushTopic {
         /// The UID found.
         topic: String,
+        /// The rule it breaks, as the model says it.
+        reason: &'static str,
     },
     /// The certificate's validity has ended.
     #[error("the certificate `{subject}` expired on {not_after}")]
@@ -242,13 +258,17 @@ pub enum CertError {
         subject: String,
     },
     /// No private key is kept for this workspace and the file brought none.
-    #[error("`{source_name}` holds no private key and none is kept for this workspace")]
+    #[error(
+        "`{source_name}` holds no private key and none is kept for this workspace: a certificate made elsewhere comes as PKCS#12, or as PEM with its key block beside the certificate"
+    )]
     MissingPrivateKey {
         /// The file name.
         source_name: String,
     },
     /// A renewal certificate carries a different push topic (R-AP-4).
-    #[error("the renewed certificate's topic `{found}` differs from the current `{expected}`")]
+    #[error(
+        "the renewed certificate's topic `{found}` differs from the current `{expected}`: a renewal keeps the topic (renew the same certificate in Apple's portal, do not create a new one)"
+    )]
     TopicChanged {
         /// The current topic.
         expected: String,
@@ -258,7 +278,9 @@ pub enum CertError {
 
     // ----- Vendor signing / push certificate request (R-AP-1, R-AP-4) -----
     /// The signed push certificate request is older than the allowed age.
-    #[error("the push certificate request signed at {signed_at} has expired (limit {max_age})")]
+    #[error(
+        "the push certificate request signed at {signed_at} has expired: it must be uploaded within {max_age} of signing"
+    )]
     RequestExpired {
         /// When it was signed.
         signed_at: OffsetDateTime,
@@ -330,7 +352,9 @@ pub enum CertError {
 
     // ----- Rotation (R-SV-1) -----
     /// The reserve certificate does not name the same address as the current one.
-    #[error("the reserve certificate names {reserve:?}, the current one {current:?}")]
+    #[error(
+        "the reserve certificate names {reserve:?}, the current one {current:?}: a reserve must name the same addresses"
+    )]
     ReserveAddressMismatch {
         /// Names in the current certificate.
         current: Vec<String>,

@@ -152,8 +152,12 @@ impl<'a> ApnsIntake<'a> {
             .ok_or_else(|| CertError::MissingPushTopic {
                 subject: info.subject.clone(),
             })?;
-        let topic = PushTopic::parse(uid).map_err(|_| CertError::InvalidPushTopic {
+        let topic = PushTopic::parse(uid).map_err(|e| CertError::InvalidPushTopic {
             topic: uid.to_owned(),
+            reason: match e {
+                mdm_model::ModelError::InvalidPushTopic { reason, .. } => reason,
+                _ => "is not a push topic",
+            },
         })?;
         if uid
             .strip_prefix(EXTERNAL_PUSH_TOPIC_PREFIX)

@@ -158,7 +158,9 @@ impl PrivateKey {
         match rsa::PrivateKey::from_pkcs8_der(der) {
             Ok(key) => Self::from_rsa(key),
             Err(e) => Err(CertError::InvalidPrivateKey {
-                reason: format!("not a P-256 or RSA PKCS#8 key: {e}"),
+                reason: format!(
+                    "not a P-256 or RSA PKCS#8 key (the two read: ECDSA P-256, RSA 2048, 3072 or 4096): {e}"
+                ),
             }),
         }
     }

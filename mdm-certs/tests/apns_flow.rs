@@ -219,7 +219,9 @@ fn intake_refusals_are_distinct() {
         .issue_custom(&csr, &subject, valid, &mut rng(6))
         .unwrap();
     match intake.accept("wrong.pem", wrong.pem().as_bytes(), None, NOW) {
-        Err(CertError::InvalidPushTopic { topic }) => assert_eq!(topic, "com.example.push.topic"),
+        Err(CertError::InvalidPushTopic { topic, .. }) => {
+            assert_eq!(topic, "com.example.push.topic");
+        }
         other => panic!("{other:?}"),
     }
 
