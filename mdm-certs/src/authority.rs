@@ -74,24 +74,6 @@ impl fmt::Debug for CaPem {
     }
 }
 
-/// A certificate together with the private key it certifies (a server
-/// identity, a client identity made on the server, the APNs identity).
-pub struct CertifiedKey {
-    /// The certificate.
-    pub certificate: Certificate,
-    /// Its private key.
-    pub key: PrivateKey,
-}
-
-impl fmt::Debug for CertifiedKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CertifiedKey")
-            .field("certificate", &self.certificate.info().subject)
-            .field("key", &self.key)
-            .finish()
-    }
-}
-
 /// What kind of leaf is being issued: decides key usages and EKUs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LeafKind {

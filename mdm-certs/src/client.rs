@@ -2,10 +2,11 @@
 
 use rand_core::CryptoRng;
 
-use crate::authority::{CertificateAuthority, CertifiedKey, LeafKind, Validity};
+use crate::authority::{CertificateAuthority, LeafKind, Validity};
 use crate::certificate::Certificate;
 use crate::csr::Csr;
 use crate::error::Result;
+use crate::identity::CertifiedKey;
 use crate::key::{KeyAlgorithm, PrivateKey};
 use crate::name::{NameAttribute, SubjectName};
 

@@ -8,9 +8,9 @@ use subtle::ConstantTimeEq as _;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
-use crate::authority::CertifiedKey;
 use crate::certificate::Certificate;
 use crate::error::{CertError, Result};
+use crate::identity::CertifiedKey;
 use crate::pkcs12::Pkcs12;
 
 /// The OTP alphabet: digits and upper-case letters without `0 O 1 I`

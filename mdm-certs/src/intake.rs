@@ -4,7 +4,7 @@ use core::fmt;
 
 use time::OffsetDateTime;
 
-use crate::authority::CertifiedKey;
+use crate::identity::CertifiedKey;
 use mdm_model::{PushTopic, Sha256Digest};
 
 use crate::certificate::Certificate;

@@ -12,9 +12,6 @@ use zeroize::Zeroizing;
 use crate::error::{CertError, Result};
 use crate::p256_key::P256Key;
 
-/// PBKDF2-HMAC-SHA256 iterations for an encrypted PKCS#8 key (OWASP 2023 figure).
-const PBKDF2_ITERATIONS: u32 = 600_000;
-
 /// The key algorithms this crate makes and signs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -183,55 +180,6 @@ impl PrivateKey {
         Self::from_p256(P256Key::from_sec1_der(der)?)
     }
 
-    /// Writes the key as PKCS#8 PEM. With a password, as an `ENCRYPTED PRIVATE
-    /// KEY` (PBES2: PBKDF2-HMAC-SHA256 and AES-256-CBC, salt and IV from `rng`).
-    pub fn to_pkcs8_pem<R: CryptoRng + ?Sized>(
-        &self,
-        password: Option<&str>,
-        rng: &mut R,
-    ) -> Result<Zeroizing<String>> {
-        self.to_pkcs8_pem_with_iterations(password, PBKDF2_ITERATIONS, rng)
-    }
-
-    /// As [`Self::to_pkcs8_pem`], with `iterations` PBKDF2 rounds (tests use
-    /// few; production keeps the default).
-    pub(crate) fn to_pkcs8_pem_with_iterations<R: CryptoRng + ?Sized>(
-        &self,
-        password: Option<&str>,
-        iterations: u32,
-        rng: &mut R,
-    ) -> Result<Zeroizing<String>> {
-        let fail = |e: &dyn fmt::Display| CertError::Signing {
-            artifact: "PKCS#8 PEM",
-            reason: e.to_string(),
-        };
-        match password {
-            None => {
-                let doc =
-                    pkcs8::SecretDocument::try_from(self.pkcs8.as_slice()).map_err(|e| fail(&e))?;
-                doc.to_pem("PRIVATE KEY", pkcs8::LineEnding::LF)
-                    .map_err(|e| fail(&e))
-            }
-            Some(password) => {
-                let mut salt = [0u8; 16];
-                let mut iv = [0u8; 16];
-                rng.fill_bytes(&mut salt);
-                rng.fill_bytes(&mut iv);
-                let params = pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
-                    iterations, &salt, iv,
-                )
-                .map_err(|e| fail(&e))?;
-                let info = pkcs8::PrivateKeyInfoRef::try_from(self.pkcs8.as_slice())
-                    .map_err(|e| fail(&e))?;
-                let doc = info
-                    .encrypt_with_params(params, password.as_bytes())
-                    .map_err(|e| fail(&e))?;
-                doc.to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF)
-                    .map_err(|e| fail(&e))
-            }
-        }
-    }
-
     /// A second handle on the same key (re-read from its PKCS#8 encoding).
     /// Deliberately not `Clone`: copies of secrets should be visible.
     pub fn try_clone(&self) -> Result<Self> {
@@ -384,42 +332,6 @@ mod tests {
         assert_eq!(sig.len(), 256);
         assert!(verify_rsa_sha256(&key.public_key_der(), b"hello", &sig));
         assert!(!verify_rsa_sha256(&key.public_key_der(), b"hellO", &sig));
-    }
-
-    #[test]
-    fn encrypted_pem_needs_the_right_password() {
-        let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256, &mut rng(2)).unwrap();
-        let pem = key
-            .to_pkcs8_pem_with_iterations(Some("correct horse"), 2_000, &mut rng(3))
-            .unwrap();
-        assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
-        assert!(matches!(
-            PrivateKey::from_pkcs8_pem(&pem, None),
-            Err(CertError::KeyPasswordRequired)
-        ));
-        assert!(matches!(
-            PrivateKey::from_pkcs8_pem(&pem, Some("wrong")),
-            Err(CertError::KeyPasswordWrong)
-        ));
-        let (_, doc) = pkcs8::SecretDocument::from_pem(&pem).unwrap();
-        let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(doc.as_bytes()).unwrap();
-        assert_eq!(
-            crate::kdf::pkcs5_request(&info.encryption_algorithm),
-            Some(crate::kdf::KdfRequest::Pbkdf2 { iterations: 2_000 })
-        );
-        let back = PrivateKey::from_pkcs8_pem(&pem, Some("correct horse")).unwrap();
-        assert_eq!(back.public_key_raw(), key.public_key_raw());
-    }
-
-    #[test]
-    fn key_types_are_send_and_sync() {
-        fn check<T: Send + Sync>() {}
-        check::<PrivateKey>();
-        check::<crate::CertificateAuthority>();
-        check::<crate::Certificate>();
-        check::<crate::ServerCertificateRotation>();
-        check::<crate::ClientCertificateDelivery>();
-        check::<crate::PushPortalStandIn>();
     }
 
     #[test]

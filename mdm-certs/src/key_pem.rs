@@ -14,13 +14,19 @@
 //! AES-128/192/256-CBC and DES-EDE3-CBC are read; anything else is refused
 //! with the command that converts it.
 
+use core::fmt;
+
 use cbc::cipher::{BlockDecryptMut, KeyIvInit, block_padding::Pkcs7};
 use md5::{Digest as _, Md5};
+use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use crate::error::{CertError, Result};
 use crate::key::PrivateKey;
 use crate::pem::{self, PemBlock};
+
+/// PBKDF2-HMAC-SHA256 iterations for an encrypted PKCS#8 key (OWASP 2023 figure).
+const PBKDF2_ITERATIONS: u32 = 600_000;
 
 /// Whether a PEM label names a private key (of any kind, read here or not).
 pub(crate) fn is_private_key_label(label: &str) -> bool {
@@ -66,6 +72,57 @@ impl PrivateKey {
             other => Err(CertError::UnsupportedKeyFormat {
                 label: other.to_owned(),
             }),
+        }
+    }
+}
+
+impl PrivateKey {
+    /// Writes the key as PKCS#8 PEM. With a password, as an `ENCRYPTED PRIVATE
+    /// KEY` (PBES2: PBKDF2-HMAC-SHA256 and AES-256-CBC, salt and IV from `rng`).
+    pub fn to_pkcs8_pem<R: CryptoRng + ?Sized>(
+        &self,
+        password: Option<&str>,
+        rng: &mut R,
+    ) -> Result<Zeroizing<String>> {
+        self.to_pkcs8_pem_with_iterations(password, PBKDF2_ITERATIONS, rng)
+    }
+
+    /// As [`Self::to_pkcs8_pem`], with `iterations` PBKDF2 rounds (tests use
+    /// few; production keeps the default).
+    pub(crate) fn to_pkcs8_pem_with_iterations<R: CryptoRng + ?Sized>(
+        &self,
+        password: Option<&str>,
+        iterations: u32,
+        rng: &mut R,
+    ) -> Result<Zeroizing<String>> {
+        let fail = |e: &dyn fmt::Display| CertError::Signing {
+            artifact: "PKCS#8 PEM",
+            reason: e.to_string(),
+        };
+        match password {
+            None => {
+                let doc = pkcs8::SecretDocument::try_from(self.pkcs8_der_secret().as_slice())
+                    .map_err(|e| fail(&e))?;
+                doc.to_pem("PRIVATE KEY", pkcs8::LineEnding::LF)
+                    .map_err(|e| fail(&e))
+            }
+            Some(password) => {
+                let mut salt = [0u8; 16];
+                let mut iv = [0u8; 16];
+                rng.fill_bytes(&mut salt);
+                rng.fill_bytes(&mut iv);
+                let params = pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
+                    iterations, &salt, iv,
+                )
+                .map_err(|e| fail(&e))?;
+                let info = pkcs8::PrivateKeyInfoRef::try_from(self.pkcs8_der_secret().as_slice())
+                    .map_err(|e| fail(&e))?;
+                let doc = info
+                    .encrypt_with_params(params, password.as_bytes())
+                    .map_err(|e| fail(&e))?;
+                doc.to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF)
+                    .map_err(|e| fail(&e))
+            }
         }
     }
 }
@@ -228,6 +285,33 @@ fn evp_bytes_to_key(password: &[u8], salt: &[u8], len: usize) -> Zeroizing<Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::KeyAlgorithm;
+    use crate::key::test_keys::rng;
+
+    #[test]
+    fn encrypted_pem_needs_the_right_password() {
+        let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256, &mut rng(2)).unwrap();
+        let pem = key
+            .to_pkcs8_pem_with_iterations(Some("correct horse"), 2_000, &mut rng(3))
+            .unwrap();
+        assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+        assert!(matches!(
+            PrivateKey::from_pkcs8_pem(&pem, None),
+            Err(CertError::KeyPasswordRequired)
+        ));
+        assert!(matches!(
+            PrivateKey::from_pkcs8_pem(&pem, Some("wrong")),
+            Err(CertError::KeyPasswordWrong)
+        ));
+        let (_, doc) = pkcs8::SecretDocument::from_pem(&pem).unwrap();
+        let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(doc.as_bytes()).unwrap();
+        assert_eq!(
+            crate::kdf::pkcs5_request(&info.encryption_algorithm),
+            Some(crate::kdf::KdfRequest::Pbkdf2 { iterations: 2_000 })
+        );
+        let back = PrivateKey::from_pkcs8_pem(&pem, Some("correct horse")).unwrap();
+        assert_eq!(back.public_key_raw(), key.public_key_raw());
+    }
 
     #[test]
     fn evp_bytes_to_key_is_openssls() {

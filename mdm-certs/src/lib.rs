@@ -134,6 +134,7 @@ mod csr;
 mod delivery;
 mod error;
 mod expiry;
+mod identity;
 mod intake;
 mod kdf;
 mod key;
@@ -150,7 +151,7 @@ mod serde_forms;
 mod server;
 
 pub use apns_request::{ApnsCsrForm, ApnsKeyRequest, is_iso3166_alpha2};
-pub use authority::{CaPem, CertificateAuthority, CertifiedKey, Validity};
+pub use authority::{CaPem, CertificateAuthority, Validity};
 pub use certificate::{Certificate, CertificateInfo, SubjectAltName};
 pub use client::ClientIdentity;
 pub use csr::Csr;
@@ -160,6 +161,7 @@ pub use delivery::{
 };
 pub use error::CertError;
 pub use expiry::ExpiryStatus;
+pub use identity::{CertifiedKey, Pkcs12Contents};
 pub use intake::{
     AcceptedApnsCertificate, ApnsCertificateDetails, ApnsIntake, EXTERNAL_PUSH_TOPIC_PREFIX,
     read_certificate_file,
@@ -171,9 +173,7 @@ pub use kdf::{
 pub use key::{KeyAlgorithm, PrivateKey};
 pub use name::{NameAttribute, SubjectName, UID_OID};
 pub use pfx::MAX_PKCS12_LEN;
-pub use pkcs12::{
-    BackupPassword, MIN_BACKUP_PASSWORD_LEN, MIN_WRITE_ITERATIONS, Pkcs12, Pkcs12Contents,
-};
+pub use pkcs12::{BackupPassword, MIN_BACKUP_PASSWORD_LEN, MIN_WRITE_ITERATIONS, Pkcs12};
 pub use portal::{PUSH_CERTIFICATE_VALIDITY, PushPortalStandIn};
 pub use push_request::{
     DEFAULT_REQUEST_MAX_AGE, DecodedPushRequest, MAX_PUSH_REQUEST_KEYS, MAX_PUSH_REQUEST_LEN,
@@ -183,3 +183,17 @@ pub use rotation::{
     ActiveServerCertificate, DEFAULT_ACTIVATION_DELAY, LossForecast, RESERVE_VALIDITY,
     ReserveCertificate, ServerCertificateRotation,
 };
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn key_types_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<crate::PrivateKey>();
+        check::<crate::CertificateAuthority>();
+        check::<crate::Certificate>();
+        check::<crate::ServerCertificateRotation>();
+        check::<crate::ClientCertificateDelivery>();
+        check::<crate::PushPortalStandIn>();
+    }
+}

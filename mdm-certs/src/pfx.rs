@@ -25,9 +25,9 @@ use zeroize::Zeroizing;
 
 use crate::certificate::Certificate;
 use crate::error::{CertError, Result};
+use crate::identity::Pkcs12Contents;
 use crate::kdf::{KdfBudget, KdfRequest, pbes2_request};
 use crate::key::PrivateKey;
-use crate::pkcs12::Pkcs12Contents;
 
 /// The largest PKCS#12 file read (256 KiB): an APNs certificate with its
 /// key is about 4 KB, a client identity with a long chain a few tens.

@@ -5,10 +5,9 @@ use core::fmt;
 
 use zeroize::Zeroizing;
 
-use crate::authority::CertifiedKey;
 use crate::certificate::Certificate;
 use crate::error::{CertError, Result};
-use crate::key::PrivateKey;
+use crate::identity::{CertifiedKey, Pkcs12Contents};
 
 /// The shortest backup password accepted (in characters).
 pub const MIN_BACKUP_PASSWORD_LEN: usize = 12;
@@ -50,26 +49,6 @@ impl BackupPassword {
     /// The password text.
     pub fn expose(&self) -> &str {
         &self.0
-    }
-}
-
-/// What a PKCS#12 file held.
-pub struct Pkcs12Contents {
-    /// The end-entity certificate (the one with the key, else the first).
-    pub certificate: Certificate,
-    /// Its private key, if the file had one this crate can use.
-    pub key: Option<PrivateKey>,
-    /// The other certificates (issuers), in file order.
-    pub chain: Vec<Certificate>,
-}
-
-impl fmt::Debug for Pkcs12Contents {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Pkcs12Contents")
-            .field("certificate", &self.certificate.info().subject)
-            .field("has_key", &self.key.is_some())
-            .field("chain", &self.chain.len())
-            .finish()
     }
 }
 

@@ -11,8 +11,9 @@ use core::fmt;
 use rand_core::CryptoRng;
 use time::{Duration, OffsetDateTime};
 
-use crate::authority::{CertificateAuthority, CertifiedKey, Validity};
+use crate::authority::{CertificateAuthority, Validity};
 use crate::error::{CertError, Result};
+use crate::identity::CertifiedKey;
 use crate::key::KeyAlgorithm;
 use mdm_model::ServerHost;
 

@@ -3,9 +3,10 @@
 use mdm_model::ServerHost;
 use rand_core::CryptoRng;
 
-use crate::authority::{CertificateAuthority, CertifiedKey, LeafKind, Validity};
+use crate::authority::{CertificateAuthority, LeafKind, Validity};
 use crate::certificate::{Certificate, SubjectAltName};
 use crate::error::{CertError, Result};
+use crate::identity::CertifiedKey;
 use crate::key::{KeyAlgorithm, PrivateKey};
 use crate::name::SubjectName;
 
