@@ -376,7 +376,7 @@ pub(crate) fn check_in(
 
 /// A push for queued commands.
 pub(crate) fn serve_commands(w: &mut World, i: u32, now: SimTime) -> Result<(), HarnessError> {
-    let request = workspace_topic(w)?.and_then(|topic| push_for(w, i, &topic));
+    let request = workspace_topic(w).and_then(|topic| push_for(w, i, topic));
     if push(w, i, now, request)? {
         serve(w, i, now)?;
     }
@@ -397,8 +397,9 @@ pub(crate) fn push_for(w: &World, i: u32, topic: &PushTopic) -> Option<PushReque
 }
 
 /// The workspace's APNs topic, if it has an APNs certificate.
-pub(crate) fn workspace_topic(w: &World) -> Result<Option<PushTopic>, HarnessError> {
-    Ok(w.ws.apns_certificate().map(|record| record.topic().clone()))
+pub(crate) fn workspace_topic(w: &World) -> Option<&PushTopic> {
+    w.ws.apns_certificate()
+        .map(mdm_model::ApnsCertificateRecord::topic)
 }
 
 /// Sends the push through (simulated) APNs: it reaches the device only when

@@ -632,8 +632,8 @@ impl World {
         // all cores (reading the world, changing nothing); the requests travel
         // (JSON written and parsed) on the other cores while this thread
         // delivers the pushes and has the Apple devices check in, in order.
-        let topic = crate::device_apple::workspace_topic(self)?;
         let world = &*self;
+        let topic = crate::device_apple::workspace_topic(world);
         let (outgoing, pushes) = rayon::join(
             || {
                 syncs
@@ -647,9 +647,8 @@ impl World {
                 checkins
                     .into_par_iter()
                     .map(|(i, now)| {
-                        let push = topic
-                            .as_ref()
-                            .and_then(|topic| crate::device_apple::push_for(world, i, topic));
+                        let push =
+                            topic.and_then(|topic| crate::device_apple::push_for(world, i, topic));
                         (i, now, push)
                     })
                     .collect::<Vec<_>>()

@@ -40,17 +40,17 @@ impl ServerHost {
     /// [`ModelError::InvalidServerAddress`] with the reason.
     pub fn parse(input: &str) -> Result<Self, ModelError> {
         let address = ServerAddress::parse(input)?;
-        if address.port.is_some() || input.contains("://") {
+        if address.port.is_some() {
             return Err(ModelError::InvalidServerAddress {
                 input: input.to_owned(),
-                reason: "a host alone is expected, without port or scheme",
+                reason: "a host alone is expected, without a port",
             });
         }
         Ok(address.host)
     }
 
-    /// The host as it goes into a URL without brackets, or a certificate's
-    /// subjectAltName: a name, an IPv4 or IPv6 literal.
+    /// The IP address, when the host is an IPv4 or IPv6 literal (what a
+    /// certificate's `iPAddress` subjectAltName holds); `None` for a name.
     #[must_use]
     pub fn ip(&self) -> Option<std::net::IpAddr> {
         match self {
