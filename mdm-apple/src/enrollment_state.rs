@@ -81,6 +81,11 @@ impl AppleEnrollment {
         }
     }
 
+    /// The workspace topic this enrollment follows (the push topic).
+    pub fn topic(&self) -> &PushTopic {
+        &self.topic
+    }
+
     /// The current state.
     pub fn state(&self) -> EnrollmentState {
         self.state
@@ -187,6 +192,14 @@ impl AppleEnrollment {
             DeviceMessage::CheckOut(m) => self.check_out(m).map(Some),
             _ => Ok(None),
         }
+    }
+
+    /// Ends the enrollment without a `CheckOut` (the device erased itself):
+    /// as after `CheckOut`, no push target and no unlock token remain.
+    pub fn end(&mut self) {
+        self.state = EnrollmentState::CheckedOut;
+        self.push = None;
+        self.unlock_token = None;
     }
 
     /// Applies `CheckOut`.

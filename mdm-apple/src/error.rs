@@ -242,8 +242,9 @@ pub enum AppleError {
         /// What was being parsed.
         what: &'static str,
     },
-    /// A required key is absent from a device message, or empty. `UDID`
-    /// stands for the device's id: a non-empty `UDID` or `EnrollmentID`.
+    /// A required key is absent from a device message, a command or a
+    /// profile's payload, or empty. `UDID` stands for the device's id: a
+    /// non-empty `UDID` or `EnrollmentID`.
     #[error("{message}: required key {key} is missing or empty")]
     MissingField {
         /// The message kind (`TokenUpdate`, a command report…).
@@ -251,7 +252,8 @@ pub enum AppleError {
         /// The key.
         key: &'static str,
     },
-    /// A key of a device message has the wrong plist type.
+    /// A key of a device message, a command or a profile's payload has the
+    /// wrong plist type.
     #[error("{message}: key {key} should be {expected}")]
     WrongType {
         /// The message kind.
@@ -318,6 +320,26 @@ pub enum AppleError {
     InvalidPushToken {
         /// The length received.
         len: usize,
+    },
+    /// A command of a `RequestType` this crate models (read by
+    /// [`crate::parse_command`]) with a key its typed form does not hold:
+    /// refused rather than sent without it.
+    #[error(
+        "{request_type} command: {key} is not a key this crate models for it; the command is refused rather than sent without it"
+    )]
+    UnsupportedCommandKey {
+        /// The command's `RequestType`.
+        request_type: String,
+        /// The key (or `Item …` for a `Settings` item).
+        key: String,
+    },
+    /// Bytes read as a configuration profile ([`crate::read_profile`])
+    /// that are not one: neither an XML or binary plist nor CMS
+    /// SignedData, or a plist that is not a `Configuration`.
+    #[error("not a configuration profile: {reason}")]
+    NotAProfile {
+        /// What the bytes are, or what is missing.
+        reason: String,
     },
     /// An identity given as PKCS#12 that is not a DER structure.
     #[error("PKCS#12 identity {name:?} must be one DER SEQUENCE (a PFX): {reason}")]

@@ -13,6 +13,18 @@
 //! * **Commands** — [`Command`] with typed requests, serialised by
 //!   [`CommandRequest`]; [`CommandResult`] and the `…Response` types read
 //!   the device's answers.
+//! * **Reading commands** — [`parse_command`] reads a command as an API
+//!   client (or nanomdm's `/v1/enqueue`) sends it: a `RequestType` this
+//!   crate models becomes its typed [`Command`] (a key the type would drop
+//!   refuses it), any other a [`RawCommand`] that [`CommandRequest::to_xml`]
+//!   hands out byte for byte.
+//! * **Reading profiles** — [`read_profile`] reads a `.mobileconfig` a
+//!   vendor already has (Apple Configurator, another MDM, this crate),
+//!   unsigned or signed, back into [`ProfileParams`]: each payload type
+//!   this crate builds typed, any other as an [`OtherPayload`], the keys
+//!   a typed form does not hold kept in the [`ReadProfile`]. It reads a
+//!   signed profile's content without checking the signature; trust comes
+//!   from [`verify_signed_profile`], whose content it reads the same way.
 //! * **Device messages** — [`decode`] turns a device's PUT body into a
 //!   [`DeviceMessage`]: [`Authenticate`], [`TokenUpdate`], [`CheckOut`] or a
 //!   [`CommandReport`], each beside its raw bytes. The same types build
@@ -64,6 +76,11 @@
 //! )?;
 //! let xml = profile.to_xml()?;
 //! assert!(String::from_utf8_lossy(&xml).contains("<string>com.apple.mdm</string>"));
+//! // A profile reads back into what built it; a command as a client sends it, typed.
+//! assert_eq!(read_profile(&xml)?.params(), profile.params());
+//! let sent = br#"<plist version="1.0"><dict><key>CommandUUID</key><string>c-1</string>
+//!   <key>Command</key><dict><key>RequestType</key><string>SecurityInfo</string></dict></dict></plist>"#;
+//! assert_eq!(parse_command(sent)?.command, Command::SecurityInfo(SecurityInfo));
 //!
 //! // A device checks in; the enrollment follows.
 //! let device = AppleDeviceId::Udid("663b07bb783e9ade1dae4fbb92ea12afc0ce5b69".into());
@@ -111,6 +128,8 @@ pub use profile::{
     ProfileParams, RemovalRules, Restrictions, ScepIdentity, ScepKeySize, ScepKeyUsage,
     ScepSubjectAltName, ServerCapability, WebClip, WifiEncryption, WifiPayload, enrollment_profile,
 };
+// Reading a `.mobileconfig` back: typed payloads, the others kept as read.
+pub use profile::{OtherPayload, ReadProfile, read_profile};
 // CMS: signing profiles and request bodies, verifying them, and the bounds.
 pub use cms::{
     MAX_CHAIN_DEPTH, MAX_CMS_CERTIFICATES, MAX_CMS_SIGNERS, MAX_SIGNED_ATTRIBUTES, MIN_RSA_BITS,
@@ -123,6 +142,8 @@ pub use command::{
     RemoveApplication, RemoveProfile, RequestType, RestartDevice, SecurityInfo, Setting, Settings,
     ShutDownDevice,
 };
+// Reading a command an API client sends: typed, or kept byte for byte.
+pub use command::{RawCommand, parse_command};
 // Command responses, read from an `Acknowledged` report.
 pub use command::{
     AppInstallState, CertificateListResponse, CommandResult, DeviceInformationResponse,

@@ -2,8 +2,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod integration {
+    pub mod command_parse;
     pub mod fixtures;
     mod messages;
+    mod profile_read;
     mod profiles;
     mod responses;
     pub mod schema;

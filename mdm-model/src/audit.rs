@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::{
-    AgentRefusal, DeviceId, DeviceState, GroupId, InvitationId, LicenseId, PolicyId, PushTopic,
-    Refusal, UserId,
+    AgentRefusal, AppleRefusal, DeviceId, DeviceState, GroupId, InvitationId, LicenseId, PolicyId,
+    PushTopic, Refusal, UserId,
 };
 
 /// One state change of the workspace.
@@ -93,6 +93,13 @@ pub enum AuditEvent {
         device: DeviceId,
         /// Why it was refused.
         reason: AgentRefusal,
+    },
+    /// The Apple check-in and command service refused a device request (#17).
+    AppleRequestRefused {
+        /// The device, when the request could be tied to one.
+        device: Option<DeviceId>,
+        /// Why.
+        reason: AppleRefusal,
     },
     /// The device's client certificate was issued or applied.
     ClientCertificateChanged {

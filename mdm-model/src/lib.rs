@@ -110,6 +110,7 @@ pub use secret::{
 pub use server_address::{ServerAddress, ServerHost};
 pub use user::{EmailAddress, User};
 pub use workspace::{
-    AgentProof, AgentRefusal, InstructionOutcome, Invariant, InvariantViolation, LicenseProblem,
-    PolicyDelivery, SyncOutcome, SyncReport, UserSummary, Workspace, WorkspaceSettings,
+    AgentProof, AgentRefusal, AppleRefusal, InstructionOutcome, Invariant, InvariantViolation,
+    LicenseProblem, PolicyDelivery, SyncOutcome, SyncReport, UserSummary, Workspace,
+    WorkspaceSettings,
 };

@@ -1,6 +1,7 @@
 //! The workspace: one tenant, the aggregate that owns everything else (R-WS-1).
 
 mod agents;
+mod apple;
 mod devices;
 mod enrollment;
 mod groups;
@@ -23,6 +24,7 @@ use crate::{
 };
 
 pub use agents::{AgentProof, AgentRefusal};
+pub use apple::AppleRefusal;
 pub use invariants::{Invariant, InvariantViolation};
 pub use sync::{LicenseProblem, PolicyDelivery, SyncOutcome, SyncReport};
 pub use users::{InstructionOutcome, UserSummary};

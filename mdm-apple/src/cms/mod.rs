@@ -3,11 +3,13 @@
 //! what OpenSSL's streaming mode writes.
 
 mod ber;
+mod content;
 mod sign;
 mod trust;
 mod verify;
 
 pub(crate) use ber::ber_to_der;
+pub(crate) use content::{cms_content_type, signed_content};
 pub use sign::ProfileSigner;
 pub use verify::{
     MAX_CHAIN_DEPTH, MAX_CMS_CERTIFICATES, MAX_CMS_SIGNERS, MAX_SIGNED_ATTRIBUTES, MIN_RSA_BITS,

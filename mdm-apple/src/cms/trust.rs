@@ -178,6 +178,22 @@ pub(crate) fn check_chain(
     })
 }
 
+/// Checks a device identity certificate presented without a signature
+/// (the TLS peer certificate, or a trusted proxy's `Client-Cert`): it
+/// chains to one of `anchors` at `now`, exactly as a CMS signer would.
+pub(crate) fn check_certificate(
+    der: &[u8],
+    anchors: &[mdm_certs::Certificate],
+    now: OffsetDateTime,
+) -> Result<()> {
+    use der::Decode;
+    let cert = Certificate::from_der(der).map_err(|e| AppleError::InvalidCertificate {
+        what: "device identity certificate".into(),
+        reason: e.to_string(),
+    })?;
+    check_chain(&cert, &[], anchors, now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

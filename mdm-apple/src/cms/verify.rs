@@ -8,8 +8,9 @@ use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5911::{ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA};
 use const_oid::db::rfc5912::{
-    ECDSA_WITH_SHA_256, ID_SHA_256, ID_SHA_384, ID_SHA_512, RSA_ENCRYPTION,
-    SHA_256_WITH_RSA_ENCRYPTION, SHA_384_WITH_RSA_ENCRYPTION, SHA_512_WITH_RSA_ENCRYPTION,
+    ECDSA_WITH_SHA_256, ID_SHA_1, ID_SHA_256, ID_SHA_384, ID_SHA_512, RSA_ENCRYPTION,
+    SHA_1_WITH_RSA_ENCRYPTION, SHA_256_WITH_RSA_ENCRYPTION, SHA_384_WITH_RSA_ENCRYPTION,
+    SHA_512_WITH_RSA_ENCRYPTION,
 };
 use der::asn1::{ObjectIdentifier as Oid, OctetString};
 use der::{Decode, Encode};
@@ -91,6 +92,10 @@ fn malformed(reason: impl Into<String>) -> AppleError {
     }
 }
 
+/// `ecdsa-with-SHA1` (RFC 3279 §2.2.3), which OpenSSL writes for a P-256
+/// signer with `-md sha1`; not in `const_oid`'s database.
+const ECDSA_WITH_SHA_1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.1");
+
 /// Most `SignerInfo`s one SignedData may carry. A profile or request
 /// signature has one; each costs a chain check and a signature check.
 pub const MAX_CMS_SIGNERS: usize = 4;
@@ -112,6 +117,8 @@ pub const MIN_RSA_BITS: usize = 2048;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum DigestAlg {
+    /// Still sent by devices and older tools over request bodies.
+    Sha1,
     Sha256,
     Sha384,
     Sha512,
@@ -120,6 +127,7 @@ enum DigestAlg {
 impl DigestAlg {
     fn from_oid(oid: ObjectIdentifier) -> Result<Self> {
         match oid {
+            o if o == ID_SHA_1 => Ok(Self::Sha1),
             o if o == ID_SHA_256 => Ok(Self::Sha256),
             o if o == ID_SHA_384 => Ok(Self::Sha384),
             o if o == ID_SHA_512 => Ok(Self::Sha512),
@@ -132,6 +140,7 @@ impl DigestAlg {
 
     fn digest(self, data: &[u8]) -> Vec<u8> {
         match self {
+            Self::Sha1 => sha1::Sha1::digest(data).to_vec(),
             Self::Sha256 => sha2::Sha256::digest(data).to_vec(),
             Self::Sha384 => sha2::Sha384::digest(data).to_vec(),
             Self::Sha512 => sha2::Sha512::digest(data).to_vec(),
@@ -181,7 +190,9 @@ impl<'a> ContentDigests<'a> {
 /// `messageDigest`, equal to the digest of the content (computed once),
 /// and the signature covers the DER of the signed attributes (as a SET);
 /// without them, the signature covers the content. RSA PKCS#1 v1.5
-/// (SHA-256/384/512) and ECDSA P-256 with SHA-256 are supported.
+/// (SHA-256/384/512) and ECDSA P-256 with SHA-256 are supported; SHA-1
+/// (RSA and ECDSA) only by [`verify_detached_signature`], because devices
+/// still sign request bodies with it.
 ///
 /// The chain: the signer is one of `anchors`, or is signed by one, or by a
 /// CA certificate of the SignedData that is (at most [`MAX_CHAIN_DEPTH`]
@@ -288,6 +299,14 @@ fn verify_signed_data(
         let si = SignerInfo::from_der(raw).map_err(|e| malformed(format!("SignerInfo: {e}")))?;
         let cert = find_signer(&si, &certs)?;
         let digest_alg = DigestAlg::from_oid(si.digest_alg.oid)?;
+        if digest_alg == DigestAlg::Sha1 && detached.is_none() {
+            // SHA-1 is accepted over device request bodies only, never for
+            // a profile that a device will install.
+            return Err(AppleError::UnsupportedAlgorithm {
+                field: "digestAlgorithm of a signed profile (SHA-1 only for request signatures)",
+                oid: si.digest_alg.oid.to_string(),
+            });
+        }
         let attrs = si
             .signed_attrs
             .as_ref()
@@ -505,6 +524,7 @@ fn verify_signature(
         reason: "signature does not verify with the signer's key",
     };
     if sig_oid == RSA_ENCRYPTION
+        || sig_oid == SHA_1_WITH_RSA_ENCRYPTION
         || sig_oid == SHA_256_WITH_RSA_ENCRYPTION
         || sig_oid == SHA_384_WITH_RSA_ENCRYPTION
         || sig_oid == SHA_512_WITH_RSA_ENCRYPTION
@@ -516,6 +536,9 @@ fn verify_signature(
             })?;
         let sig = rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| bad.clone())?;
         let ok = match digest_alg {
+            DigestAlg::Sha1 => {
+                rsa::pkcs1v15::VerifyingKey::<sha1::Sha1>::new(key).verify(signed_bytes, &sig)
+            }
             DigestAlg::Sha256 => {
                 rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key).verify(signed_bytes, &sig)
             }
@@ -527,6 +550,24 @@ fn verify_signature(
             }
         };
         ok.map_err(|_| bad)
+    } else if sig_oid == ECDSA_WITH_SHA_1 {
+        // Devices with a P-256 identity and `-md sha1` tools: the SHA-1
+        // digest, verified as a prehash (ring has no ECDSA-SHA-1).
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        if !matches!(digest_alg, DigestAlg::Sha1) {
+            return Err(AppleError::UnsupportedAlgorithm {
+                field: "digestAlgorithm with ECDSA-SHA1",
+                oid: si.digest_alg.oid.to_string(),
+            });
+        }
+        let key = p256::ecdsa::VerifyingKey::from_public_key_der(&spki).map_err(|_| {
+            AppleError::BadSignature {
+                reason: "signer key is not ECDSA P-256",
+            }
+        })?;
+        let sig = p256::ecdsa::Signature::from_der(signature).map_err(|_| bad.clone())?;
+        key.verify_prehash(&DigestAlg::Sha1.digest(signed_bytes), &sig)
+            .map_err(|_| bad)
     } else if sig_oid == ECDSA_WITH_SHA_256 {
         if !matches!(digest_alg, DigestAlg::Sha256) {
             return Err(AppleError::UnsupportedAlgorithm {

@@ -5,6 +5,8 @@
 
 mod checkin;
 mod report;
+mod tokens;
+mod user_channel;
 
 use std::fmt;
 use std::ops::Deref;
@@ -17,6 +19,8 @@ pub use checkin::{
     Authenticate, CheckOut, PushMagic, PushToken, TokenUpdate, UnlockToken, UserChannel,
 };
 pub use report::{CommandReport, CommandStatus, ErrorChainItem};
+pub use tokens::{BootstrapToken, GetBootstrapToken, GetToken, SetBootstrapToken};
+pub use user_channel::{DeclarativeManagement, UserAuthenticate};
 
 /// Which enrollment a message belongs to: a device enrollment's `UDID`, or
 /// a user enrollment's `EnrollmentID`.
@@ -99,8 +103,18 @@ pub enum DeviceMessage {
     TokenUpdate(Received<TokenUpdate>),
     /// `CheckOut` check-in.
     CheckOut(Received<CheckOut>),
-    /// A check-in type this crate does not model (`GetBootstrapToken`,
-    /// `DeclarativeManagement`, …): data, not an error.
+    /// `UserAuthenticate` check-in (macOS user channel).
+    UserAuthenticate(Received<UserAuthenticate>),
+    /// `SetBootstrapToken` check-in.
+    SetBootstrapToken(Received<SetBootstrapToken>),
+    /// `GetBootstrapToken` check-in.
+    GetBootstrapToken(Received<GetBootstrapToken>),
+    /// `GetToken` check-in.
+    GetToken(Received<GetToken>),
+    /// `DeclarativeManagement` check-in.
+    DeclarativeManagement(Received<DeclarativeManagement>),
+    /// A check-in type this crate does not model: data, not an error
+    /// (the service refuses it as [`AppleError::UnknownMessageType`]).
     OtherCheckin {
         /// Its `MessageType`.
         message_type: String,
@@ -117,12 +131,53 @@ impl fmt::Debug for DeviceMessage {
             Self::Authenticate(m) => f.debug_tuple("Authenticate").field(m).finish(),
             Self::TokenUpdate(m) => f.debug_tuple("TokenUpdate").field(m).finish(),
             Self::CheckOut(m) => f.debug_tuple("CheckOut").field(m).finish(),
+            Self::UserAuthenticate(m) => f.debug_tuple("UserAuthenticate").field(m).finish(),
+            Self::SetBootstrapToken(m) => f.debug_tuple("SetBootstrapToken").field(m).finish(),
+            Self::GetBootstrapToken(m) => f.debug_tuple("GetBootstrapToken").field(m).finish(),
+            Self::GetToken(m) => f.debug_tuple("GetToken").field(m).finish(),
+            Self::DeclarativeManagement(m) => {
+                f.debug_tuple("DeclarativeManagement").field(m).finish()
+            }
             Self::OtherCheckin { message_type, raw } => f
                 .debug_struct("OtherCheckin")
                 .field("message_type", message_type)
                 .field("raw", &RedactedBytes(raw.len()))
                 .finish(),
             Self::Report(m) => f.debug_tuple("Report").field(m).finish(),
+        }
+    }
+}
+
+impl DeviceMessage {
+    /// The device the message names (`None` for an unmodelled check-in).
+    pub fn device(&self) -> Option<&AppleDeviceId> {
+        Some(match self {
+            Self::Authenticate(m) => &m.device,
+            Self::TokenUpdate(m) => &m.device,
+            Self::CheckOut(m) => &m.device,
+            Self::UserAuthenticate(m) => &m.device,
+            Self::SetBootstrapToken(m) => &m.device,
+            Self::GetBootstrapToken(m) => &m.device,
+            Self::GetToken(m) => &m.device,
+            Self::DeclarativeManagement(m) => &m.device,
+            Self::Report(m) => &m.device,
+            Self::OtherCheckin { .. } => return None,
+        })
+    }
+
+    /// The check-in's `MessageType`, or `"command report"`.
+    pub fn kind(&self) -> &str {
+        match self {
+            Self::Authenticate(_) => "Authenticate",
+            Self::TokenUpdate(_) => "TokenUpdate",
+            Self::CheckOut(_) => "CheckOut",
+            Self::UserAuthenticate(_) => "UserAuthenticate",
+            Self::SetBootstrapToken(_) => "SetBootstrapToken",
+            Self::GetBootstrapToken(_) => "GetBootstrapToken",
+            Self::GetToken(_) => "GetToken",
+            Self::DeclarativeManagement(_) => "DeclarativeManagement",
+            Self::OtherCheckin { message_type, .. } => message_type,
+            Self::Report(_) => "command report",
         }
     }
 }
@@ -151,6 +206,26 @@ pub fn decode(bytes: &[u8]) -> Result<DeviceMessage> {
             }),
             "CheckOut" => DeviceMessage::CheckOut(Received {
                 message: CheckOut::read(&Fields::new(&dict, "CheckOut"))?,
+                raw: raw(),
+            }),
+            "UserAuthenticate" => DeviceMessage::UserAuthenticate(Received {
+                message: UserAuthenticate::read(&Fields::new(&dict, "UserAuthenticate"))?,
+                raw: raw(),
+            }),
+            "SetBootstrapToken" => DeviceMessage::SetBootstrapToken(Received {
+                message: SetBootstrapToken::read(&Fields::new(&dict, "SetBootstrapToken"))?,
+                raw: raw(),
+            }),
+            "GetBootstrapToken" => DeviceMessage::GetBootstrapToken(Received {
+                message: GetBootstrapToken::read(&Fields::new(&dict, "GetBootstrapToken"))?,
+                raw: raw(),
+            }),
+            "GetToken" => DeviceMessage::GetToken(Received {
+                message: GetToken::read(&Fields::new(&dict, "GetToken"))?,
+                raw: raw(),
+            }),
+            "DeclarativeManagement" => DeviceMessage::DeclarativeManagement(Received {
+                message: DeclarativeManagement::read(&Fields::new(&dict, "DeclarativeManagement"))?,
                 raw: raw(),
             }),
             other => DeviceMessage::OtherCheckin {

@@ -272,10 +272,17 @@ fn typed_errors_for_bad_messages() {
         let err = decode(input.as_bytes()).unwrap_err();
         assert!(check(&err), "{input}: {err:?}");
     }
-    let other = r#"<plist version="1.0"><dict><key>MessageType</key><string>GetBootstrapToken</string></dict></plist>"#;
+    // A check-in type this crate does not model is data; the service refuses it.
+    let other = r#"<plist version="1.0"><dict><key>MessageType</key><string>Frobnicate</string></dict></plist>"#;
     assert!(
-        matches!(decode(other.as_bytes()).unwrap(), DeviceMessage::OtherCheckin { message_type, .. } if message_type == "GetBootstrapToken")
+        matches!(decode(other.as_bytes()).unwrap(), DeviceMessage::OtherCheckin { message_type, .. } if message_type == "Frobnicate")
     );
+    // GetBootstrapToken is modelled (#17): without a device id it is refused.
+    let bootstrap = r#"<plist version="1.0"><dict><key>MessageType</key><string>GetBootstrapToken</string></dict></plist>"#;
+    assert!(matches!(
+        decode(bootstrap.as_bytes()),
+        Err(AppleError::MissingField { message: "GetBootstrapToken", key: "UDID" })
+    ));
 }
 
 fn valid_messages() -> Vec<Vec<u8>> {

@@ -1,0 +1,27 @@
+//! The server side of Apple MDM, independent of any transport (issue
+//! #17): [`AppleService`] takes a device request — its body, the identity
+//! evidence that came with it, `now` — and answers the response body and
+//! what changed, recording every rule through `mdm-model`. Its state lives
+//! behind [`AppleStore`] ([`MemoryStore`] by default).
+//!
+//! * [`apple_service`](AppleService): dispatch, identity binding, push targets;
+//! * `checkin`: the check-in endpoint's messages;
+//! * `command`: reports and the next command;
+//! * [`identity`](PresentedIdentity): `Mdm-Signature`, `Client-Cert`, TLS peer;
+//! * [`refusal_of`] / [`status_of`]: how a refusal is audited and answered.
+
+mod answer;
+mod apple_service;
+mod checkin;
+mod command;
+mod identity;
+mod memory;
+mod refusal;
+mod store;
+
+pub use answer::{DeviceRequest, Endpoint, Handled, ServiceEvent};
+pub use apple_service::AppleService;
+pub use identity::{PresentedIdentity, VerifiedIdentity, decode_client_cert, decode_mdm_signature};
+pub use memory::MemoryStore;
+pub use refusal::{refusal_of, status_of};
+pub use store::{AppleStore, EnrollmentRecord, QueueStep};

@@ -1,0 +1,92 @@
+//! Where the service keeps its state: each enrollment (its bound
+//! identity, push target and tokens), the identities issued for
+//! enrollments, and each device's command queue. One small object-safe
+//! trait, in the shape of nanomdm's `CheckinStore`, `CommandEnqueuer` and
+//! `CertAuthStore`; [`MemoryStore`](super::MemoryStore) is the default,
+//! durable stores implement the same trait.
+
+use mdm_model::{DeviceId, Sha256Digest};
+
+use crate::command::{CommandRequest, RequestType};
+use crate::enrollment_state::AppleEnrollment;
+use crate::error::Result;
+use crate::message::{AppleDeviceId, BootstrapToken, CommandReport};
+use crate::queue::ReportOutcome;
+
+/// One enrollment as the service keeps it.
+#[derive(Debug, Clone)]
+pub struct EnrollmentRecord {
+    /// The model's device record this enrollment belongs to.
+    pub device: DeviceId,
+    /// SHA-256 of the identity certificate bound at `Authenticate`.
+    pub identity: Sha256Digest,
+    /// Its check-in state, push target (token, magic, topic) and unlock token.
+    pub enrollment: AppleEnrollment,
+    /// The escrowed bootstrap token (`SetBootstrapToken`).
+    pub bootstrap_token: Option<BootstrapToken>,
+}
+
+/// What recording one command report did to a device's queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueStep {
+    /// What the report changed.
+    pub outcome: ReportOutcome,
+    /// The request type of the command the report finished, if it did.
+    pub finished: Option<RequestType>,
+    /// The command to send now (`None`: answer with an empty body).
+    pub next: Option<CommandRequest>,
+}
+
+/// The service's state, one concern per method group. Every method may
+/// fail with [`crate::AppleError::Store`] in a durable implementation.
+pub trait AppleStore {
+    /// The enrollment of `device`, if it ever authenticated.
+    ///
+    /// # Errors
+    /// A store failure.
+    fn enrollment(&self, device: &AppleDeviceId) -> Result<Option<EnrollmentRecord>>;
+
+    /// Saves (inserts or replaces) the enrollment of `device`.
+    ///
+    /// # Errors
+    /// A store failure.
+    fn save_enrollment(&mut self, device: &AppleDeviceId, record: EnrollmentRecord) -> Result<()>;
+
+    /// Declares that the identity certificate with this SHA-256 was issued
+    /// for the model's `device` (e.g. by the SCEP endpoint of its
+    /// enrollment); its `Authenticate` may then bind it.
+    ///
+    /// # Errors
+    /// A store failure.
+    fn expect_identity(&mut self, identity: Sha256Digest, device: DeviceId) -> Result<()>;
+
+    /// Takes the expectation [`Self::expect_identity`] left for this
+    /// identity: the model device it was issued for.
+    ///
+    /// # Errors
+    /// A store failure.
+    fn take_expected_identity(&mut self, identity: &Sha256Digest) -> Result<Option<DeviceId>>;
+
+    /// Appends a command to `device`'s queue.
+    ///
+    /// # Errors
+    /// [`crate::AppleError::DuplicateCommand`], or a store failure.
+    fn enqueue(&mut self, device: &AppleDeviceId, request: CommandRequest) -> Result<()>;
+
+    /// Records a report of `device` (see [`crate::CommandQueue::respond`])
+    /// and says what to send next.
+    ///
+    /// # Errors
+    /// [`crate::AppleError::ReportFromOtherDevice`], or a store failure.
+    fn record_report(
+        &mut self,
+        device: &AppleDeviceId,
+        report: &CommandReport,
+    ) -> Result<QueueStep>;
+
+    /// How many commands wait for `device`.
+    ///
+    /// # Errors
+    /// A store failure.
+    fn pending_commands(&self, device: &AppleDeviceId) -> Result<usize>;
+}
