@@ -130,6 +130,47 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An integer that fits a `u32`.
+    pub(crate) fn opt_u32(&self, key: &'static str) -> Result<Option<u32>> {
+        self.opt_int(key)?
+            .map(|i| {
+                u32::try_from(i).map_err(|_| AppleError::InvalidValue {
+                    payload: self.message.to_owned(),
+                    key,
+                    value: i.to_string(),
+                    reason: "must be 0 to 4294967295",
+                })
+            })
+            .transpose()
+    }
+
+    /// An array whose every element is a string.
+    pub(crate) fn opt_strings(&self, key: &'static str) -> Result<Option<Vec<String>>> {
+        self.opt_array(key)?
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|v| {
+                        v.as_string()
+                            .map(str::to_owned)
+                            .ok_or_else(|| self.wrong(key, "an array of strings"))
+                    })
+                    .collect()
+            })
+            .transpose()
+    }
+
+    /// A date.
+    pub(crate) fn opt_date(&self, key: &'static str) -> Result<Option<std::time::SystemTime>> {
+        match self.dict.get(key) {
+            None => Ok(None),
+            Some(v) => v
+                .as_date()
+                .map(Some)
+                .ok_or_else(|| self.wrong(key, "a date")),
+        }
+    }
+
     /// An array whose every element is a dictionary.
     pub(crate) fn opt_dict_array(&self, key: &'static str) -> Result<Vec<&'a PlistDictionary>> {
         let Some(items) = self.opt_array(key)? else {

@@ -85,6 +85,27 @@ pub const TARGETS: &[Target] = &[
             let _ = mdm_apple::verify_detached_signature(signature, content, anchor(), now());
         },
     },
+    Target {
+        name: "apple_command_parse",
+        run: |d| {
+            if let Ok(request) = mdm_apple::parse_command(d) {
+                let _ = format!("{request:?}");
+                // What reads is what the queue would hand out.
+                let _ = request.to_xml();
+            }
+        },
+    },
+    Target {
+        name: "apple_profile_read",
+        run: |d| {
+            if let Ok(read) = mdm_apple::read_profile(d) {
+                let _ = format!("{read:?}");
+                if let Ok(profile) = read.into_params().build() {
+                    let _ = profile.to_xml();
+                }
+            }
+        },
+    },
     // mdm-certs: files an administrator uploads.
     Target {
         name: "certs_certificate_der",

@@ -2,6 +2,7 @@
 //! `{CommandUUID, Command: {RequestType, …}}`, and typed responses read
 //! from the device's report.
 
+mod parse;
 mod request;
 mod response;
 
@@ -12,6 +13,7 @@ use crate::fields::DictWriter;
 use crate::ids::CommandUuid;
 use crate::value::{PlistDictionary, dictionary_to_xml};
 
+pub use parse::{RawCommand, parse_command};
 pub use request::{
     CertificateList, ClearPasscode, Command, DeviceInformation, DeviceLock, EraseDevice,
     InstallApplication, InstallProfile, InstalledApplicationList, ProfileList, RemoveApplication,
@@ -130,8 +132,14 @@ impl CommandRequest {
         Self { uuid, command }
     }
 
-    /// The `{CommandUUID, Command: {RequestType, …}}` dictionary.
+    /// The `{CommandUUID, Command: {RequestType, …}}` dictionary (for a
+    /// [`Command::Other`], every top-level key it was read with).
     pub fn to_dictionary(&self) -> PlistDictionary {
+        if let Command::Other(raw) = &self.command {
+            let mut envelope = raw.envelope().clone();
+            envelope.insert("CommandUUID", self.uuid.as_str());
+            return envelope;
+        }
         let mut inner = DictWriter::new();
         inner.put("RequestType", self.command.request_type().as_str());
         self.command.write(&mut inner);
@@ -142,11 +150,19 @@ impl CommandRequest {
         outer.finish()
     }
 
-    /// The command as an XML plist.
+    /// The command as an XML plist; a [`Command::Other`] under the
+    /// `CommandUUID` it was read with is its bytes as received (XML or
+    /// binary), so a command this crate does not model reaches the device
+    /// exactly as the client sent it.
     ///
     /// # Errors
     /// [`crate::AppleError::PlistWrite`] if serialisation fails.
     pub fn to_xml(&self) -> Result<Vec<u8>> {
+        if let Command::Other(raw) = &self.command
+            && let Some(bytes) = raw.bytes_for(&self.uuid)
+        {
+            return Ok(bytes.to_vec());
+        }
         dictionary_to_xml(&self.to_dictionary())
     }
 }

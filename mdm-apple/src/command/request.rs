@@ -282,7 +282,8 @@ pub struct Settings {
     pub settings: Vec<Setting>,
 }
 
-/// Every command this crate builds.
+/// Every command this crate builds, and ([`Command::Other`]) any other
+/// command an API client sent, kept as it came.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Command {
@@ -316,6 +317,9 @@ pub enum Command {
     CertificateList(CertificateList),
     /// `Settings`.
     Settings(Settings),
+    /// A `RequestType` this crate does not model, read by
+    /// [`crate::parse_command`] and delivered byte for byte.
+    Other(super::RawCommand),
 }
 
 impl Command {
@@ -337,6 +341,7 @@ impl Command {
             Self::RemoveApplication(_) => RequestType::RemoveApplication,
             Self::CertificateList(_) => RequestType::CertificateList,
             Self::Settings(_) => RequestType::Settings,
+            Self::Other(c) => RequestType::Other(c.request_type().to_owned()),
         }
     }
 
@@ -428,6 +433,13 @@ impl Command {
                     "Settings",
                     c.settings.iter().map(Setting::to_value).collect::<Vec<_>>(),
                 );
+            }
+            Self::Other(c) => {
+                for (key, value) in c.command().into_iter().flatten() {
+                    if key != "RequestType" {
+                        w.put(key, value.clone());
+                    }
+                }
             }
         }
     }

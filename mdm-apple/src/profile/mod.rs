@@ -7,6 +7,7 @@ mod enrollment;
 mod identity;
 mod mdm;
 mod passcode;
+mod read;
 mod restrictions;
 mod webclip;
 mod wifi;
@@ -27,12 +28,13 @@ pub use enrollment::{EnrollmentIdentity, EnrollmentParams, enrollment_profile};
 pub use identity::{Pkcs12Identity, ScepIdentity, ScepKeySize, ScepKeyUsage, ScepSubjectAltName};
 pub use mdm::{AccessRights, MdmPayload, ServerCapability};
 pub use passcode::PasscodePolicy;
+pub use read::{OtherPayload, ReadProfile, read_profile};
 pub use restrictions::Restrictions;
 pub use webclip::WebClip;
 pub use wifi::{WifiEncryption, WifiPayload};
 
 /// What a payload configures.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum PayloadContent {
     /// `com.apple.mdm`.
@@ -51,11 +53,14 @@ pub enum PayloadContent {
     Wifi(WifiPayload),
     /// `com.apple.webClip.managed`.
     WebClip(WebClip),
+    /// Any other payload type, with its keys as read by [`read_profile`]
+    /// (or given to [`OtherPayload::new`]), written back as they are.
+    Other(OtherPayload),
 }
 
 impl PayloadContent {
     /// The `PayloadType` string.
-    pub fn payload_type(&self) -> &'static str {
+    pub fn payload_type(&self) -> &str {
         match self {
             Self::Mdm(_) => MdmPayload::PAYLOAD_TYPE,
             Self::Pkcs12(_) => Pkcs12Identity::PAYLOAD_TYPE,
@@ -65,6 +70,7 @@ impl PayloadContent {
             Self::Restrictions(_) => Restrictions::PAYLOAD_TYPE,
             Self::Wifi(_) => WifiPayload::PAYLOAD_TYPE,
             Self::WebClip(_) => WebClip::PAYLOAD_TYPE,
+            Self::Other(p) => p.payload_type(),
         }
     }
 
@@ -79,7 +85,9 @@ impl PayloadContent {
             Self::Passcode(p) => p.validate(),
             Self::Wifi(p) => p.validate(),
             Self::WebClip(p) => p.validate(),
-            Self::Pkcs12(_) | Self::Certificate(_) | Self::Restrictions(_) => Ok(()),
+            Self::Pkcs12(_) | Self::Certificate(_) | Self::Restrictions(_) | Self::Other(_) => {
+                Ok(())
+            }
         }
     }
 
@@ -93,12 +101,13 @@ impl PayloadContent {
             Self::Restrictions(p) => p.write(w),
             Self::Wifi(p) => p.write(w),
             Self::WebClip(p) => p.write(w),
+            Self::Other(p) => p.write(w),
         }
     }
 }
 
 /// One payload of a profile: the common keys plus what it configures.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Payload {
     /// `PayloadIdentifier` (reverse-DNS, unique within the profile).
     pub identifier: String,
@@ -165,8 +174,9 @@ pub struct RemovalRules {
 }
 
 /// Everything a configuration profile says, before its rules are checked.
-/// Fill it in, then call [`ProfileParams::build`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Fill it in, then call [`ProfileParams::build`]; [`read_profile`] gives
+/// one back from a `.mobileconfig`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProfileParams {
     /// `PayloadIdentifier` of the profile (same identifier ⇒ replaces an installed profile).
     pub identifier: String,
@@ -294,7 +304,7 @@ impl ProfileParams {
 
 /// A configuration profile whose rules hold. Write it as XML with
 /// [`Profile::to_xml`] or sign it with [`Profile::sign`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
     params: ProfileParams,
 }

@@ -57,45 +57,62 @@ pub struct Restrictions {
 impl Restrictions {
     pub(crate) const PAYLOAD_TYPE: &'static str = "com.apple.applicationaccess";
 
-    pub(crate) fn write(&self, w: &mut DictWriter) {
-        let keys: [(&str, Option<bool>); 22] = [
-            ("allowCamera", self.allow_camera),
-            ("allowScreenShot", self.allow_screen_shot),
-            ("allowAppInstallation", self.allow_app_installation),
-            ("allowAppRemoval", self.allow_app_removal),
-            ("allowInAppPurchases", self.allow_in_app_purchases),
-            ("allowSafari", self.allow_safari),
-            ("allowCloudBackup", self.allow_cloud_backup),
-            ("allowCloudDocumentSync", self.allow_cloud_document_sync),
-            ("allowAirDrop", self.allow_air_drop),
-            ("allowAssistant", self.allow_assistant),
-            ("allowExplicitContent", self.allow_explicit_content),
-            ("allowUntrustedTLSPrompt", self.allow_untrusted_tls_prompt),
+    /// Each switch with its key: the one table that writing and reading use.
+    pub(crate) fn switches_mut(&mut self) -> [(&'static str, &mut Option<bool>); 22] {
+        [
+            ("allowCamera", &mut self.allow_camera),
+            ("allowScreenShot", &mut self.allow_screen_shot),
+            ("allowAppInstallation", &mut self.allow_app_installation),
+            ("allowAppRemoval", &mut self.allow_app_removal),
+            ("allowInAppPurchases", &mut self.allow_in_app_purchases),
+            ("allowSafari", &mut self.allow_safari),
+            ("allowCloudBackup", &mut self.allow_cloud_backup),
+            (
+                "allowCloudDocumentSync",
+                &mut self.allow_cloud_document_sync,
+            ),
+            ("allowAirDrop", &mut self.allow_air_drop),
+            ("allowAssistant", &mut self.allow_assistant),
+            ("allowExplicitContent", &mut self.allow_explicit_content),
+            (
+                "allowUntrustedTLSPrompt",
+                &mut self.allow_untrusted_tls_prompt,
+            ),
             (
                 "allowPasscodeModification",
-                self.allow_passcode_modification,
+                &mut self.allow_passcode_modification,
             ),
             (
                 "allowEraseContentAndSettings",
-                self.allow_erase_content_and_settings,
+                &mut self.allow_erase_content_and_settings,
             ),
-            ("allowAccountModification", self.allow_account_modification),
-            ("allowVPNCreation", self.allow_vpn_creation),
+            (
+                "allowAccountModification",
+                &mut self.allow_account_modification,
+            ),
+            ("allowVPNCreation", &mut self.allow_vpn_creation),
             (
                 "allowUIConfigurationProfileInstallation",
-                self.allow_ui_configuration_profile_installation,
+                &mut self.allow_ui_configuration_profile_installation,
             ),
-            ("allowUSBRestrictedMode", self.allow_usb_restricted_mode),
-            ("allowFindMyDevice", self.allow_find_my_device),
-            ("forceEncryptedBackup", self.force_encrypted_backup),
-            ("forceWiFiPowerOn", self.force_wifi_power_on),
+            (
+                "allowUSBRestrictedMode",
+                &mut self.allow_usb_restricted_mode,
+            ),
+            ("allowFindMyDevice", &mut self.allow_find_my_device),
+            ("forceEncryptedBackup", &mut self.force_encrypted_backup),
+            ("forceWiFiPowerOn", &mut self.force_wifi_power_on),
             (
                 "forceAutomaticDateAndTime",
-                self.force_automatic_date_and_time,
+                &mut self.force_automatic_date_and_time,
             ),
-        ];
-        for (key, value) in keys {
-            w.opt(key, value);
+        ]
+    }
+
+    pub(crate) fn write(&self, w: &mut DictWriter) {
+        let mut copy = self.clone();
+        for (key, value) in copy.switches_mut() {
+            w.opt(key, *value);
         }
     }
 }

@@ -140,6 +140,38 @@ pub fn signer_with(
     }
 }
 
+/// `content` signed by `signer` with `openssl cms -sign -stream`
+/// (attached, SHA-256, the issuer included): indefinite-length BER, as
+/// OpenSSL's streaming mode writes it. `stem` names the scratch files.
+pub fn openssl_sign_stream(pki: &Pki, signer: &Signer, content: &[u8], stem: &Path) -> Vec<u8> {
+    let input = stem.with_extension("plist");
+    let out = stem.with_extension("der");
+    std::fs::write(&input, content).unwrap();
+    run(Proc::new("openssl")
+        .args([
+            "cms",
+            "-sign",
+            "-binary",
+            "-nodetach",
+            "-stream",
+            "-outform",
+            "DER",
+            "-md",
+            "sha256",
+            "-in",
+        ])
+        .arg(&input)
+        .arg("-signer")
+        .arg(&signer.cert_pem)
+        .arg("-inkey")
+        .arg(&signer.key_pem)
+        .arg("-certfile")
+        .arg(&pki.ca_pem)
+        .arg("-out")
+        .arg(&out));
+    std::fs::read(&out).unwrap()
+}
+
 /// The PKI, made once; `None` when openssl is missing (and not in CI).
 pub fn pki() -> Option<&'static Pki> {
     static PKI: OnceLock<Option<Pki>> = OnceLock::new();

@@ -6,7 +6,9 @@ use std::process::Command;
 use mdm_apple::*;
 use proptest::prelude::*;
 
-use super::fixtures::{Pki, Signer, every_payload_profile, now, pki, run, scratch};
+use super::fixtures::{
+    Pki, Signer, every_payload_profile, now, openssl_sign_stream, pki, run, scratch,
+};
 
 fn signer_of(s: &Signer) -> ProfileSigner {
     ProfileSigner::new(&s.chain, &s.key_pkcs8).unwrap()
@@ -121,32 +123,7 @@ fn reads_openssl_streamed_ber_profiles() {
         big.extend_from_slice(b"<!-- padding to force several chunks -->\n");
     }
     for (name, content, s) in [("rsa", &xml, &pki.rsa), ("ec", &big, &pki.ec)] {
-        let input = dir.join(format!("{name}.plist"));
-        let out = dir.join(format!("{name}.der"));
-        std::fs::write(&input, content).unwrap();
-        run(Command::new("openssl")
-            .args([
-                "cms",
-                "-sign",
-                "-binary",
-                "-nodetach",
-                "-stream",
-                "-outform",
-                "DER",
-                "-md",
-                "sha256",
-                "-in",
-            ])
-            .arg(&input)
-            .arg("-signer")
-            .arg(&s.cert_pem)
-            .arg("-inkey")
-            .arg(&s.key_pem)
-            .arg("-certfile")
-            .arg(&pki.ca_pem)
-            .arg("-out")
-            .arg(&out));
-        let signed = std::fs::read(&out).unwrap();
+        let signed = openssl_sign_stream(pki, s, content, &dir.join(name));
         assert_eq!(
             signed.get(1),
             Some(&0x80),
