@@ -349,6 +349,79 @@ pub enum AppleError {
         /// What was wrong.
         reason: String,
     },
+    /// A check-in whose `MessageType` the service does not know.
+    #[error("unknown check-in MessageType {message_type:?}")]
+    UnknownMessageType {
+        /// The `MessageType` sent.
+        message_type: String,
+    },
+    /// A message sent to the wrong endpoint: a command report to the
+    /// check-in URL, or a check-in to the command URL without the check-in
+    /// content type.
+    #[error("{message} cannot be sent to the {endpoint} endpoint")]
+    WrongEndpoint {
+        /// The message kind.
+        message: String,
+        /// `check-in` or `command`.
+        endpoint: &'static str,
+    },
+    /// A check-in type the service decodes but does not serve.
+    #[error("{message_type} is not served here: {reason}")]
+    UnsupportedCheckin {
+        /// The `MessageType`.
+        message_type: &'static str,
+        /// Why, and what would be needed.
+        reason: String,
+    },
+    /// A request without any identity certificate (no `Mdm-Signature`,
+    /// no trusted `Client-Cert`, no TLS peer certificate).
+    #[error("the request carries no device identity certificate")]
+    NoIdentity,
+    /// An `Mdm-Signature` or `Client-Cert` header that cannot be decoded.
+    #[error("{header} header: {reason}")]
+    MalformedIdentityHeader {
+        /// The header.
+        header: &'static str,
+        /// What was wrong.
+        reason: String,
+    },
+    /// An `Authenticate` whose identity certificate the integrator did not
+    /// declare as issued for an enrollment ([`crate::AppleService::expect_identity`]).
+    #[error("Authenticate from {device} with an identity not issued for any enrollment")]
+    UnknownIdentity {
+        /// The device id the message named.
+        device: String,
+    },
+    /// A request for a device whose bound identity is another certificate:
+    /// one device speaking for another.
+    #[error("request for {device} signed by an identity that is not the one bound to it")]
+    IdentityMismatch {
+        /// The device id the message named.
+        device: String,
+    },
+    /// A request from a device without an active enrollment (no
+    /// `Authenticate`, checked out, or wiped).
+    #[error("{message} from {device}, which has no active enrollment")]
+    NotEnrolled {
+        /// The message kind.
+        message: String,
+        /// The device id.
+        device: String,
+    },
+    /// The model refused what the request would change.
+    #[error("{operation}: {source}")]
+    Model {
+        /// What the service was recording.
+        operation: &'static str,
+        /// The model's refusal.
+        source: mdm_model::ModelError,
+    },
+    /// The service's state store failed.
+    #[error("Apple service store: {reason}")]
+    Store {
+        /// What failed.
+        reason: String,
+    },
 }
 
 /// Result alias used throughout the crate.

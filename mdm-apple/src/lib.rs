@@ -47,6 +47,17 @@
 //!   idempotent); [`AppleEnrollment`] follows check-ins and refuses a
 //!   foreign topic.
 //! * **Push** — [`push_request`] builds the APNs request that wakes a device.
+//! * **The server side** — [`AppleService`], held beside the model's
+//!   `Workspace`, takes a device request (body, identity evidence, `now`)
+//!   and answers status, body and the [`ServiceEvent`]s it recorded through
+//!   the model: `Authenticate` binds the identity certificate's SHA-256 to
+//!   the device id, the first `TokenUpdate` connects the device, `Idle` is
+//!   a sync, an acknowledged `EraseDevice` a wipe, `CheckOut` the end.
+//!   Identity comes as an `Mdm-Signature` (SHA-256 or SHA-1), or a
+//!   certificate from TLS or a trusted proxy ([`PresentedIdentity`]), and
+//!   must chain to the device CA; a device can never speak for another.
+//!   State lives behind [`AppleStore`] ([`MemoryStore`] by default). With
+//!   the `http` feature, `http::router` serves it at nanomdm's paths.
 //!
 //! Nothing here reads the clock or draws hidden randomness: dates come in
 //! as `now`, UUIDs from a caller's [`rand_core::CryptoRng`].
@@ -114,11 +125,14 @@ mod command;
 mod enrollment_state;
 mod error;
 mod fields;
+#[cfg(feature = "http")]
+pub mod http;
 mod ids;
 mod message;
 mod profile;
 mod push;
 mod queue;
+mod service;
 mod value;
 
 // Configuration profiles: the parameters, each payload, the built profile.
@@ -153,8 +167,10 @@ pub use command::{
 };
 // Device messages: check-ins and command reports, decoded beside their bytes.
 pub use message::{
-    AppleDeviceId, Authenticate, CheckOut, CommandReport, CommandStatus, DeviceMessage,
-    ErrorChainItem, PushMagic, PushToken, Received, TokenUpdate, UnlockToken, UserChannel, decode,
+    AppleDeviceId, Authenticate, BootstrapToken, CheckOut, CommandReport, CommandStatus,
+    DeclarativeManagement, DeviceMessage, ErrorChainItem, GetBootstrapToken, GetToken, PushMagic,
+    PushToken, Received, SetBootstrapToken, TokenUpdate, UnlockToken, UserAuthenticate,
+    UserChannel, decode,
 };
 // Identifiers and URLs checked when built.
 pub use ids::{CommandUuid, HttpsUrl, PayloadUuid};
@@ -163,6 +179,12 @@ pub use value::{MAX_PLIST_BYTES, MAX_PLIST_NODES, PlistDictionary, PlistValue};
 // Server-side state: one enrollment's check-ins, one device's command queue.
 pub use enrollment_state::{AppleEnrollment, EnrollmentEvent, EnrollmentState, PushTarget};
 pub use queue::{CommandQueue, FinishedCommand, PendingCommand, ReportOutcome};
+// The server side: the check-in and command service, its identity checks and its store.
+pub use service::{
+    AppleService, AppleStore, DeviceRequest, Endpoint, EnrollmentRecord, Handled, MemoryStore,
+    PresentedIdentity, QueueStep, ServiceEvent, VerifiedIdentity, decode_client_cert,
+    decode_mdm_signature, refusal_of, status_of,
+};
 // APNs: the push that wakes a device.
 pub use push::{ApnsEnvironment, PushOptions, PushPriority, PushRequest, push_request};
 // Errors.

@@ -8,6 +8,13 @@ mod integration {
     mod profile_read;
     mod profiles;
     mod responses;
+    mod service_binding;
+    mod service_fixtures;
+    mod service_flow;
+    #[cfg(feature = "http")]
+    mod service_http;
+    mod service_props;
+    mod service_signatures;
     pub mod schema;
     mod signing;
     mod snapshots;

@@ -9,6 +9,7 @@ mod trust;
 mod verify;
 
 pub(crate) use ber::ber_to_der;
+pub(crate) use trust::check_certificate;
 pub(crate) use content::{cms_content_type, signed_content};
 pub use sign::ProfileSigner;
 pub use verify::{

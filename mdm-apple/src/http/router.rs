@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use crate::error::{AppleError, Result};
 use crate::service::{
     AppleService, AppleStore, DeviceRequest, Endpoint, Handled, PresentedIdentity,
-    decode_client_cert, decode_mdm_signature, status_of,
+    decode_client_cert, decode_mdm_signature, refusal_of, status_of,
 };
 
 /// The content type of a check-in sent to the command URL.
@@ -178,24 +178,37 @@ fn serve<S: AppleStore>(
     body: &[u8],
 ) -> Response {
     let now = (shared.options.clock)();
-    let result = evidence(headers, peer, &shared.options).and_then(|evidence| {
-        let identity = match &evidence {
-            Evidence::Signature(s) => PresentedIdentity::MdmSignature(s),
-            Evidence::Certificate(c) => PresentedIdentity::Certificate(c),
-            Evidence::Peer(c) => PresentedIdentity::Certificate(c),
-            Evidence::None => PresentedIdentity::None,
-        };
-        let request = DeviceRequest {
-            endpoint,
-            body,
-            identity,
-        };
-        let mut guard = shared.server.lock().map_err(|_| AppleError::Store {
+    let result = shared
+        .server
+        .lock()
+        .map_err(|_| AppleError::Store {
             reason: "the service's lock was poisoned by a panic".into(),
-        })?;
-        let AppleServer { workspace, service } = &mut *guard;
-        service.handle(workspace, &request, now)
-    });
+        })
+        .and_then(|mut guard| {
+            let AppleServer { workspace, service } = &mut *guard;
+            let evidence = match evidence(headers, peer, &shared.options) {
+                Ok(evidence) => evidence,
+                Err(e) => {
+                    // An undecodable identity header is audited like any refusal.
+                    if let Some(reason) = refusal_of(&e) {
+                        workspace.record_apple_refusal(None, reason, now);
+                    }
+                    return Err(e);
+                }
+            };
+            let identity = match &evidence {
+                Evidence::Signature(s) => PresentedIdentity::MdmSignature(s),
+                Evidence::Certificate(c) => PresentedIdentity::Certificate(c),
+                Evidence::Peer(c) => PresentedIdentity::Certificate(c),
+                Evidence::None => PresentedIdentity::None,
+            };
+            let request = DeviceRequest {
+                endpoint,
+                body,
+                identity,
+            };
+            service.handle(workspace, &request, now)
+        });
     match result {
         Ok(handled) => answer(handled),
         Err(e) => refuse(&e, endpoint),
