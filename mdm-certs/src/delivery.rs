@@ -86,7 +86,7 @@ impl OtpPolicy {
 pub struct OneTimePassword(Zeroizing<String>);
 
 impl OneTimePassword {
-    fn generate<R: CryptoRng + ?Sized>(length: usize, rng: &mut R) -> Self {
+    pub(crate) fn generate<R: CryptoRng + ?Sized>(length: usize, rng: &mut R) -> Self {
         let mut otp = Zeroizing::new(String::with_capacity(length));
         let mut buf = [0u8; 1];
         while otp.len() < length {
@@ -166,11 +166,93 @@ pub enum DeliveryStatus {
 /// expired OTP or one past the attempt limit is a typed error.
 pub struct ClientCertificateDelivery {
     payload: DeliveryPayload,
-    otp_hash: [u8; 32],
     created_at: OffsetDateTime,
+    gate: OtpGate,
+}
+
+/// The rule of a one-time password, shared by the deliveries here and the
+/// SCEP challenges ([`crate::ScepChallenges`]): only a SHA-256 hash of the
+/// OTP is kept, compared in constant time; it is redeemed once, expires,
+/// and locks after too many wrong attempts.
+pub(crate) struct OtpGate {
+    otp_hash: [u8; 32],
     expires_at: OffsetDateTime,
     attempts_left: u32,
     applied_at: Option<OffsetDateTime>,
+}
+
+impl OtpGate {
+    pub(crate) fn new(otp: &OneTimePassword, policy: OtpPolicy, now: OffsetDateTime) -> Self {
+        Self {
+            otp_hash: hash(otp.expose()),
+            expires_at: now.saturating_add(policy.lifetime),
+            attempts_left: policy.max_attempts,
+            applied_at: None,
+        }
+    }
+
+    /// The hash an OTP is kept and looked up by (case, spaces and dashes
+    /// ignored).
+    pub(crate) fn hash_of(otp: &str) -> [u8; 32] {
+        hash(&normalise(otp))
+    }
+
+    pub(crate) fn otp_hash(&self) -> &[u8; 32] {
+        &self.otp_hash
+    }
+
+    pub(crate) fn status(&self, now: OffsetDateTime) -> DeliveryStatus {
+        if let Some(at) = self.applied_at {
+            DeliveryStatus::Applied { at }
+        } else if self.attempts_left == 0 {
+            DeliveryStatus::Locked
+        } else if now > self.expires_at {
+            DeliveryStatus::Expired {
+                at: self.expires_at,
+            }
+        } else {
+            DeliveryStatus::Pending {
+                expires_at: self.expires_at,
+                attempts_left: self.attempts_left,
+            }
+        }
+    }
+
+    pub(crate) fn redeem(&mut self, otp: &str, now: OffsetDateTime) -> Result<()> {
+        if let Some(used_at) = self.applied_at {
+            return Err(CertError::OtpAlreadyUsed { used_at });
+        }
+        if self.attempts_left == 0 {
+            return Err(CertError::OtpLocked);
+        }
+        if now > self.expires_at {
+            return Err(CertError::OtpExpired {
+                expired_at: self.expires_at,
+            });
+        }
+        let presented = Self::hash_of(otp);
+        if bool::from(presented.ct_eq(&self.otp_hash)) {
+            self.applied_at = Some(now);
+            Ok(())
+        } else {
+            self.attempts_left = self.attempts_left.saturating_sub(1);
+            if self.attempts_left == 0 {
+                Err(CertError::OtpLocked)
+            } else {
+                Err(CertError::OtpWrong {
+                    attempts_left: self.attempts_left,
+                })
+            }
+        }
+    }
+
+    pub(crate) fn expires_at(&self) -> OffsetDateTime {
+        self.expires_at
+    }
+
+    pub(crate) fn applied_at(&self) -> Option<OffsetDateTime> {
+        self.applied_at
+    }
 }
 
 impl fmt::Debug for ClientCertificateDelivery {
@@ -178,9 +260,9 @@ impl fmt::Debug for ClientCertificateDelivery {
         f.debug_struct("ClientCertificateDelivery")
             .field("payload", &self.payload)
             .field("created_at", &self.created_at)
-            .field("expires_at", &self.expires_at)
-            .field("attempts_left", &self.attempts_left)
-            .field("applied_at", &self.applied_at)
+            .field("expires_at", &self.gate.expires_at)
+            .field("attempts_left", &self.gate.attempts_left)
+            .field("applied_at", &self.gate.applied_at)
             .finish_non_exhaustive()
     }
 }
@@ -241,61 +323,22 @@ impl ClientCertificateDelivery {
     ) -> Self {
         Self {
             payload,
-            otp_hash: hash(otp.expose()),
             created_at: now,
-            expires_at: now.saturating_add(policy.lifetime),
-            attempts_left: policy.max_attempts,
-            applied_at: None,
+            gate: OtpGate::new(otp, policy, now),
         }
     }
 
     /// Where the delivery stands at `now`.
     pub fn status(&self, now: OffsetDateTime) -> DeliveryStatus {
-        if let Some(at) = self.applied_at {
-            DeliveryStatus::Applied { at }
-        } else if self.attempts_left == 0 {
-            DeliveryStatus::Locked
-        } else if now > self.expires_at {
-            DeliveryStatus::Expired {
-                at: self.expires_at,
-            }
-        } else {
-            DeliveryStatus::Pending {
-                expires_at: self.expires_at,
-                attempts_left: self.attempts_left,
-            }
-        }
+        self.gate.status(now)
     }
 
     /// The device presents `otp` at `now`. Case, spaces and dashes are
     /// ignored. On success the delivery becomes *applied* and the payload is
     /// returned; a wrong OTP uses up an attempt.
     pub fn redeem(&mut self, otp: &str, now: OffsetDateTime) -> Result<&DeliveryPayload> {
-        if let Some(used_at) = self.applied_at {
-            return Err(CertError::OtpAlreadyUsed { used_at });
-        }
-        if self.attempts_left == 0 {
-            return Err(CertError::OtpLocked);
-        }
-        if now > self.expires_at {
-            return Err(CertError::OtpExpired {
-                expired_at: self.expires_at,
-            });
-        }
-        let presented = hash(&normalise(otp));
-        if bool::from(presented.ct_eq(&self.otp_hash)) {
-            self.applied_at = Some(now);
-            Ok(&self.payload)
-        } else {
-            self.attempts_left = self.attempts_left.saturating_sub(1);
-            if self.attempts_left == 0 {
-                Err(CertError::OtpLocked)
-            } else {
-                Err(CertError::OtpWrong {
-                    attempts_left: self.attempts_left,
-                })
-            }
-        }
+        self.gate.redeem(otp, now)?;
+        Ok(&self.payload)
     }
 
     /// The payload (for the admin console; the device gets it via [`Self::redeem`]).
@@ -310,12 +353,12 @@ impl ClientCertificateDelivery {
 
     /// When the OTP expires.
     pub fn expires_at(&self) -> OffsetDateTime {
-        self.expires_at
+        self.gate.expires_at()
     }
 
     /// When it was applied, if it was.
     pub fn applied_at(&self) -> Option<OffsetDateTime> {
-        self.applied_at
+        self.gate.applied_at()
     }
 }
 

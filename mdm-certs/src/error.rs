@@ -361,6 +361,79 @@ pub enum CertError {
         /// Names in the reserve certificate.
         reserve: Vec<String>,
     },
+
+    // ----- SCEP (RFC 8894, R-CL-1) -----
+    /// The SCEP message is not a PKCS#7 `pkiMessage` at all (not DER, not a
+    /// SignedData, no signer, no `transactionID` or `messageType`): nothing
+    /// can be answered in SCEP, the HTTP layer answers 400 with this reason.
+    #[error("not a SCEP pkiMessage: {reason}")]
+    ScepMalformed {
+        /// What was wrong.
+        reason: String,
+    },
+    /// The pkiMessage's signature, its `messageDigest`, or its encrypted
+    /// content does not check out (SCEP `badMessageCheck`).
+    #[error("the SCEP message does not verify: {reason}")]
+    ScepBadMessageCheck {
+        /// What failed.
+        reason: String,
+    },
+    /// An algorithm the SCEP server does not accept: a digest, a signature,
+    /// a key transport or a content cipher (SCEP `badAlg`).
+    #[error(
+        "the SCEP message uses {algorithm}, which is not accepted: digests SHA-1, SHA-256, SHA-512; RSA PKCS #1 v1.5 signatures and key transport; AES-128/192/256-CBC, DES-EDE3-CBC (and DES-CBC when enabled)"
+    )]
+    ScepUnsupportedAlgorithm {
+        /// The algorithm (name or OID) as found.
+        algorithm: String,
+    },
+    /// The message's `signingTime` is too far from the server's clock
+    /// (SCEP `badTime`).
+    #[error("the SCEP message was signed at {signed_at}, more than {skew_seconds} s from {now}")]
+    ScepBadTime {
+        /// The message's signingTime.
+        signed_at: OffsetDateTime,
+        /// The server's time.
+        now: OffsetDateTime,
+        /// The skew allowed.
+        skew_seconds: i64,
+    },
+    /// A certificate or transaction the server does not know: a renewal
+    /// signed by a certificate this CA did not issue or that is no longer
+    /// valid, a poll for an unknown transaction (SCEP `badCertId`).
+    #[error("unknown certificate or transaction in the SCEP request: {reason}")]
+    ScepUnknownCertificate {
+        /// What was not found.
+        reason: String,
+    },
+    /// A well-formed SCEP request the server will not answer as asked: no
+    /// challenge password, a message type it does not serve (SCEP
+    /// `badRequest`).
+    #[error("the SCEP request was refused: {reason}")]
+    ScepBadRequest {
+        /// Why.
+        reason: String,
+    },
+    /// The challenge password matches no one-time password issued (SCEP
+    /// `badRequest`).
+    #[error("the SCEP challenge password matches no one-time password issued")]
+    ScepChallengeUnknown,
+    /// The SCEP server cannot be set up as asked (caller misuse): the
+    /// certificate that decrypts requests needs an RSA key; an RA must be
+    /// issued by the CA.
+    #[error("cannot set up the SCEP server: {reason}")]
+    ScepSetup {
+        /// What was wrong.
+        reason: String,
+    },
+    /// (Client side.) The SCEP server answered FAILURE.
+    #[error("the SCEP server refused the request {transaction_id}: failInfo {fail_info}")]
+    ScepFailed {
+        /// The request's transactionID.
+        transaction_id: String,
+        /// The failInfo the server gave (`badRequest`, …).
+        fail_info: String,
+    },
 }
 
 /// Shorthand used throughout the crate.

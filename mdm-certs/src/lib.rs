@@ -147,6 +147,7 @@ mod pkcs12;
 mod portal;
 mod push_request;
 mod rotation;
+mod scep;
 mod serde_forms;
 mod server;
 
@@ -183,6 +184,14 @@ pub use rotation::{
     ActiveServerCertificate, DEFAULT_ACTIVATION_DELAY, LossForecast, RESERVE_VALIDITY,
     ReserveCertificate, ServerCertificateRotation,
 };
+pub use scep::{
+    ContentCipher, FailInfo, MAX_PKI_MESSAGE_LEN, MessageType, Nonce, PkiMessage, PkiStatus,
+    ScepCapabilities, ScepCapability, ScepChallengeStore, ScepChallenges, ScepConfig, ScepDigest,
+    ScepGrant, ScepOperation, ScepOutcome, ScepReply, ScepRequest, ScepRequestKind, ScepResponse,
+    ScepServer, ScepSigner, TransactionId, ca_certificates, csr_with_challenge,
+};
+#[cfg(feature = "http")]
+pub use scep::{MAX_SCEP_BODY_LEN, ScepRoute, scep_router};
 
 #[cfg(test)]
 mod tests {

@@ -6,5 +6,8 @@ mod fixture;
 mod key_forms;
 mod openssl;
 mod proptests;
+mod scep_flow;
+#[cfg(feature = "http")]
+mod scep_http;
 mod secrets;
 mod snapshots;
