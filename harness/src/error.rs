@@ -55,6 +55,14 @@ pub enum HarnessError {
         /// The error, in words.
         message: String,
     },
+    /// The APNs stand-in could not start or serve.
+    #[error("APNs stand-in step {step} failed: {message}")]
+    ApnsStandIn {
+        /// The step.
+        step: &'static str,
+        /// What failed.
+        message: String,
+    },
     /// The harness broke one of its own rules (a bug).
     #[error("internal error: {0}")]
     Internal(&'static str),

@@ -34,6 +34,7 @@
 //!   the HTML page with SVG charts; [`artifacts`] — one workspace's real artifacts.
 #![forbid(unsafe_code)]
 
+pub mod apns_standin;
 pub mod artifacts;
 pub mod clock;
 mod device_android;

@@ -341,6 +341,33 @@ pub enum AppleError {
         /// What the bytes are, or what is missing.
         reason: String,
     },
+    /// The push certificate's topic (its subject's UID) is not the
+    /// workspace's: APNs would refuse the pushes or wake nobody.
+    #[error("push certificate topic {found:?} is not the workspace's topic {expected}")]
+    PushCertificateTopic {
+        /// The workspace's topic.
+        expected: String,
+        /// The certificate's UID, if it has one.
+        found: Option<String>,
+    },
+    /// The push certificate is expired or not yet valid at `now`.
+    #[error("push certificate {subject} is valid from {not_before} to {not_after}, not at {now}")]
+    PushCertificateNotValid {
+        /// Its subject.
+        subject: String,
+        /// Start of validity.
+        not_before: time::OffsetDateTime,
+        /// End of validity.
+        not_after: time::OffsetDateTime,
+        /// The caller's date.
+        now: time::OffsetDateTime,
+    },
+    /// The provider client's settings or TLS set-up cannot work.
+    #[error("APNs provider set-up: {reason}")]
+    ProviderSetup {
+        /// What was wrong.
+        reason: String,
+    },
     /// An identity given as PKCS#12 that is not a DER structure.
     #[error("PKCS#12 identity {name:?} must be one DER SEQUENCE (a PFX): {reason}")]
     InvalidPkcs12 {

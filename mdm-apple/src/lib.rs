@@ -47,6 +47,14 @@
 //!   idempotent); [`AppleEnrollment`] follows check-ins and refuses a
 //!   foreign topic.
 //! * **Push** — [`push_request`] builds the APNs request that wakes a device.
+//!   [`ApnsAnswer`] reads APNs's answer into a [`PushOutcome`] (the reasons
+//!   Apple documents are [`ApnsReason`]). With the cargo feature `apns`
+//!   (off by default), `ApnsClient` sends them: HTTP/2 over TLS with the
+//!   push certificate (checked first by `ProviderIdentity`: the workspace's
+//!   topic, valid at `now`), streams multiplexed up to the server's limit
+//!   over a small pool of connections, bounded in-flight pushes, reconnects
+//!   after GOAWAY, 429/5xx retried with capped backoff and jitter drawn
+//!   from the caller's RNG, one outcome per push and their counts.
 //! * **The server side** — [`AppleService`], held beside the model's
 //!   `Workspace`, takes a device request (body, identity evidence, `now`)
 //!   and answers status, body and the [`ServiceEvent`]s it recorded through
@@ -130,6 +138,7 @@ pub mod http;
 mod ids;
 mod message;
 mod profile;
+mod provider;
 mod push;
 mod queue;
 mod service;
@@ -187,5 +196,11 @@ pub use service::{
 };
 // APNs: the push that wakes a device.
 pub use push::{ApnsEnvironment, PushOptions, PushPriority, PushRequest, push_request};
+// APNs answers, and (feature `apns`) the provider client that sends pushes.
+pub use provider::{ApnsAnswer, ApnsReason, Failure, OutcomeCounts, PushOutcome, unix_ms};
+#[cfg(feature = "apns")]
+pub use provider::{
+    ApnsClient, BatchReport, ProviderConfig, ProviderIdentity, PushResult, RetryPolicy, TlsClock,
+};
 // Errors.
 pub use error::{AppleError, Result};

@@ -156,6 +156,16 @@ pub enum AuditEvent {
         /// The number.
         identification_number: String,
     },
+    /// APNs answered 410 `Unregistered` for an Apple device's push token:
+    /// the device is shown unreachable and is not pushed until it checks
+    /// in again (issue #14).
+    PushTokenUnregistered {
+        /// The device.
+        device: DeviceId,
+        /// When APNs says the token stopped being valid, if it said.
+        #[serde(default, with = "time::serde::rfc3339::option")]
+        since: Option<OffsetDateTime>,
+    },
     /// The workspace's APNs certificate was set or replaced.
     ApnsCertificateSet {
         /// Its topic.

@@ -126,6 +126,52 @@ impl Workspace {
         self.schedule_sync(device, Some(now))
     }
 
+    /// APNs answered 410 `Unregistered` for the Apple device's push token
+    /// (issue #14): a connected or managed device becomes `ConnectionLost`
+    /// (shown unreachable, not pushed, see [`Workspace::may_push`]) until its
+    /// next `TokenUpdate` restores it. `since` is APNs's timestamp; an answer
+    /// older than the device's last contact is stale (a newer token may have
+    /// replaced the one refused) and changes nothing. Returns whether the
+    /// device was marked unreachable by this call.
+    ///
+    /// # Errors
+    /// [`ModelError::UnknownDevice`]; [`ModelError::IllegalTransition`] for a
+    /// device that is not Apple or has left management.
+    pub fn record_push_unregistered(
+        &mut self,
+        device: DeviceId,
+        since: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<bool, ModelError> {
+        let d = self.device(device)?;
+        let state = d.state;
+        if !d.platform.is_apple() || state.is_terminal() {
+            return Err(ModelError::IllegalTransition {
+                device,
+                operation: "be unregistered from APNs",
+                state,
+            });
+        }
+        let stale = matches!((since, d.last_sync), (Some(at), Some(seen)) if at < seen);
+        if stale || !state.is_connected() {
+            return Ok(false);
+        }
+        self.log(now, AuditEvent::PushTokenUnregistered { device, since });
+        self.schedule_sync(device, None)?;
+        self.set_state(device, DeviceState::ConnectionLost, now)?;
+        Ok(true)
+    }
+
+    /// Whether the server may push to the device: an Apple device that is
+    /// connected or managed (not one APNs called `Unregistered`, R-AP-3).
+    ///
+    /// # Errors
+    /// [`ModelError::UnknownDevice`].
+    pub fn may_push(&self, device: DeviceId) -> Result<bool, ModelError> {
+        let d = self.device(device)?;
+        Ok(d.platform.is_apple() && d.state.is_connected())
+    }
+
     /// Remote wipe or factory reset: the agent's data is gone, the device
     /// leaves management, gives back its license seat, and its registration is
     /// removed, so it must be registered and invited again (R-WP-1).

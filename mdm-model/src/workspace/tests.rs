@@ -983,3 +983,40 @@ fn secrets_are_not_in_debug_output() {
         assert!(!text.contains(&token), "invitation token shown in {text}");
     }
 }
+
+#[test]
+fn r_ap_3_unregistered_push_token_makes_an_apple_device_unreachable_until_it_checks_in() {
+    let mut f = fixture();
+    f.ws.set_apns_certificate(apns(T0 - Duration::days(1), T0 + Duration::days(364)), T0);
+    let phone = f.connected(iphone());
+    let pixel = f.connected(android());
+    assert_eq!(f.ws.may_push(phone), Ok(true));
+    assert_eq!(f.ws.may_push(pixel), Ok(false));
+    let since = T0 + Duration::minutes(5);
+    let now = T0 + Duration::minutes(6);
+    assert_eq!(f.ws.record_push_unregistered(phone, Some(since), now), Ok(true));
+    assert_eq!(f.ws.device(phone).unwrap().state(), DeviceState::ConnectionLost);
+    assert_eq!(f.ws.may_push(phone), Ok(false));
+    assert!(f.ws.audit_log().iter().any(|r| r.at == now
+        && r.event
+            == AuditEvent::PushTokenUnregistered {
+                device: phone,
+                since: Some(since)
+            }));
+    // A second 410 for the same token changes nothing.
+    assert_eq!(f.ws.record_push_unregistered(phone, Some(since), now), Ok(false));
+    // The next TokenUpdate restores it.
+    assert_eq!(f.ws.apple_device_connected(phone, now), Ok(true));
+    assert_eq!(f.ws.may_push(phone), Ok(true));
+    // Android devices have no APNs token.
+    assert!(matches!(
+        f.ws.record_push_unregistered(pixel, None, now),
+        Err(ModelError::IllegalTransition { .. })
+    ));
+    let json = serde_json::to_string(&AuditEvent::PushTokenUnregistered {
+        device: phone,
+        since: None,
+    })
+    .unwrap();
+    assert!(json.contains("\"event\":\"push_token_unregistered\""), "{json}");
+}

@@ -1,0 +1,375 @@
+//! The stand-in's answer to one push, as a pure function of the request,
+//! the client certificate's facts, the date and the stand-in's book
+//! (registered tokens, faults): usable in-process by the simulator and by
+//! the HTTP/2 server alike.
+
+use std::collections::{HashMap, HashSet};
+
+use mdm_apple::{ApnsAnswer, ApnsEnvironment, ApnsReason};
+use mdm_model::PushTopic;
+use time::OffsetDateTime;
+
+use super::faults::{Fault, FaultPlan};
+
+/// The largest payload APNs takes for a push (Apple: 4 KB; VoIP 5 KB).
+pub const MAX_PAYLOAD_BYTES: usize = 4096;
+/// Apple's device tokens are 32 bytes today; APNs says they may grow. The
+/// stand-in takes 32 to 100 bytes of hex (the limit `mdm-apple` applies).
+pub const TOKEN_BYTES: core::ops::RangeInclusive<usize> = 32..=100;
+/// The `apns-push-type` values Apple documents.
+pub const PUSH_TYPES: &[&str] = &[
+    "alert",
+    "background",
+    "controls",
+    "location",
+    "voip",
+    "complication",
+    "fileprovider",
+    "mdm",
+    "liveactivity",
+    "pushtotalk",
+    "widgets",
+];
+
+/// One request as the stand-in sees it: the pseudo-headers, the other
+/// headers (lower-case names, in order), the body, and what the TLS layer
+/// learnt of the client certificate.
+#[derive(Debug, Clone, Copy)]
+pub struct PushAttempt<'a> {
+    /// `:method`.
+    pub method: &'a str,
+    /// `:path`.
+    pub path: &'a str,
+    /// `:authority` (a `:port` suffix is ignored).
+    pub authority: &'a str,
+    /// The regular headers.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The DATA frames, joined.
+    pub body: &'a [u8],
+    /// The client certificate's subject UID (its push topic), if any.
+    pub certificate_topic: Option<&'a str>,
+    /// The client certificate's SHA-256; `None` on a connection without a
+    /// client certificate (token-based authentication).
+    pub certificate_fingerprint: Option<mdm_model::Sha256Digest>,
+}
+
+/// A push as the stand-in recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushRecord {
+    /// The `apns-id` answered (the request's, or one the stand-in made).
+    pub apns_id: String,
+    /// The topic the push was for.
+    pub topic: Option<String>,
+    /// The `mdm` value of the body (the device's PushMagic), if present.
+    pub push_magic: Option<String>,
+    /// The answer given.
+    pub answer: ApnsAnswer,
+    /// The date it was decided at.
+    pub at: OffsetDateTime,
+}
+
+/// The stand-in's answer to one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The status and body.
+    pub answer: ApnsAnswer,
+    /// The `apns-id` response header.
+    pub apns_id: String,
+}
+
+#[derive(Debug, Clone, Default)]
+struct TokenState {
+    topic: Option<String>,
+    unregistered_at: Option<OffsetDateTime>,
+    forced: Option<ApnsReason>,
+    pushes: u32,
+    records: Vec<PushRecord>,
+}
+
+/// What the stand-in knows: its environment, the tokens devices registered
+/// (with their topic), tokens turned `Unregistered`, topics Apple stopped
+/// allowing, revoked certificates, the fault plan, and every push recorded
+/// per token.
+#[derive(Debug, Clone)]
+pub struct ApnsBook {
+    environment: ApnsEnvironment,
+    tokens: HashMap<Vec<u8>, TokenState>,
+    disallowed_topics: HashSet<String>,
+    revoked: HashSet<mdm_model::Sha256Digest>,
+    faults: FaultPlan,
+    provider_tokens: bool,
+    served: u64,
+}
+
+impl ApnsBook {
+    /// An empty book for APNs's `environment`, with `faults`.
+    pub fn new(environment: ApnsEnvironment, faults: FaultPlan) -> Self {
+        Self {
+            environment,
+            tokens: HashMap::new(),
+            disallowed_topics: HashSet::new(),
+            revoked: HashSet::new(),
+            faults,
+            provider_tokens: false,
+            served: 0,
+        }
+    }
+
+    /// The environment this stand-in plays.
+    pub fn environment(&self) -> ApnsEnvironment {
+        self.environment
+    }
+
+    /// Also serve token-based connections (no client certificate; each
+    /// request carries `authorization: bearer <JWT>`, refused once its `iat`
+    /// is an hour old). The stand-in checks the token's form and age, not
+    /// its ES256 signature. Off by default: a client certificate is required.
+    pub fn accept_provider_tokens(&mut self, accept: bool) {
+        self.provider_tokens = accept;
+    }
+
+    /// Whether token-based connections are served.
+    pub fn accepts_provider_tokens(&self) -> bool {
+        self.provider_tokens
+    }
+
+    /// The fault plan.
+    pub fn faults(&self) -> &FaultPlan {
+        &self.faults
+    }
+
+    /// A device registered `token` for `topic` (as a device's TokenUpdate
+    /// tells its MDM server): pushes to it on another topic are refused
+    /// with `DeviceTokenNotForTopic`. Registering again clears `Unregistered`.
+    pub fn register(&mut self, token: &[u8], topic: &PushTopic) {
+        let state = self.tokens.entry(token.to_vec()).or_default();
+        state.topic = Some(topic.as_str().to_owned());
+        state.unregistered_at = None;
+    }
+
+    /// The app was removed (or the device wiped): from `at`, pushes to
+    /// `token` answer 410 `Unregistered` with that timestamp.
+    pub fn unregister(&mut self, token: &[u8], at: OffsetDateTime) {
+        self.tokens
+            .entry(token.to_vec())
+            .or_default()
+            .unregistered_at = Some(at);
+    }
+
+    /// Pushes to `token` answer `reason` (at its documented status) until
+    /// cleared with `None`: a scripted fault.
+    pub fn force(&mut self, token: &[u8], reason: Option<ApnsReason>) {
+        self.tokens.entry(token.to_vec()).or_default().forced = reason;
+    }
+
+    /// Apple no longer lets anyone push to `topic` (`TopicDisallowed`).
+    pub fn disallow_topic(&mut self, topic: &PushTopic) {
+        self.disallowed_topics.insert(topic.as_str().to_owned());
+    }
+
+    /// Apple revoked the certificate with this SHA-256 (`BadCertificate`).
+    pub fn revoke_certificate(&mut self, fingerprint: mdm_model::Sha256Digest) {
+        self.revoked.insert(fingerprint);
+    }
+
+    /// Every push recorded for `token`, in the order decided.
+    pub fn pushes_for(&self, token: &[u8]) -> &[PushRecord] {
+        self.tokens.get(token).map_or(&[], |t| t.records.as_slice())
+    }
+
+    /// The tokens with at least one push answered 200, and how many.
+    pub fn delivered(&self) -> impl Iterator<Item = (&[u8], usize)> {
+        self.tokens.iter().filter_map(|(token, state)| {
+            let n = state
+                .records
+                .iter()
+                .filter(|r| r.answer.status == 200)
+                .count();
+            (n > 0).then_some((token.as_slice(), n))
+        })
+    }
+
+    /// Requests decided so far.
+    pub fn served(&self) -> u64 {
+        self.served
+    }
+
+    /// Answers one request at `now` and records it under its token.
+    pub fn decide(&mut self, attempt: &PushAttempt<'_>, now: OffsetDateTime) -> Decision {
+        self.served += 1;
+        let apns_id = header(attempt, "apns-id")
+            .map(str::to_owned)
+            .unwrap_or_else(|| made_up_id(self.served));
+        let token_hex = attempt.path.strip_prefix("/3/device/");
+        let token = token_hex.and_then(|h| hex::decode(h).ok());
+        let answer = self.answer(attempt, token.as_deref(), now);
+        if let Some(token) = token {
+            let record = PushRecord {
+                apns_id: apns_id.clone(),
+                topic: header(attempt, "apns-topic")
+                    .or(attempt.certificate_topic)
+                    .map(str::to_owned),
+                push_magic: serde_json::from_slice::<serde_json::Value>(attempt.body)
+                    .ok()
+                    .and_then(|v| v.get("mdm").and_then(|m| m.as_str().map(str::to_owned))),
+                answer: answer.clone(),
+                at: now,
+            };
+            self.tokens.entry(token).or_default().records.push(record);
+        }
+        Decision { answer, apns_id }
+    }
+
+    fn answer(
+        &mut self,
+        a: &PushAttempt<'_>,
+        token: Option<&[u8]>,
+        now: OffsetDateTime,
+    ) -> ApnsAnswer {
+        use ApnsReason as R;
+        let err = ApnsAnswer::error;
+        if a.method != "POST" {
+            return err(R::MethodNotAllowed);
+        }
+        let Some(token_hex) = a.path.strip_prefix("/3/device/") else {
+            return err(R::BadPath);
+        };
+        if token_hex.is_empty() {
+            return err(R::MissingDeviceToken);
+        }
+        let bearer = header(a, "authorization");
+        let cert_topic = match a.certificate_fingerprint {
+            Some(fingerprint) => match a.certificate_topic {
+                Some(t) if !self.revoked.contains(&fingerprint) => Some(t),
+                _ => return err(R::BadCertificate),
+            },
+            None => None,
+        };
+        if cert_topic.is_none() {
+            if bearer.is_none() {
+                return err(R::MissingProviderToken);
+            }
+            if !self.provider_tokens {
+                return err(R::InvalidProviderToken);
+            }
+        }
+        if let Some(bearer) = bearer {
+            match provider_token_issued_at(bearer) {
+                Some(iat) if iat + 3600 >= now.unix_timestamp() => {}
+                Some(_) => return err(R::ExpiredProviderToken),
+                None => return err(R::InvalidProviderToken),
+            }
+        }
+        let host = a.authority.rsplit_once(':').map_or(a.authority, |(h, _)| h);
+        let other = match self.environment {
+            ApnsEnvironment::Production => ApnsEnvironment::Development,
+            ApnsEnvironment::Development => ApnsEnvironment::Production,
+        };
+        // MDM push certificates are for production only.
+        let mdm = cert_topic.is_some_and(|t| t.starts_with("com.apple.mgmt."));
+        if host == other.host() || (self.environment == ApnsEnvironment::Development && mdm) {
+            return err(R::BadCertificateEnvironment);
+        }
+        let mut seen = HashSet::new();
+        if a.headers
+            .iter()
+            .any(|(n, _)| n.starts_with("apns-") && !seen.insert(*n))
+        {
+            return err(R::DuplicateHeaders);
+        }
+        let topic = match (header(a, "apns-topic"), cert_topic) {
+            (None, Some(c)) => c,
+            (None, None) => return err(R::MissingTopic),
+            (Some(t), _) if PushTopic::parse(t).is_err() => return err(R::BadTopic),
+            (Some(t), Some(c)) if t != c => return err(R::TopicDisallowed),
+            (Some(t), _) => t,
+        };
+        let mdm = topic.starts_with("com.apple.mgmt.");
+        if self.disallowed_topics.contains(topic) {
+            return err(R::TopicDisallowed);
+        }
+        match header(a, "apns-push-type") {
+            Some(t) if !PUSH_TYPES.contains(&t) => return err(R::InvalidPushType),
+            Some(t) if mdm && t != "mdm" => return err(R::InvalidPushType),
+            _ => {}
+        }
+        if header(a, "apns-priority").is_some_and(|p| !matches!(p, "1" | "5" | "10")) {
+            return err(R::BadPriority);
+        }
+        if header(a, "apns-expiration").is_some_and(|e| e.parse::<i64>().is_err()) {
+            return err(R::BadExpirationDate);
+        }
+        if header(a, "apns-id").is_some_and(|id| !is_uuid(id)) {
+            return err(R::BadMessageId);
+        }
+        if a.body.is_empty() {
+            return err(R::PayloadEmpty);
+        }
+        if a.body.len() > MAX_PAYLOAD_BYTES {
+            return err(R::PayloadTooLarge);
+        }
+        let Some(token) = token.filter(|t| {
+            TOKEN_BYTES.contains(&t.len()) && token_hex.bytes().all(|b| b.is_ascii_hexdigit())
+        }) else {
+            return err(R::BadDeviceToken);
+        };
+        let state = self.tokens.entry(token.to_vec()).or_default();
+        state.pushes += 1;
+        if let Some(reason) = &state.forced {
+            return err(reason.clone());
+        }
+        if let Some(at) = state.unregistered_at {
+            return ApnsAnswer::unregistered(at);
+        }
+        if state.topic.as_deref().is_some_and(|t| t != topic) {
+            return err(R::DeviceTokenNotForTopic);
+        }
+        match self.faults.draw(token, state.pushes) {
+            Fault::None => ApnsAnswer::OK,
+            Fault::Unregister => {
+                state.unregistered_at = Some(now);
+                ApnsAnswer::unregistered(now)
+            }
+            Fault::TooManyRequests => err(R::TooManyRequests),
+            Fault::ServiceUnavailable => err(R::ServiceUnavailable),
+        }
+    }
+}
+
+fn header<'a>(a: &PushAttempt<'a>, name: &str) -> Option<&'a str> {
+    a.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+}
+
+/// `8-4-4-4-12` hexadecimal digits, as `apns-id` must be.
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn made_up_id(n: u64) -> String {
+    format!(
+        "{:08x}-0000-4000-8000-{:012x}",
+        n >> 48,
+        n & 0xffff_ffff_ffff
+    )
+}
+
+/// The `iat` of a `bearer <JWT>` provider token (its signature is not the
+/// stand-in's concern: the connection is already authenticated by its
+/// certificate).
+fn provider_token_issued_at(authorization: &str) -> Option<i64> {
+    use base64::Engine as _;
+    let jwt = authorization.strip_prefix("bearer ")?;
+    let claims = jwt.split('.').nth(1)?;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(claims.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice::<serde_json::Value>(&json)
+        .ok()?
+        .get("iat")?
+        .as_i64()
+}
