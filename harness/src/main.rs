@@ -42,6 +42,41 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Run the APNs stand-in (HTTP/2, TLS, client certificate from the
+    /// simulated Apple CA) until Ctrl-C; writes the push certificate, key
+    /// and server CA as PEM for curl.
+    ApnsMock(ApnsMockArgs),
+}
+
+#[derive(clap::Args)]
+struct ApnsMockArgs {
+    /// Address to listen on (port 0: any free port, printed).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: std::net::SocketAddr,
+    /// Folder for push.pem, push-key.pem, apns-ca.pem.
+    #[arg(long, default_value = "apns-mock")]
+    out: PathBuf,
+    /// Seed of the certificates and faults.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Send GOAWAY after this many streams on a connection.
+    #[arg(long)]
+    goaway_after: Option<u32>,
+    /// Pushes (per million) that start a 429 burst.
+    #[arg(long, default_value_t = 0)]
+    too_many_requests_ppm: u32,
+    /// Pushes to one token a 429 burst lasts.
+    #[arg(long, default_value_t = 3)]
+    burst: u32,
+    /// Pushes (per million) answered 503.
+    #[arg(long, default_value_t = 0)]
+    service_unavailable_ppm: u32,
+    /// Pushes (per million) after which the token is Unregistered.
+    #[arg(long, default_value_t = 0)]
+    unregister_ppm: u32,
+    /// Also serve token-based connections (no client certificate), e.g. h2load.
+    #[arg(long)]
+    provider_tokens: bool,
 }
 
 #[derive(clap::Args)]
@@ -101,7 +136,42 @@ fn run() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Simulate(args) => simulate_command(&args),
+        Command::ApnsMock(args) => apns_mock_command(&args),
     }
+}
+
+fn apns_mock_command(args: &ApnsMockArgs) -> anyhow::Result<ExitCode> {
+    use harness::apns_standin::{FaultPlan, MockOptions, start_mock};
+    let options = MockOptions {
+        listen: args.listen,
+        out: args.out.clone(),
+        seed: args.seed,
+        faults: FaultPlan {
+            seed: args.seed,
+            unregister_ppm: args.unregister_ppm,
+            too_many_requests_ppm: args.too_many_requests_ppm,
+            burst: args.burst,
+            service_unavailable_ppm: args.service_unavailable_ppm,
+            goaway_after: args.goaway_after,
+        },
+        provider_tokens: args.provider_tokens,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("starting tokio")?;
+    runtime.block_on(async {
+        // The wall clock: certificates valid from today.
+        let mock = start_mock(&options, time::OffsetDateTime::now_utc()).await?;
+        println!("listening on {}", mock.server.local_addr());
+        println!("topic {}", mock.topic.as_str());
+        println!("cert {}", mock.files.certificate.display());
+        println!("key {}", mock.files.key.display());
+        println!("cacert {}", mock.files.server_ca.display());
+        println!("host {} (curl --resolve HOST:PORT:127.0.0.1)", mdm_apple::ApnsEnvironment::Production.host());
+        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+        let served = mock.server.book().lock().map(|b| b.served()).unwrap_or(0);
+        eprintln!("served {served} pushes");
+        mock.server.stop().await;
+        anyhow::Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn simulate_command(args: &SimulateArgs) -> anyhow::Result<ExitCode> {

@@ -855,3 +855,83 @@ fn h2load_drives_the_stand_in_over_token_based_connections() {
         server.stop().await;
     });
 }
+
+/// The `apns-mock` process, killed by its PID on drop.
+struct Mock(std::process::Child);
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_apns_mock_subcommand_serves_curl_with_the_files_it_writes() {
+    use std::io::BufRead as _;
+    if !have("curl") {
+        return;
+    }
+    let dir = tempdir::Dir::new("apns-mock");
+    let mut mock = Mock(
+        Command::new(env!("CARGO_BIN_EXE_mdm-harness"))
+            .args([
+                "apns-mock",
+                "--listen",
+                "127.0.0.1:0",
+                "--seed",
+                "5",
+                "--out",
+            ])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = mock.0.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let mut facts = HashMap::new();
+    for line in lines.by_ref().take(6) {
+        let line = line.unwrap();
+        let (k, v) = line.split_once(' ').unwrap();
+        facts.insert(k.to_owned(), v.to_owned());
+    }
+    let addr: std::net::SocketAddr = facts["listening"]
+        .trim_start_matches("on ")
+        .parse()
+        .unwrap();
+    let host = ApnsEnvironment::Production.host();
+    let out = Command::new("curl")
+        .args([
+            "--http2",
+            "-sS",
+            "--max-time",
+            "10",
+            "--cert",
+            &facts["cert"],
+            "--key",
+            &facts["key"],
+        ])
+        .args(["--cacert", &facts["cacert"]])
+        .args(["--resolve", &format!("{host}:{}:127.0.0.1", addr.port())])
+        .args([
+            "-H",
+            &format!("apns-topic: {}", facts["topic"]),
+            "-H",
+            "apns-push-type: mdm",
+        ])
+        .args(["-d", r#"{"mdm":"magic"}"#, "-w", "%{http_code}"])
+        .arg(format!(
+            "https://{host}:{}/3/device/{}",
+            addr.port(),
+            "ab".repeat(32)
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "200",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -20,6 +20,7 @@
 mod decide;
 mod faults;
 mod fixture;
+mod mock;
 mod server;
 
 pub use decide::{
@@ -27,4 +28,5 @@ pub use decide::{
 };
 pub use faults::{Fault, FaultPlan};
 pub use fixture::{PemFiles, SimulatedApple};
+pub use mock::{MockOptions, RunningMock, start_mock};
 pub use server::{APNS_MAX_CONCURRENT_STREAMS, ApnsStandIn, StandInConfig, StandInTls};
