@@ -171,6 +171,66 @@ pub enum ModelError {
     /// A saved workspace is not valid JSON of the documented form.
     #[error("corrupted workspace file: {0}")]
     CorruptedFile(String),
+    /// The store changed since this handle last loaded or committed (another
+    /// writer committed first); nothing was written. Reload and apply the
+    /// operation again (issue #18: optimistic concurrency, no lost update).
+    #[error(
+        "the workspace store {location} was changed by another writer (revision {found}, this handle expected {expected}); reload and retry"
+    )]
+    StoreConflict {
+        /// The store: a file path, a PostgreSQL schema, "memory".
+        location: String,
+        /// The revision this handle last saw.
+        expected: u64,
+        /// The revision the store holds.
+        found: u64,
+    },
+    /// The store was written by a newer build (a schema version this build
+    /// does not know); it is left untouched.
+    #[error(
+        "the workspace store {location} has schema version {found}, newer than this build's {supported}; it was not changed"
+    )]
+    StoreSchemaTooNew {
+        /// The store.
+        location: String,
+        /// The schema version found.
+        found: u32,
+        /// The newest schema version this build knows.
+        supported: u32,
+    },
+    /// The database holds tables, but not those of a workspace store (another
+    /// application's database); it is left untouched.
+    #[error("{location} is not a workspace store: {reason}; it was not changed")]
+    NotAWorkspaceStore {
+        /// The store.
+        location: String,
+        /// What was found instead.
+        reason: String,
+    },
+    /// The store's file or rows are damaged: unreadable, truncated, or
+    /// holding a value the model would refuse.
+    #[error("the workspace store {location} is corrupt: {reason}")]
+    StoreCorrupt {
+        /// The store.
+        location: String,
+        /// What was wrong, and where.
+        reason: String,
+    },
+    /// A whole workspace can only be imported into an empty store.
+    #[error("the workspace store {0} already holds a workspace; import needs an empty store")]
+    StoreNotEmpty(String),
+    /// The database refused an operation (cannot open, I/O, connection lost).
+    #[error("workspace store {backend} {location}: cannot {operation}: {message}")]
+    StoreBackend {
+        /// "sqlite", "postgres", "memory".
+        backend: &'static str,
+        /// The store.
+        location: String,
+        /// What was attempted: "open", "commit", …
+        operation: &'static str,
+        /// The database's error, in words.
+        message: String,
+    },
     /// A saved workspace of a format version this build does not know.
     #[error("unsupported workspace format version {found} (this build reads version {supported})")]
     UnsupportedVersion {

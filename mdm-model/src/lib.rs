@@ -65,7 +65,12 @@
 //!   [`Refusal`], [`EnrollmentRoute`] — R-IN-3…5;
 //! - [`Policy`], [`PolicySettings`] — R-PO; [`License`], [`ActivationCode`] — R-LI;
 //!   [`SyncReport`], [`SyncOutcome`] — R-SY; [`ApnsCertificateRecord`] — R-WS-1;
-//! - saving and loading: [`Workspace::save`], [`Workspace::load`] (module `store`).
+//! - saving and loading: [`Workspace::save`], [`Workspace::load`] (module `store`,
+//!   the JSON export/import);
+//! - durable state (module `storage`, issue #18): [`WorkspaceStore`] with
+//!   [`MemoryStore`], `SqliteStore` (feature `sqlite`) and `PostgresStore`
+//!   (feature `postgres`); the workspace tracks a [`ChangeSet`] and
+//!   [`Workspace::commit_to`] writes it in one transaction.
 #![forbid(unsafe_code)]
 
 mod apns;
@@ -82,6 +87,7 @@ mod policy;
 mod push_topic;
 mod secret;
 mod server_address;
+pub mod storage;
 pub mod store;
 mod user;
 mod workspace;
@@ -108,7 +114,13 @@ pub use secret::{
     SecretHash, SecretToken, TOKEN_BYTES, TOKEN_TEXT_LEN, TokenHash,
 };
 pub use server_address::{ServerAddress, ServerHost};
+#[cfg(feature = "postgres")]
+pub use storage::PostgresStore;
+pub use storage::{MemoryStore, SCHEMA_VERSION, WorkspaceStore};
+#[cfg(feature = "sqlite")]
+pub use storage::{SqliteOptions, SqliteStore, Synchronous};
 pub use user::{EmailAddress, User};
+pub use workspace::ChangeSet;
 pub use workspace::{
     AgentProof, AgentRefusal, AppleRefusal, InstructionOutcome, Invariant, InvariantViolation,
     LicenseProblem, PolicyDelivery, SyncOutcome, SyncReport, UserSummary, Workspace,

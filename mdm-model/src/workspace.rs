@@ -2,6 +2,7 @@
 
 mod agents;
 mod apple;
+mod changes;
 mod devices;
 mod enrollment;
 mod groups;
@@ -25,10 +26,12 @@ use crate::{
 
 pub use agents::{AgentProof, AgentRefusal};
 pub use apple::AppleRefusal;
+pub use changes::ChangeSet;
 pub use invariants::{Invariant, InvariantViolation};
 pub use sync::{LicenseProblem, PolicyDelivery, SyncOutcome, SyncReport};
 pub use users::{InstructionOutcome, UserSummary};
 
+use changes::{Kind, Tracker};
 use index::Indexes;
 
 /// Settings of a workspace that change how its rules apply.
@@ -104,6 +107,8 @@ pub(crate) struct WorkspaceData {
 pub struct Workspace {
     pub(crate) data: WorkspaceData,
     pub(crate) index: Indexes,
+    /// What changed since the last commit to a store (off unless tracked).
+    pub(crate) changes: Tracker,
 }
 
 impl Workspace {
@@ -169,6 +174,7 @@ impl Workspace {
         Ok(Self {
             data,
             index: Indexes::default(),
+            changes: Tracker::default(),
         })
     }
 
@@ -210,6 +216,7 @@ impl Workspace {
     ) -> Result<(), ModelError> {
         self.check_settings_values(&settings)?;
         self.data.settings = settings;
+        self.mark_header();
         self.log(
             now,
             AuditEvent::SettingChanged {
@@ -231,6 +238,7 @@ impl Workspace {
     pub fn set_apns_certificate(&mut self, record: ApnsCertificateRecord, now: OffsetDateTime) {
         let topic = record.topic().clone();
         self.data.apns_certificate = Some(record);
+        self.mark_apns();
         self.log(now, AuditEvent::ApnsCertificateSet { topic });
     }
 
@@ -353,14 +361,19 @@ impl Workspace {
     }
 
     fn from_data(data: WorkspaceData) -> Result<Self, ModelError> {
+        Self::checked(data).map_err(ModelError::CorruptedFile)
+    }
+
+    /// A workspace from its stored data, with every index rebuilt and every
+    /// stored value checked (a JSON load and a store's load alike).
+    pub(crate) fn checked(data: WorkspaceData) -> Result<Self, String> {
         let mut workspace = Self {
             data,
             index: Indexes::default(),
+            changes: Tracker::default(),
         };
-        workspace
-            .rebuild_indexes()
-            .and_then(|()| workspace.check_stored_values())
-            .map_err(ModelError::CorruptedFile)?;
+        workspace.rebuild_indexes()?;
+        workspace.check_stored_values()?;
         Ok(workspace)
     }
 }

@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use super::Workspace;
+use super::{Kind, Workspace};
 use crate::{
     AuditEvent, ClientCertificateState, Device, DeviceId, DeviceState, GroupId, ModelError,
     Sha256Digest,
@@ -249,7 +249,9 @@ impl Workspace {
         self.set_state(device, state, now)
     }
 
+    /// The device, to change in place (and so marked changed for the store).
     pub(crate) fn device_mut(&mut self, device: DeviceId) -> Result<&mut Device, ModelError> {
+        self.mark(Kind::Device, device.index());
         self.data
             .devices
             .get_mut(device.index())
@@ -308,12 +310,7 @@ impl Workspace {
         device: DeviceId,
         due: Option<OffsetDateTime>,
     ) -> Result<(), ModelError> {
-        let d = self
-            .data
-            .devices
-            .get_mut(device.index())
-            .ok_or(ModelError::UnknownDevice(device))?;
-        d.next_sync_due = due;
+        self.device_mut(device)?.next_sync_due = due;
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 
 use time::OffsetDateTime;
 
-use super::Workspace;
+use super::{Kind, Workspace};
 use crate::{
     AuditEvent, ClientCertificateState, Device, DeviceId, DeviceState, EnrollmentRequest,
     EnrollmentRoute, IdentificationNumber, Invitation, InvitationState, InvitationToken,
@@ -108,6 +108,8 @@ impl Workspace {
             protection: ProtectionStatus::default(),
             agent_credential: None,
         });
+        self.mark(Kind::Invitation, invitation_id.index());
+        self.mark(Kind::User, owner.index());
         if let Some(inv) = self.data.invitations.get_mut(invitation_id.index()) {
             inv.state = InvitationState::Consumed { device: id };
         }
@@ -145,6 +147,7 @@ impl Workspace {
             ));
         }
         let text = identification_number.to_string();
+        self.mark_registration(&identification_number);
         self.data.registrations.insert(identification_number, user);
         self.log(
             now,
@@ -164,6 +167,7 @@ impl Workspace {
 
     pub(crate) fn unregister(&mut self, number: &IdentificationNumber, now: OffsetDateTime) {
         if self.data.registrations.remove(number).is_some() {
+            self.mark_registration(number);
             self.log(
                 now,
                 AuditEvent::DeviceUnregistered {

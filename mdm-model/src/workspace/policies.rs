@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use super::Workspace;
+use super::{Kind, Workspace};
 use crate::user::check_name;
 use crate::{
     ActivationCode, AuditEvent, DeviceId, DeviceState, GroupId, License, LicenseId, ModelError,
@@ -34,6 +34,7 @@ impl Workspace {
         }
         self.check_policy_settings(&settings)?;
         let id = PolicyId::from_index(Self::next_id(self.data.policies.len(), "policies")?);
+        self.mark(Kind::Group, group.index());
         self.data.policies.push(Policy {
             id,
             name: name.into(),
@@ -71,6 +72,7 @@ impl Workspace {
     ) -> Result<u32, ModelError> {
         self.policy(policy)?;
         self.check_policy_settings(&settings)?;
+        self.mark(Kind::Policy, policy.index());
         let p = self
             .data
             .policies
@@ -93,6 +95,7 @@ impl Workspace {
         now: OffsetDateTime,
     ) -> Result<(), ModelError> {
         let group = self.policy(policy)?.group;
+        self.mark(Kind::Group, group.index());
         let g = self
             .data
             .groups

@@ -4,7 +4,7 @@ use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::Workspace;
+use super::{Kind, Workspace};
 use crate::user::check_name;
 use crate::{
     AuditEvent, DeviceId, DeviceState, EmailAddress, Invitation, InvitationId, InvitationState,
@@ -81,6 +81,8 @@ impl Workspace {
         email: Option<EmailAddress>,
         now: OffsetDateTime,
     ) -> Result<(), ModelError> {
+        self.user(user)?;
+        self.mark(Kind::User, user.index());
         let u = self
             .data
             .users
@@ -194,6 +196,7 @@ impl Workspace {
             });
         }
         inv.state = InvitationState::Revoked;
+        self.mark(Kind::Invitation, invitation.index());
         self.log(now, AuditEvent::InvitationRevoked { invitation });
         Ok(())
     }
