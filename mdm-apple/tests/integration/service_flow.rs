@@ -402,3 +402,27 @@ fn unknown_types_missing_udid_and_foreign_topics_are_refused_and_audited() {
     // The device is unharmed.
     assert_eq!(s.ws.device(device).unwrap().state(), DeviceState::Connected);
 }
+
+#[test]
+fn nothing_but_authenticate_is_served_before_the_first_token_update() {
+    let mut s = Setup::new();
+    let x = &pki().x;
+    let device = s.enrolling(x);
+    s.checkin(&vector("Authenticate.1.plist"), x).unwrap();
+    let idle = CommandReport::idle(ipad()).to_xml().unwrap();
+    let get = GetBootstrapToken {
+        topic: None,
+        device: ipad(),
+    }
+    .to_xml()
+    .unwrap();
+    for e in [
+        s.command(&idle, x).unwrap_err(),
+        s.checkin(&get, x).unwrap_err(),
+    ] {
+        assert!(matches!(e, AppleError::NotEnrolled { .. }), "{e}");
+    }
+    assert_eq!(refusals(&s.ws), vec![AppleRefusal::NotEnrolled; 2]);
+    assert_eq!(s.ws.device(device).unwrap().state(), DeviceState::Enrolling);
+    assert_eq!(s.ws.device(device).unwrap().sync_count(), 0);
+}

@@ -297,3 +297,62 @@ fn curl_sends_a_signed_check_in() {
     );
     assert_eq!(String::from_utf8_lossy(&out), "200");
 }
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_bad_signature_is_logged_with_its_reason_and_without_the_signature() {
+    use tower::ServiceExt as _;
+    let mut setup = Setup::new();
+    setup.enroll(IPAD, &pki().x);
+    let shared = Arc::new(Mutex::new(AppleServer {
+        workspace: setup.ws,
+        service: setup.service,
+    }));
+    let app = router(shared, HttpOptions::new(clock));
+    let idle = CommandReport::idle(ipad()).to_xml().unwrap();
+    let signature = base64::engine::general_purpose::STANDARD.encode(pki().x.sign(b"another body"));
+    let request = axum::http::Request::builder()
+        .method("PUT")
+        .uri("/mdm")
+        .header("Mdm-Signature", signature.as_str())
+        .body(axum::body::Body::from(idle))
+        .unwrap();
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let status = tracing::subscriber::with_default(subscriber, || {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(app.oneshot(request))
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 400);
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("Apple device request refused"), "{log}");
+    assert!(
+        log.contains("messageDigest does not match the content"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(&signature[..40]),
+        "the signature is not logged: {log}"
+    );
+}
