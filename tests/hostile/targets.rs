@@ -185,6 +185,18 @@ pub const TARGETS: &[Target] = &[
         },
     },
     Target {
+        name: "certs_scep_message",
+        run: |d| {
+            // A SCEP pkiMessage as a device POSTs it (RFC 8894), and a
+            // GetCACert answer as a client reads it.
+            if let Ok(message) = mdm_certs::PkiMessage::parse(d) {
+                let _ = message.verify();
+                let _ = format!("{message:?}");
+            }
+            let _ = mdm_certs::ca_certificates("application/x-x509-ca-ra-cert", d);
+        },
+    },
+    Target {
         name: "model_push_topic",
         run: |d| {
             let _ = mdm_model::PushTopic::parse(&text(d));
