@@ -81,6 +81,26 @@ impl AppleEnrollment {
         }
     }
 
+    /// An enrollment rebuilt from what a durable [`crate::AppleStore`]
+    /// saved of it (each part as its accessor gives it). The push target
+    /// is kept only while `state` is [`EnrollmentState::Enrolled`].
+    pub fn from_parts(
+        topic: PushTopic,
+        state: EnrollmentState,
+        last_authenticate: Option<Authenticate>,
+        push: Option<PushTarget>,
+        unlock_token: Option<UnlockToken>,
+    ) -> Self {
+        Self {
+            topic,
+            device: last_authenticate.as_ref().map(|a| a.device.clone()),
+            push: push.filter(|_| state == EnrollmentState::Enrolled),
+            state,
+            unlock_token,
+            authenticate: last_authenticate,
+        }
+    }
+
     /// The workspace topic this enrollment follows (the push topic).
     pub fn topic(&self) -> &PushTopic {
         &self.topic
@@ -302,6 +322,29 @@ mod tests {
         e.authenticate(&Authenticate::new(topic(), dev())).unwrap();
         e.token_update(&token_update()).unwrap();
         assert_eq!(e.state(), EnrollmentState::Enrolled);
+    }
+
+    #[test]
+    fn an_enrollment_rebuilt_from_its_parts_behaves_as_the_original() {
+        let mut e = AppleEnrollment::new(topic());
+        e.authenticate(&Authenticate::new(topic(), dev())).unwrap();
+        e.token_update(&token_update()).unwrap();
+        let mut back = AppleEnrollment::from_parts(
+            e.topic().clone(),
+            e.state(),
+            e.last_authenticate().cloned(),
+            e.push_target().cloned(),
+            e.unlock_token().cloned(),
+        );
+        assert_eq!(back.state(), EnrollmentState::Enrolled);
+        assert_eq!(back.device(), Some(&dev()));
+        assert_eq!(back.push_target(), e.push_target());
+        assert_eq!(
+            back.token_update(&token_update()).unwrap(),
+            EnrollmentEvent::TokensUpdated
+        );
+        let stranger = Authenticate::new(topic(), AppleDeviceId::Udid("U2".into()));
+        assert!(back.authenticate(&stranger).is_err());
     }
 
     #[test]
