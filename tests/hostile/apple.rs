@@ -461,7 +461,7 @@ fn debug_output_never_shows_a_secret() {
     };
     let other = decode(
         format!(
-            "<plist><dict><key>MessageType</key><string>GetBootstrapToken</string>\
+            "<plist><dict><key>MessageType</key><string>FutureCheckInType</string>\
              <key>Secret</key><string>{MAGIC}</string></dict></plist>"
         )
         .as_bytes(),
