@@ -13,7 +13,7 @@ pub enum ApnsEnvironment {
     /// `api.push.apple.com` (every certificate from the Push Certificates Portal).
     #[default]
     Production,
-    /// `api.development.push.apple.com`.
+    /// `api.sandbox.push.apple.com`.
     Development,
 }
 
@@ -22,7 +22,7 @@ impl ApnsEnvironment {
     pub const fn host(self) -> &'static str {
         match self {
             Self::Production => "api.push.apple.com",
-            Self::Development => "api.development.push.apple.com",
+            Self::Development => "api.sandbox.push.apple.com",
         }
     }
 }
@@ -163,7 +163,7 @@ mod tests {
         let r = push_request(&topic, &token, &magic, &opts);
         assert_eq!(
             r.url(),
-            "https://api.development.push.apple.com/3/device/ab01"
+            "https://api.sandbox.push.apple.com/3/device/ab01"
         );
         assert_eq!(r.method, "POST");
         assert_eq!(r.body, br#"{"mdm":"CEFDF0BD-\"quoted\""}"#);
