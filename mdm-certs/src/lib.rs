@@ -18,7 +18,14 @@
 //!   request plist ([`VendorSigner`], [`PushCertificateRequest`]), intake of
 //!   the uploaded certificate ([`ApnsIntake`]) and its password-protected
 //!   backup ([`Pkcs12::backup`]);
-//! * the **expiry watch** ([`ExpiryStatus`]).
+//! * the **expiry watch** ([`ExpiryStatus`]);
+//! * a **SCEP server** (RFC 8894, [`ScepServer`]): a device presents its
+//!   one-time password as the `challengePassword` ([`ScepChallenges`]) and
+//!   gets its client certificate in a `CertRep`; refusals are `CertRep`
+//!   FAILUREs with their [`FailInfo`] and an audit fact ([`ScepOutcome`]).
+//!   The device side ([`ScepRequest`], [`ScepReply`]) is here too, for tests
+//!   and the harness; the HTTP route (`scep_router`) is behind the `http`
+//!   feature. Tested against micromdm's `scepclient`.
 //!
 //! It knows nothing of workspaces: it takes names, dates, keys and bytes and
 //! returns certificates and facts about them ([`CertificateInfo`]). Time
@@ -29,6 +36,8 @@
 //!
 //! # Features
 //!
+//! * `http` (off by default): the SCEP server as an axum route,
+//!   `GET/POST /scep?operation=…` (RFC 8894 §4).
 //! * `openssl-p256` (off by default): ECDSA P-256 keys and signatures by
 //!   OpenSSL instead of the pure-Rust `p256` crate, about 3x faster (16 µs
 //!   against 45 µs a signature) and byte for byte the same: RFC 6979 fixes
