@@ -22,6 +22,7 @@ use crate::{
 pub(crate) const APPLICATION: &str = "mdm-toolkit workspace";
 
 /// The two SQL dialects.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Dialect {
     Sqlite,
