@@ -20,7 +20,11 @@ use time::macros::datetime;
 fn peak_memory() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(str::to_owned))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM"))
+                .map(str::to_owned)
+        })
         .unwrap_or_else(|| "VmHWM: unknown".into())
 }
 
@@ -63,7 +67,11 @@ fn main() {
                 ws.complete_enrollment(d, t0).unwrap();
             }
         }
-        println!("built {} devices in {:?}", ws.devices().len(), started.elapsed());
+        println!(
+            "built {} devices in {:?}",
+            ws.devices().len(),
+            started.elapsed()
+        );
         let mut store = SqliteStore::open(&path).unwrap();
         let started = Instant::now();
         store.import(&mut ws).unwrap();
