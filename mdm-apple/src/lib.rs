@@ -190,8 +190,8 @@ pub use enrollment_state::{AppleEnrollment, EnrollmentEvent, EnrollmentState, Pu
 pub use queue::{CommandQueue, FinishedCommand, PendingCommand, ReportOutcome};
 // The server side: the check-in and command service, its identity checks and its store.
 pub use service::{
-    AppleService, AppleStore, DeviceRequest, Endpoint, EnrollmentRecord, Handled, MemoryStore,
-    PresentedIdentity, QueueStep, ServiceEvent, VerifiedIdentity, decode_client_cert,
+    AppleService, AppleStore, CheckedWindow, DeviceRequest, Endpoint, EnrollmentRecord, Handled,
+    MemoryStore, PresentedIdentity, QueueStep, ServiceEvent, VerifiedIdentity, decode_client_cert,
     decode_mdm_signature, refusal_of, status_of,
 };
 // APNs: the push that wakes a device.

@@ -79,6 +79,7 @@ impl<S: AppleStore> AppleService<S> {
             EnrollmentRecord {
                 device: model_device,
                 identity: identity.fingerprint,
+                identity_window: Some(identity.window),
                 enrollment,
                 bootstrap_token,
             },

@@ -34,6 +34,49 @@ pub enum PresentedIdentity<'a> {
 pub struct VerifiedIdentity {
     /// SHA-256 of the certificate's DER.
     pub fingerprint: Sha256Digest,
+    /// When the chain check that accepted it holds.
+    pub window: CheckedWindow,
+}
+
+/// The time window in which a certificate's chain check holds: its own
+/// validity, narrowed to the validity of every device CA (so a window never
+/// outlives an anchor). Kept with a binding, it lets the service accept
+/// the same certificate again without re-verifying the chain (see
+/// [`super::AppleService::handle`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckedWindow {
+    /// The earliest instant the check holds.
+    pub not_before: OffsetDateTime,
+    /// The last instant the check holds.
+    pub not_after: OffsetDateTime,
+}
+
+impl CheckedWindow {
+    /// The window of `der` (already checked) under `device_cas`.
+    ///
+    /// # Errors
+    /// [`AppleError::InvalidCertificate`] when `der` does not parse.
+    pub fn of(der: &[u8], device_cas: &[mdm_certs::Certificate]) -> Result<Self> {
+        let leaf =
+            mdm_certs::Certificate::from_der(der).map_err(|e| AppleError::InvalidCertificate {
+                what: "device identity certificate".into(),
+                reason: e.to_string(),
+            })?;
+        let mut window = Self {
+            not_before: leaf.info().not_before,
+            not_after: leaf.info().not_after,
+        };
+        for ca in device_cas {
+            window.not_before = window.not_before.max(ca.info().not_before);
+            window.not_after = window.not_after.min(ca.info().not_after);
+        }
+        Ok(window)
+    }
+
+    /// Whether `now` lies within the window (both ends included).
+    pub fn contains(&self, now: OffsetDateTime) -> bool {
+        self.not_before <= now && now <= self.not_after
+    }
 }
 
 impl PresentedIdentity<'_> {
@@ -56,12 +99,14 @@ impl PresentedIdentity<'_> {
                 let verified = verify_detached_signature(signature, body, device_cas, now)?;
                 Ok(VerifiedIdentity {
                     fingerprint: Sha256Digest::of(verified.signer_der()),
+                    window: CheckedWindow::of(verified.signer_der(), device_cas)?,
                 })
             }
             Self::Certificate(der) => {
                 check_certificate(der, device_cas, now)?;
                 Ok(VerifiedIdentity {
                     fingerprint: Sha256Digest::of(der),
+                    window: CheckedWindow::of(der, device_cas)?,
                 })
             }
             Self::None => Err(AppleError::NoIdentity),

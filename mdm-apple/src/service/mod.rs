@@ -21,7 +21,9 @@ mod store;
 
 pub use answer::{DeviceRequest, Endpoint, Handled, ServiceEvent};
 pub use apple_service::AppleService;
-pub use identity::{PresentedIdentity, VerifiedIdentity, decode_client_cert, decode_mdm_signature};
+pub use identity::{
+    CheckedWindow, PresentedIdentity, VerifiedIdentity, decode_client_cert, decode_mdm_signature,
+};
 pub use memory::MemoryStore;
 pub use refusal::{refusal_of, status_of};
 pub use store::{AppleStore, EnrollmentRecord, QueueStep};

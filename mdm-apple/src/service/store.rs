@@ -7,6 +7,7 @@
 
 use mdm_model::{DeviceId, Sha256Digest};
 
+use super::identity::CheckedWindow;
 use crate::command::{CommandRequest, RequestType};
 use crate::enrollment_state::AppleEnrollment;
 use crate::error::Result;
@@ -20,6 +21,10 @@ pub struct EnrollmentRecord {
     pub device: DeviceId,
     /// SHA-256 of the identity certificate bound at `Authenticate`.
     pub identity: Sha256Digest,
+    /// When the chain check made at binding holds (`None`: unknown, e.g. a
+    /// record saved before windows were kept; every request then gets the
+    /// full check).
+    pub identity_window: Option<CheckedWindow>,
     /// Its check-in state, push target (token, magic, topic) and unlock token.
     pub enrollment: AppleEnrollment,
     /// The escrowed bootstrap token (`SetBootstrapToken`).
