@@ -300,15 +300,30 @@ fn write_all(
     ws: &Workspace,
     changes: &ChangeSet,
 ) -> Result<(), ModelError> {
+    // The statements' text, built once per commit rather than once per row.
+    let texts: Vec<(&str, String, String)> = sql::TABLES
+        .iter()
+        .map(|t| {
+            (
+                t.name,
+                sql::upsert(Dialect::Sqlite, t),
+                sql::delete(Dialect::Sqlite, t),
+            )
+        })
+        .collect();
+    let text_of = |table: &sql::Table, upsert: bool| {
+        texts
+            .iter()
+            .find(|(name, _, _)| *name == table.name)
+            .map(|(_, u, d)| if upsert { u.as_str() } else { d.as_str() })
+            .unwrap_or_default()
+    };
     sql::writes(ws, changes, &mut |write| {
         let (text, params) = match &write {
-            Write::Upsert(table, row) => (sql::upsert(Dialect::Sqlite, table), row.as_slice()),
-            Write::Delete(table, key) => (
-                sql::delete(Dialect::Sqlite, table),
-                std::slice::from_ref(key),
-            ),
+            Write::Upsert(table, row) => (text_of(table, true), row.as_slice()),
+            Write::Delete(table, key) => (text_of(table, false), std::slice::from_ref(key)),
         };
-        c.prepare_cached(&text)
+        c.prepare_cached(text)
             .and_then(|mut s| s.execute(rusqlite::params_from_iter(params)))
             .map(drop)
             .map_err(|e| backend(location, "write", &e))
