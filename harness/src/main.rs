@@ -165,8 +165,13 @@ fn apns_mock_command(args: &ApnsMockArgs) -> anyhow::Result<ExitCode> {
         println!("cert {}", mock.files.certificate.display());
         println!("key {}", mock.files.key.display());
         println!("cacert {}", mock.files.server_ca.display());
-        println!("host {} (curl --resolve HOST:PORT:127.0.0.1)", mdm_apple::ApnsEnvironment::Production.host());
-        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+        println!(
+            "host {} (curl --resolve HOST:PORT:127.0.0.1)",
+            mdm_apple::ApnsEnvironment::Production.host()
+        );
+        tokio::signal::ctrl_c()
+            .await
+            .context("waiting for Ctrl-C")?;
         let served = mock.server.book().lock().map(|b| b.served()).unwrap_or(0);
         eprintln!("served {served} pushes");
         mock.server.stop().await;

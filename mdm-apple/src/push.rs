@@ -161,10 +161,7 @@ mod tests {
             expiration: Some(time::macros::datetime!(2026-11-29 00:00 UTC)),
         };
         let r = push_request(&topic, &token, &magic, &opts);
-        assert_eq!(
-            r.url(),
-            "https://api.sandbox.push.apple.com/3/device/ab01"
-        );
+        assert_eq!(r.url(), "https://api.sandbox.push.apple.com/3/device/ab01");
         assert_eq!(r.method, "POST");
         assert_eq!(r.body, br#"{"mdm":"CEFDF0BD-\"quoted\""}"#);
         let h = |k: &str| {

@@ -8,6 +8,7 @@ mod integration {
     mod profile_read;
     mod profiles;
     mod responses;
+    pub mod schema;
     mod service_binding;
     mod service_fixtures;
     mod service_flow;
@@ -15,7 +16,6 @@ mod integration {
     mod service_http;
     mod service_props;
     mod service_signatures;
-    pub mod schema;
     mod signing;
     mod snapshots;
     mod tools;

@@ -9,9 +9,9 @@ mod trust;
 mod verify;
 
 pub(crate) use ber::ber_to_der;
-pub(crate) use trust::check_certificate;
 pub(crate) use content::{cms_content_type, signed_content};
 pub use sign::ProfileSigner;
+pub(crate) use trust::check_certificate;
 pub use verify::{
     MAX_CHAIN_DEPTH, MAX_CMS_CERTIFICATES, MAX_CMS_SIGNERS, MAX_SIGNED_ATTRIBUTES, MIN_RSA_BITS,
     VerifiedProfile, verify_detached_signature, verify_signed_profile,

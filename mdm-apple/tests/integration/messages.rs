@@ -281,7 +281,10 @@ fn typed_errors_for_bad_messages() {
     let bootstrap = r#"<plist version="1.0"><dict><key>MessageType</key><string>GetBootstrapToken</string></dict></plist>"#;
     assert!(matches!(
         decode(bootstrap.as_bytes()),
-        Err(AppleError::MissingField { message: "GetBootstrapToken", key: "UDID" })
+        Err(AppleError::MissingField {
+            message: "GetBootstrapToken",
+            key: "UDID"
+        })
     ));
 }
 

@@ -298,18 +298,39 @@ fn curl_sends_a_signed_check_in() {
     assert_eq!(String::from_utf8_lossy(&out), "200");
 }
 
-/// A `tracing` writer into a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+thread_local! {
+    /// What `tracing` wrote on this thread (see [`ThreadLog`]).
+    static THREAD_LOG: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
-impl std::io::Write for Captured {
+/// A `tracing` writer into the calling thread's own buffer. One global
+/// subscriber writes there for the whole test binary: a scoped
+/// (`with_default`) subscriber loses events when another test's thread
+/// caches a callsite's interest while no subscriber is set, which made
+/// this test flaky once other tests of the binary logged too.
+struct ThreadLog;
+
+impl std::io::Write for ThreadLog {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        THREAD_LOG.with(|log| log.borrow_mut().extend_from_slice(buf));
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Installs the global subscriber once and empties this thread's log.
+fn capture_this_threads_log() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(|| ThreadLog)
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+    });
+    THREAD_LOG.with(|log| log.borrow_mut().clear());
 }
 
 #[test]
@@ -330,22 +351,18 @@ fn a_bad_signature_is_logged_with_its_reason_and_without_the_signature() {
         .header("Mdm-Signature", signature.as_str())
         .body(axum::body::Body::from(idle))
         .unwrap();
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let status = tracing::subscriber::with_default(subscriber, || {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(app.oneshot(request))
-            .unwrap()
-            .status()
-    });
+    capture_this_threads_log();
+    // A current-thread runtime: the route logs on this test's thread.
+    let status = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(app.oneshot(request))
+        .unwrap()
+        .status();
     assert_eq!(status, 400);
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = THREAD_LOG
+        .with(|log| String::from_utf8(log.borrow().clone()))
+        .unwrap();
     assert!(log.contains("Apple device request refused"), "{log}");
     assert!(
         log.contains("messageDigest does not match the content"),

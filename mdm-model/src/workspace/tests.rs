@@ -994,8 +994,14 @@ fn r_ap_3_unregistered_push_token_makes_an_apple_device_unreachable_until_it_che
     assert_eq!(f.ws.may_push(pixel), Ok(false));
     let since = T0 + Duration::minutes(5);
     let now = T0 + Duration::minutes(6);
-    assert_eq!(f.ws.record_push_unregistered(phone, Some(since), now), Ok(true));
-    assert_eq!(f.ws.device(phone).unwrap().state(), DeviceState::ConnectionLost);
+    assert_eq!(
+        f.ws.record_push_unregistered(phone, Some(since), now),
+        Ok(true)
+    );
+    assert_eq!(
+        f.ws.device(phone).unwrap().state(),
+        DeviceState::ConnectionLost
+    );
     assert_eq!(f.ws.may_push(phone), Ok(false));
     assert!(f.ws.audit_log().iter().any(|r| r.at == now
         && r.event
@@ -1004,7 +1010,10 @@ fn r_ap_3_unregistered_push_token_makes_an_apple_device_unreachable_until_it_che
                 since: Some(since)
             }));
     // A second 410 for the same token changes nothing.
-    assert_eq!(f.ws.record_push_unregistered(phone, Some(since), now), Ok(false));
+    assert_eq!(
+        f.ws.record_push_unregistered(phone, Some(since), now),
+        Ok(false)
+    );
     // The next TokenUpdate restores it.
     assert_eq!(f.ws.apple_device_connected(phone, now), Ok(true));
     assert_eq!(f.ws.may_push(phone), Ok(true));
@@ -1018,5 +1027,8 @@ fn r_ap_3_unregistered_push_token_makes_an_apple_device_unreachable_until_it_che
         since: None,
     })
     .unwrap();
-    assert!(json.contains("\"event\":\"push_token_unregistered\""), "{json}");
+    assert!(
+        json.contains("\"event\":\"push_token_unregistered\""),
+        "{json}"
+    );
 }
