@@ -322,23 +322,10 @@ impl WorkspaceStore for PostgresStore {
                 )
                 .map_err(err)?;
             while let Some(row) = rows.next().map_err(err)? {
-                let mut values = Vec::with_capacity(table.columns.len());
-                for (i, (name, ty)) in table.columns.iter().enumerate() {
-                    let value = match ty {
-                        Ty::Int => row.try_get::<_, Option<i64>>(i).map(Value::Int),
-                        Ty::Text => row.try_get::<_, Option<String>>(i).map(Value::Text),
-                    };
-                    values.push(value.map_err(|e| ModelError::StoreCorrupt {
-                        location: location.clone(),
-                        reason: format!("table {}, column {name}: {e}", table.name),
-                    })?);
-                }
-                loader
-                    .row(table, values)
-                    .map_err(|reason| ModelError::StoreCorrupt {
-                        location: location.clone(),
-                        reason,
-                    })?;
+                loader.read_row(table, &location, |i, ty| match ty {
+                    Ty::Int => row.try_get::<_, Option<i64>>(i).map(Value::Int),
+                    Ty::Text => row.try_get::<_, Option<String>>(i).map(Value::Text),
+                })?;
             }
         }
         tx.commit().map_err(err)?;

@@ -737,6 +737,29 @@ fn expect_position(row: &Row<'_>, id: usize, len: usize) -> Result<(), String> {
 }
 
 impl Loader {
+    /// Reads one stored row of `table`, column by column, through the
+    /// backend's typed read `get(index, type)`, and takes it; a value of
+    /// the wrong type or a row the loader refuses is `StoreCorrupt`.
+    pub(crate) fn read_row<E: std::fmt::Display>(
+        &mut self,
+        table: &Table,
+        location: &str,
+        mut get: impl FnMut(usize, Ty) -> Result<Value, E>,
+    ) -> Result<(), ModelError> {
+        let corrupt = |reason| ModelError::StoreCorrupt {
+            location: location.to_owned(),
+            reason,
+        };
+        let mut values = Vec::with_capacity(table.columns.len());
+        for (i, (name, ty)) in table.columns.iter().enumerate() {
+            values.push(
+                get(i, *ty)
+                    .map_err(|e| corrupt(format!("table {}, column {name}: {e}", table.name)))?,
+            );
+        }
+        self.row(table, values).map_err(corrupt)
+    }
+
     /// Takes one row of `table`.
     pub(crate) fn row(&mut self, table: &Table, values: Vec<Value>) -> Result<(), String> {
         let mut r = Row::new(table, values);

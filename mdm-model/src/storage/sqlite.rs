@@ -351,23 +351,10 @@ impl WorkspaceStore for SqliteStore {
                 .query([])
                 .map_err(|e| backend(&location, "load", &e))?;
             while let Some(row) = rows.next().map_err(|e| backend(&location, "load", &e))? {
-                let mut values = Vec::with_capacity(table.columns.len());
-                for (i, (name, ty)) in table.columns.iter().enumerate() {
-                    let value = match ty {
-                        sql::Ty::Int => row.get::<_, Option<i64>>(i).map(Value::Int),
-                        sql::Ty::Text => row.get::<_, Option<String>>(i).map(Value::Text),
-                    };
-                    values.push(value.map_err(|e| ModelError::StoreCorrupt {
-                        location: location.clone(),
-                        reason: format!("table {}, column {name}: {e}", table.name),
-                    })?);
-                }
-                loader
-                    .row(table, values)
-                    .map_err(|reason| ModelError::StoreCorrupt {
-                        location: location.clone(),
-                        reason,
-                    })?;
+                loader.read_row(table, &location, |i, ty| match ty {
+                    sql::Ty::Int => row.get::<_, Option<i64>>(i).map(Value::Int),
+                    sql::Ty::Text => row.get::<_, Option<String>>(i).map(Value::Text),
+                })?;
             }
         }
         drop(tx);
