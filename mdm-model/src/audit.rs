@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::{
-    AgentRefusal, AppleRefusal, DeviceId, DeviceState, GroupId, InvitationId, LicenseId, PolicyId,
-    PushTopic, Refusal, UserId,
+    AgentRefusal, AgentRequestRefusal, AppleRefusal, DeviceId, DeviceState, GroupId, InvitationId,
+    LicenseId, PolicyId, PushTopic, Refusal, UserId,
 };
 
 /// One state change of the workspace.
@@ -93,6 +93,13 @@ pub enum AuditEvent {
         device: DeviceId,
         /// Why it was refused.
         reason: AgentRefusal,
+    },
+    /// The Android agent's sync service refused a request (#19).
+    AgentRequestRefused {
+        /// The device, when the request named one.
+        device: Option<DeviceId>,
+        /// Why.
+        reason: AgentRequestRefusal,
     },
     /// The Apple check-in and command service refused a device request (#17).
     AppleRequestRefused {

@@ -24,7 +24,7 @@ use crate::{
     PolicyId, User, UserId,
 };
 
-pub use agents::{AgentProof, AgentRefusal};
+pub use agents::{AgentProof, AgentRefusal, AgentRequestRefusal};
 pub use apple::AppleRefusal;
 pub use changes::ChangeSet;
 pub use invariants::{Invariant, InvariantViolation};

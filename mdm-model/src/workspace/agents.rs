@@ -63,6 +63,76 @@ impl fmt::Display for AgentRefusal {
     }
 }
 
+/// Why the agent's sync service refused a request before (or besides) the
+/// proof check: what the wire binding saw wrong with it (issue #19).
+/// Refused proofs are [`AuditEvent::AgentAuthenticationFailed`] instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AgentRequestRefusal {
+    /// The body is not a sync request (not JSON, wrong shape, bad values).
+    MalformedRequest,
+    /// The body is larger than the service accepts.
+    BodyTooLarge,
+    /// The content type is not JSON.
+    WrongContentType,
+    /// No `Authorization` header, or one that is neither `Bearer` nor `Invitation`.
+    MalformedAuthorization,
+    /// An invitation token that enrolled no Android device.
+    UnknownInvitation,
+    /// The device is not an Android device.
+    NotAndroid,
+    /// The client certificate presented is not the device's.
+    CertificateMismatch,
+    /// The agent was installed through KNOX or another EMM (R-IN-4).
+    UnmanageableInstall,
+    /// The device has been wiped or retired.
+    LeftManagement,
+}
+
+impl fmt::Display for AgentRequestRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::MalformedRequest => "the body is not a well-formed sync request",
+            Self::BodyTooLarge => "the body is too large",
+            Self::WrongContentType => "the content type is not application/json",
+            Self::MalformedAuthorization => {
+                "no Authorization of the form `Bearer <credential>` or `Invitation <token>`"
+            }
+            Self::UnknownInvitation => "the invitation token enrolled no Android device",
+            Self::NotAndroid => "not an Android device",
+            Self::CertificateMismatch => "the client certificate is not the device's",
+            Self::UnmanageableInstall => "the agent was installed through KNOX or another EMM",
+            Self::LeftManagement => "the device has left management",
+        })
+    }
+}
+
+impl Workspace {
+    /// Records in the audit log that the agent's sync service refused a
+    /// request, for `device` when the request named one.
+    pub fn record_agent_request_refusal(
+        &mut self,
+        device: Option<DeviceId>,
+        reason: AgentRequestRefusal,
+        now: OffsetDateTime,
+    ) {
+        self.log(now, AuditEvent::AgentRequestRefused { device, reason });
+    }
+
+    /// Records in the audit log an enrollment refused before the model saw
+    /// the token (a link whose token is not even of the token's form).
+    pub fn record_enrollment_refusal(&mut self, reason: crate::Refusal, now: OffsetDateTime) {
+        self.log(
+            now,
+            AuditEvent::EnrollmentRefused {
+                invitation: None,
+                reason,
+            },
+        );
+    }
+}
+
 impl Workspace {
     /// Checks that a sync for `device` comes from its agent.
     ///
@@ -338,5 +408,32 @@ mod tests {
                 .unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn refused_agent_requests_and_malformed_links_are_audited_in_a_stable_form() {
+        let mut ws = Workspace::new("acme", "ACME", None, NOW).unwrap();
+        ws.record_agent_request_refusal(None, AgentRequestRefusal::BodyTooLarge, NOW);
+        ws.record_agent_request_refusal(
+            Some(DeviceId::from_index(3)),
+            AgentRequestRefusal::MalformedRequest,
+            NOW,
+        );
+        ws.record_enrollment_refusal(Refusal::UnknownInvitation, NOW);
+        let json: Vec<String> = ws
+            .audit_log()
+            .iter()
+            .map(|r| serde_json::to_string(&r.event).unwrap())
+            .collect();
+        assert_eq!(
+            json,
+            [
+                r#"{"event":"agent_request_refused","device":null,"reason":"body_too_large"}"#,
+                r#"{"event":"agent_request_refused","device":3,"reason":"malformed_request"}"#,
+                r#"{"event":"enrollment_refused","invitation":null,"reason":"unknown_invitation"}"#,
+            ]
+        );
+        let loaded = Workspace::from_json(&ws.to_json().unwrap()).unwrap();
+        assert_eq!(loaded.audit_log(), ws.audit_log());
     }
 }
