@@ -63,6 +63,14 @@ pub enum HarnessError {
         /// What failed.
         message: String,
     },
+    /// `mdm-harness serve` could not set up or run a tenant or its listener.
+    #[error("serve step {step} failed: {message}")]
+    Serve {
+        /// The step.
+        step: &'static str,
+        /// What failed.
+        message: String,
+    },
     /// The harness broke one of its own rules (a bug).
     #[error("internal error: {0}")]
     Internal(&'static str),

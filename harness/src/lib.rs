@@ -49,6 +49,7 @@ mod pki;
 pub mod queue;
 pub mod report;
 pub mod scenario;
+pub mod serve;
 mod tally;
 mod world;
 

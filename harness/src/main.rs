@@ -46,6 +46,9 @@ enum Command {
     /// simulated Apple CA) until Ctrl-C; writes the push certificate, key
     /// and server CA as PEM for curl.
     ApnsMock(ApnsMockArgs),
+    /// Run the reference MDM server (HTTPS; Apple /mdm /checkin, SCEP,
+    /// invitation links, the administrator API) until SIGTERM or Ctrl-C.
+    Serve(harness::serve::cli::ServeArgs),
 }
 
 #[derive(clap::Args)]
@@ -137,6 +140,14 @@ fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Simulate(args) => simulate_command(&args),
         Command::ApnsMock(args) => apns_mock_command(&args),
+        Command::Serve(args) => {
+            // The wall clock and the OS generator: only the binary has them.
+            let rng: harness::serve::RngSource = std::sync::Arc::new(|| {
+                <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::from_rng(&mut rand::rng())
+            });
+            harness::serve::cli::run(&args, time::OffsetDateTime::now_utc, rng)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
