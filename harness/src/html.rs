@@ -16,7 +16,7 @@ const WIDTH: f64 = 760.0;
 const HEIGHT: f64 = 240.0;
 const PAD: f64 = 40.0;
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -44,6 +44,7 @@ mod draw;
 mod error;
 pub mod fleet;
 pub mod html;
+pub mod load;
 mod overlap;
 mod pki;
 pub mod queue;

@@ -49,6 +49,9 @@ enum Command {
     /// Run the reference MDM server (HTTPS; Apple /mdm /checkin, SCEP,
     /// invitation links, the administrator API) until SIGTERM or Ctrl-C.
     Serve(harness::serve::cli::ServeArgs),
+    /// Run simulated devices over real HTTP(S), in real time, against a
+    /// server (nanomdm, or `serve`) and report rates, latencies and errors.
+    Load(harness::load::cli::LoadArgs),
 }
 
 #[derive(clap::Args)]
@@ -148,6 +151,11 @@ fn run() -> anyhow::Result<ExitCode> {
             harness::serve::cli::run(&args, time::OffsetDateTime::now_utc, rng)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Load(args) => Ok(if harness::load::cli::command(&args)? {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }),
     }
 }
 

@@ -1,0 +1,143 @@
+//! The `load` subcommand's arguments and what it does with them: read the
+//! CA files, run, print the summary, write the JSON and HTML reports.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::runner::{Identities, LoadOptions, run};
+use super::target::{Target, TargetKind};
+use crate::HarnessError;
+
+/// `mdm-harness load`: simulated devices over real HTTP(S) against a server.
+#[derive(Debug, clap::Args)]
+pub struct LoadArgs {
+    /// The server's base URL (http:// or https://).
+    #[arg(long)]
+    pub target: String,
+    /// What the server is: `nanomdm` (a plain Apple MDM server) or `ours`
+    /// (`mdm-harness serve`).
+    #[arg(long, default_value = "nanomdm")]
+    pub target_kind: TargetKind,
+    /// Simulated devices.
+    #[arg(long, default_value_t = 100)]
+    pub devices: u32,
+    /// Connections (workers) at once, each carrying its share of the devices.
+    #[arg(long, default_value_t = 50)]
+    pub concurrency: u32,
+    /// Seconds of steady Idle connects after the flow (0: none).
+    #[arg(long, default_value_t = 0)]
+    pub duration: u64,
+    /// Seconds one request may take.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    /// The CA certificate (PEM) the target trusts for device identities
+    /// (nanomdm's `-ca`); devices get certificates it issues.
+    #[arg(long)]
+    pub ca_cert: Option<PathBuf>,
+    /// The CA's private key (PEM).
+    #[arg(long)]
+    pub ca_key: Option<PathBuf>,
+    /// The CA (PEM) an https:// target's server certificate chains to.
+    #[arg(long)]
+    pub target_ca: Option<PathBuf>,
+    /// The target's API key (nanomdm's `-api`).
+    #[arg(long)]
+    pub api_key: Option<String>,
+    /// The push topic the devices enroll with.
+    #[arg(
+        long,
+        default_value = "com.apple.mgmt.External.00000000-0000-0000-0000-000000000000"
+    )]
+    pub topic: String,
+    /// Where check-in messages go: `/mdm` (told apart by their content
+    /// type) or `/checkin` (nanomdm started with `-checkin`).
+    #[arg(long, default_value = "/mdm")]
+    pub check_in_path: String,
+    /// The run's id in every UDID (default: from the clock), so two runs
+    /// against one server are two fleets.
+    #[arg(long)]
+    pub run_id: Option<u32>,
+    /// Write the JSON report here.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Write the HTML report here.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+}
+
+fn read(path: &PathBuf) -> Result<String, HarnessError> {
+    std::fs::read_to_string(path).map_err(|source| HarnessError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn write(path: &PathBuf, text: &str) -> Result<(), HarnessError> {
+    std::fs::write(path, text).map_err(|source| HarnessError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Runs `load`: prints phases to stderr and the summary to stdout, writes
+/// the reports. Returns whether every device completed with no error.
+///
+/// # Errors
+/// [`HarnessError`] for bad arguments or files, or a run that cannot start.
+pub fn command(args: &LoadArgs) -> Result<bool, HarnessError> {
+    let target = Target::parse(args.target_kind, &args.target)?;
+    let identities = match (&args.ca_cert, &args.ca_key) {
+        (Some(cert), Some(key)) => {
+            let ca = mdm_certs::CertificateAuthority::from_pem(&read(cert)?, &read(key)?, None)
+                .map_err(|source| HarnessError::Certificates {
+                    step: "reading --ca-cert and --ca-key",
+                    source,
+                })?;
+            Identities::FromCa(ca)
+        }
+        _ => {
+            return Err(HarnessError::InvalidOption {
+                option: "ca-cert",
+                reason: "--ca-cert and --ca-key: the CA the target trusts for device identities"
+                    .into(),
+            });
+        }
+    };
+    let topic =
+        mdm_model::PushTopic::parse(&args.topic).map_err(|e| HarnessError::InvalidOption {
+            option: "topic",
+            reason: e.to_string(),
+        })?;
+    let run_id = args.run_id.unwrap_or_else(|| {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+        u32::try_from((now / 1000).unsigned_abs() & u128::from(u32::MAX)).unwrap_or(0)
+    });
+    let options = LoadOptions {
+        target,
+        devices: args.devices,
+        concurrency: args.concurrency,
+        duration: Duration::from_secs(args.duration),
+        timeout: Duration::from_secs(args.timeout),
+        identities,
+        target_ca_pem: args.target_ca.as_ref().map(read).transpose()?,
+        api_key: args.api_key.clone(),
+        topic,
+        check_in_route: args.check_in_path.clone(),
+        run_id,
+    };
+    let report = run(options, &|phase| eprintln!("load: {phase}"))?;
+    print!("{}", report.summary());
+    if let Some(path) = &args.report {
+        let json = report.to_json().map_err(|e| HarnessError::Io {
+            path: path.display().to_string(),
+            source: std::io::Error::other(e),
+        })?;
+        write(path, &json)?;
+        println!("report: {}", path.display());
+    }
+    if let Some(path) = &args.html {
+        write(path, &report.to_html())?;
+        println!("html: {}", path.display());
+    }
+    Ok(report.all_completed())
+}

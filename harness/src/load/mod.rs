@@ -1,0 +1,29 @@
+//! `mdm-harness load`: a simulated fleet over real HTTP(S), in real time,
+//! against a server we did not necessarily write.
+//!
+//! Each simulated device has a real P-256 identity (issued by the target's
+//! CA), real `Authenticate`, `TokenUpdate`, `Idle` and command-result
+//! plists from `mdm-apple`, each signed in an `Mdm-Signature` header; the
+//! run queues a command through the target's API and every device fetches
+//! and acknowledges it. The report gives requests and check-ins per
+//! second, latency per step, errors by kind and the devices that never
+//! completed.
+//!
+//! - [`target`] — the target's URL and kind; [`client`] — one keep-alive
+//!   HTTP(S) connection; [`device`] — one device's identity, messages and
+//!   flow; [`api`] — queueing commands through the target's API;
+//!   [`runner`] — workers, phases, bounds; [`report`] — the report, JSON
+//!   and HTML; [`latency`] — the histograms.
+
+pub mod api;
+pub mod cli;
+pub mod client;
+pub mod device;
+pub mod latency;
+pub mod report;
+pub mod runner;
+pub mod target;
+
+pub use report::LoadReport;
+pub use runner::{Identities, LoadOptions, run};
+pub use target::{Target, TargetKind};
