@@ -169,6 +169,19 @@ pub enum AndroidError {
         source: mdm_model::ModelError,
     },
 
+    /// An agent registered with an invitation token that enrolled no
+    /// Android device (unknown, not yet used, or revoked).
+    #[error("no Android device was enrolled with this invitation token")]
+    UnknownInvitation,
+
+    /// The server's state could not be reached or kept (a store failed, a
+    /// lock was poisoned): the request is not the problem; retry later.
+    #[error("the server's state is unavailable: {reason}")]
+    StateUnavailable {
+        /// What failed.
+        reason: String,
+    },
+
     /// A configuration could not be rendered (a policy value out of range for the agent).
     #[error("cannot render the agent configuration: {reason}")]
     Render {

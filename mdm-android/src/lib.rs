@@ -20,6 +20,13 @@
 //!   [`SyncResponse`]; [`AndroidEndpoint::handle_sync`] records the sync in the
 //!   model through its own operations and answers with the configuration
 //!   only when it changed, the license, pending [`AgentCommand`]s and the next sync time.
+//! - **Registration** (issue #19): an agent holding only its invitation link
+//!   learns its device id with the link's token ([`AgentRegistration`]).
+//! - **On the wire** (cargo feature `http`, off by default):
+//!   `http::sync_router` serves `POST /android/register` and
+//!   `POST /android/sync` over a state the server keeps
+//!   (`http::AndroidState`), every refusal a 4xx with its reason and an
+//!   audit fact.
 //! - **Managed configurations**: the `<restrictions>` schema XML
 //!   ([`RestrictionSchema`], [`Resources`]) written with quick-xml, parsed,
 //!   and used to validate a values bundle; the agent's own schema is
@@ -98,10 +105,13 @@ mod agent_schema;
 mod android_xml;
 mod configuration;
 mod error;
+#[cfg(feature = "http")]
+pub mod http;
 mod install_source;
 mod manifest;
 mod properties;
 mod provisioning;
+mod registration;
 mod restrictions;
 mod sync;
 
@@ -126,6 +136,7 @@ pub use provisioning::{
     ProvisioningPayload, WifiNetwork, WifiSecurity, extras as provisioning_extras,
     keys as provisioning_keys,
 };
+pub use registration::AgentRegistration;
 pub use restrictions::{
     MAX_STRING_LEN, ResourceText, ResourceValue, Resources, Restriction, RestrictionSchema,
     RestrictionType,

@@ -13,4 +13,6 @@ mod integration {
     mod provisioning;
     mod restrictions;
     mod sync;
+    #[cfg(feature = "http")]
+    mod sync_http;
 }
