@@ -18,7 +18,9 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use harness::apns_standin::SimulatedApple;
+use harness::apns_standin::{
+    APNS_MAX_CONCURRENT_STREAMS, ApnsBook, ApnsStandIn, FaultPlan, SimulatedApple, StandInConfig,
+};
 use mdm_apple::ApnsEnvironment;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
@@ -144,6 +146,21 @@ fn mdmb_devices_enroll_into_serve_and_acknowledge_a_queued_command() {
             .as_str()
     );
 
+    // The APNs stand-in, which our server pushes to (--apns).
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let standin = runtime
+        .block_on(ApnsStandIn::start(StandInConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            client_ca: apple.portal.authority().certificate().clone(),
+            tls: apple.tls.try_clone().unwrap(),
+            now,
+            max_concurrent_streams: APNS_MAX_CONCURRENT_STREAMS,
+            book: ApnsBook::new(ApnsEnvironment::Production, FaultPlan::none()),
+        }))
+        .unwrap();
+    let apns_ca = dir.join("apns-ca.pem");
+    std::fs::write(&apns_ca, apple.tls.server_ca.pem()).unwrap();
+
     let child = Command::new(env!("CARGO_BIN_EXE_mdm-harness"))
         .args([
             "serve",
@@ -156,6 +173,10 @@ fn mdmb_devices_enroll_into_serve_and_acknowledge_a_queued_command() {
         .arg(dir.join("state"))
         .arg("--apns-issuer")
         .arg(&issuer)
+        .arg("--apns")
+        .arg(format!("https://{}", standin.local_addr()))
+        .arg("--apns-ca")
+        .arg(&apns_ca)
         .stdout(Stdio::piped())
         .stderr(Stdio::from(
             std::fs::File::create(dir.join("serve.log")).unwrap(),
@@ -373,6 +394,44 @@ fn mdmb_devices_enroll_into_serve_and_acknowledge_a_queued_command() {
         assert_eq!(device["pending_commands"], 0, "acknowledged: {device}");
         assert!(device["syncs"].as_u64().unwrap() >= 1, "{device}");
     }
+    // A typed command, pushed through the APNs client to the stand-in
+    // (mdmb cannot receive pushes: devices-connect stands in for the wake),
+    // then fetched and acknowledged.
+    let served_before = standin.book().lock().unwrap().served();
+    let pushed = api.json(
+        "POST",
+        "commands",
+        &serde_json::json!({
+            "devices": udids,
+            "command": { "request_type": "ProfileList" },
+        }),
+    );
+    assert_eq!(pushed["push"]["sent"], DEVICES, "{pushed}");
+    // mdmb makes its push tokens up; APNs (and its stand-in) never issued
+    // them, so each push is answered BadDeviceToken — but each reached it.
+    assert!(
+        pushed["push"]["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o.as_str().unwrap().contains("BadDeviceToken")),
+        "{pushed}"
+    );
+    assert_eq!(
+        standin.book().lock().unwrap().served() - served_before,
+        DEVICES as u64
+    );
+    mdmb(
+        &mdmb_bin,
+        &mdmb_dir,
+        &api.ca,
+        &["-uuids", "all", "devices-connect", "-w", "2"],
+    );
+    let after = api.json("GET", "devices", &Value::Null);
+    for device in after["devices"].as_array().unwrap() {
+        assert_eq!(device["pending_commands"], 0, "acknowledged: {device}");
+    }
+
     let audit = api.json("GET", "audit", &Value::Null);
     assert!(
         audit["facts"]
@@ -393,6 +452,7 @@ fn mdmb_devices_enroll_into_serve_and_acknowledge_a_queued_command() {
     );
     let status = server.0.wait().unwrap();
     assert!(status.success(), "serve exited with {status}");
+    runtime.block_on(standin.stop());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

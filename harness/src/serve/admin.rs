@@ -36,22 +36,46 @@ pub const API_BODY_LIMIT: usize = 1024 * 1024;
 
 type Shared = (Arc<App>, Arc<Tenant>);
 
+/// Every API operation served, as (method, path under `/t/<tenant>`):
+/// the router is built from this table, and a test holds it equal to the
+/// OpenAPI description (`harness/openapi/serve.json`).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/devices"),
+    ("POST", "/api/v1/users"),
+    ("POST", "/api/v1/invitations"),
+    ("PUT", "/api/v1/enqueue/{devices}"),
+    ("POST", "/api/v1/commands"),
+    ("POST", "/api/v1/devices/{device}/wipe"),
+    ("PUT", "/api/v1/apns-certificate"),
+    ("POST", "/api/v1/server-certificate/reserve"),
+    ("GET", "/api/v1/audit"),
+];
+
+fn operation(method: &str, path: &str) -> Option<axum::routing::MethodRouter<Shared>> {
+    Some(match (method, path) {
+        ("GET", "/api/v1/devices") => get(devices),
+        ("POST", "/api/v1/users") => post(add_user),
+        ("POST", "/api/v1/invitations") => post(invite),
+        ("PUT", "/api/v1/enqueue/{devices}") => put(enqueue_raw),
+        ("POST", "/api/v1/commands") => post(enqueue_typed),
+        ("POST", "/api/v1/devices/{device}/wipe") => post(wipe),
+        ("PUT", "/api/v1/apns-certificate") => put(upload_apns),
+        ("POST", "/api/v1/server-certificate/reserve") => post(reserve),
+        ("GET", "/api/v1/audit") => get(audit),
+        _ => return None,
+    })
+}
+
 /// The API routes of `tenant`.
 pub fn router(app: &Arc<App>, tenant: &Arc<Tenant>) -> Router {
     let state: Shared = (Arc::clone(app), Arc::clone(tenant));
-    Router::new()
-        .route("/api/v1/devices", get(devices))
-        .route("/api/v1/users", post(add_user))
-        .route("/api/v1/invitations", post(invite))
-        .route(
-            "/api/v1/enqueue/{devices}",
-            put(enqueue_raw).post(enqueue_raw),
-        )
-        .route("/api/v1/commands", post(enqueue_typed))
-        .route("/api/v1/devices/{device}/wipe", post(wipe))
-        .route("/api/v1/apns-certificate", put(upload_apns))
-        .route("/api/v1/server-certificate/reserve", post(reserve))
-        .route("/api/v1/audit", get(audit))
+    let mut router = Router::new();
+    for &(method, path) in ROUTES {
+        if let Some(op) = operation(method, path) {
+            router = router.route(path, op);
+        }
+    }
+    router
         .layer(middleware::from_fn_with_state(state.clone(), authorize))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .with_state(state)
@@ -76,23 +100,17 @@ async fn authorize(State((app, tenant)): State<Shared>, request: Request, next: 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    match presented {
+    let reason = match presented {
         Some(t) if token::matches(t, &tenant.token_hash) || token::matches(t, &app.operator) => {
-            next.run(request).await
+            return next.run(request).await;
         }
-        Some(_) => refuse(
-            &app,
-            &tenant,
-            StatusCode::UNAUTHORIZED,
-            "wrong bearer token".into(),
-        ),
-        None => refuse(
-            &app,
-            &tenant,
-            StatusCode::UNAUTHORIZED,
-            "missing Authorization: Bearer <token>".into(),
-        ),
-    }
+        Some(_) => "wrong bearer token",
+        None => "missing Authorization: Bearer <token>",
+    };
+    // Read what the client sends before answering, so that an HTTP/2
+    // client is not cut off mid-body.
+    let _ = axum::body::to_bytes(request.into_body(), API_BODY_LIMIT).await;
+    refuse(&app, &tenant, StatusCode::UNAUTHORIZED, reason.into())
 }
 
 /// Reads a JSON body (content type `application/json`).
@@ -355,6 +373,11 @@ async fn enqueue(
             pushed = json!({
                 "sent": report.results.len(),
                 "delivered": report.counts.delivered,
+                "outcomes": report
+                    .results
+                    .iter()
+                    .map(|r| format!("{:?}", r.outcome))
+                    .collect::<Vec<_>>(),
             });
         }
     }

@@ -118,13 +118,24 @@ async fn commit_after(
 ) -> Response {
     let path = request.uri().path().to_owned();
     let checkin = is_checkin(&request);
-    let (request, body) = if checkin {
+    let apple = path.ends_with("/mdm") || path.ends_with("/checkin");
+    let (request, body) = if apple {
+        // The body is read here, up to four times the limit, so that an
+        // oversized one is answered 413 after the client finished sending
+        // (answering mid-upload makes HTTP clients report a broken stream).
         let (parts, body) = request.into_parts();
-        match axum::body::to_bytes(body, DEFAULT_BODY_LIMIT).await {
-            Ok(bytes) => (
+        match axum::body::to_bytes(body, 4 * DEFAULT_BODY_LIMIT).await {
+            Ok(bytes) if bytes.len() <= DEFAULT_BODY_LIMIT => (
                 Request::from_parts(parts, Body::from(bytes.clone())),
-                Some(bytes),
+                Some(bytes).filter(|_| checkin),
             ),
+            Ok(bytes) => {
+                let reason = format!(
+                    "body of {} bytes refused: the limit is {DEFAULT_BODY_LIMIT} bytes",
+                    bytes.len()
+                );
+                return refuse(&app, &tenant, &path, StatusCode::PAYLOAD_TOO_LARGE, &reason);
+            }
             Err(e) => {
                 let reason = format!("body refused: {e} (limit {DEFAULT_BODY_LIMIT} bytes)");
                 return refuse(&app, &tenant, &path, StatusCode::PAYLOAD_TOO_LARGE, &reason);
