@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use mdm_android::AndroidEndpoint;
-use mdm_apple::{EnrollmentParams, ProfileSigner};
+use mdm_apple::{AppleService, EnrollmentParams, ProfileSigner};
 use mdm_model::{
     ActivationCode, ApnsCertificateRecord, DeviceId, EmailAddress, Invariant, InvitationToken,
     Platform, PolicySettings, UserId, Workspace, WorkspaceSettings,
@@ -82,8 +82,9 @@ pub(crate) struct SimDevice {
     pub(crate) agent_credential: Option<mdm_model::AgentCredential>,
     /// Android: results of commands run since the last sync.
     pub(crate) command_results: Vec<mdm_android::AgentCommandResult>,
-    /// Apple: which of the run's topics the installed profile carries.
-    pub(crate) topic_generation: u8,
+    /// Apple: the identity certificate (DER) it got at enrollment, which
+    /// comes with every request (as the TLS peer certificate).
+    pub(crate) apple_identity: Option<Box<[u8]>>,
     /// How many times the device enrolled.
     pub(crate) enrollments: u8,
     /// How many times it opened an invitation link.
@@ -112,12 +113,11 @@ pub(crate) struct World {
     pub(crate) android: AndroidEndpoint,
     pub(crate) dist: Distribution,
     pub(crate) link_base: mdm_packages::LinkBase,
-    pub(crate) topics: Vec<String>,
     pub(crate) users: Vec<(UserId, bool)>,
     pub(crate) devices: Vec<SimDevice>,
-    pub(crate) apple_queues: HashMap<u32, mdm_apple::CommandQueue>,
-    /// Apple devices' push targets, as their last `TokenUpdate` gave them.
-    pub(crate) apple_push: HashMap<u32, mdm_apple::PushTarget>,
+    /// The Apple server side: enrollments, identity bindings, push targets
+    /// and command queues, trusting identities from the workspace CA.
+    pub(crate) apple: AppleService,
     pub(crate) android_commands: HashMap<u64, u32>,
     pub(crate) queue: EventQueue<Event>,
     pub(crate) tally: Tally,
@@ -216,7 +216,7 @@ impl World {
                 client_cert: None,
                 agent_credential: None,
                 command_results: Vec::new(),
-                topic_generation: 0,
+                apple_identity: None,
                 enrollments: 0,
                 attempts: 0,
             })
@@ -224,6 +224,7 @@ impl World {
         let (product, agent_apk, connection, link_base) =
             crate::device_android::distribution(&pki)?;
         let (apple_params, profile_signer) = crate::device_apple::enrollment_setup(&pki)?;
+        let apple = AppleService::in_memory(vec![pki.ca.certificate().clone()]);
         let mut tally = Tally::default();
         tally.certificate_events.push(CertificateEvent {
             at: SimTime::ZERO,
@@ -252,7 +253,6 @@ impl World {
         for d in 1..=opts.days {
             queue.push(SimTime::days(d), ADMIN, Event::Daily);
         }
-        let topic = pki.topic.to_string();
         tally.certificate_events.push(CertificateEvent {
             at: SimTime::ZERO,
             what: format!(
@@ -277,11 +277,9 @@ impl World {
                 profile_signer,
             },
             link_base,
-            topics: vec![topic],
             users,
             devices,
-            apple_queues: HashMap::new(),
-            apple_push: HashMap::new(),
+            apple,
             android_commands: HashMap::new(),
             queue,
             tally,
@@ -633,7 +631,6 @@ impl World {
         // (JSON written and parsed) on the other cores while this thread
         // delivers the pushes and has the Apple devices check in, in order.
         let world = &*self;
-        let topic = crate::device_apple::workspace_topic(world);
         let (outgoing, pushes) = rayon::join(
             || {
                 syncs
@@ -646,12 +643,8 @@ impl World {
             || {
                 checkins
                     .into_par_iter()
-                    .map(|(i, now)| {
-                        let push =
-                            topic.and_then(|topic| crate::device_apple::push_for(world, i, topic));
-                        (i, now, push)
-                    })
-                    .collect::<Vec<_>>()
+                    .map(|(i, now)| Ok((i, now, crate::device_apple::push_for(world, i)?)))
+                    .collect::<Result<Vec<_>, HarnessError>>()
             },
         );
         let (arrived, checked_in) = crate::overlap::alongside(
@@ -659,7 +652,7 @@ impl World {
             crate::overlap::LIGHT,
             crate::device_android::sync_transmit,
             || {
-                pushes.into_iter().try_for_each(|(i, now, push)| {
+                pushes?.into_iter().try_for_each(|(i, now, push)| {
                     crate::device_apple::check_in(self, i, now, push)
                 })
             },
@@ -897,7 +890,6 @@ impl World {
                         });
                         let accepted = pki_mut(&mut self.pki)?.upload_new_apns(&file, key, at)?;
                         record_apns(&mut self.ws, &accepted, at)?;
-                        self.topics.push(accepted.details.topic.to_string());
                         self.tally.certificate_events.push(CertificateEvent {
                             at: now,
                             what: format!("new APNs certificate with topic {}: Apple devices enrolled under the old topic are stranded", accepted.details.topic),
