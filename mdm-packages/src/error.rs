@@ -140,6 +140,14 @@ pub enum PackagesError {
         problem: String,
     },
 
+    /// The server's state could not be reached or kept (a store failed, a
+    /// lock was poisoned): the request is not the problem.
+    #[error("the server's state is unavailable: {problem}")]
+    StateUnavailable {
+        /// What failed.
+        problem: String,
+    },
+
     /// The link does not fit in a QR code, or the image could not be encoded.
     #[error("QR code: {problem}")]
     QrCode {

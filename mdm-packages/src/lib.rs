@@ -18,6 +18,12 @@
 //! baked in and a manifest hashing every entry; after the server moves, the
 //! package is reported stale.
 //!
+//! On the wire (cargo feature `http`, off by default), `http::link_router`
+//! serves `GET /enroll/{token}` and `GET /packages/{file}` over a state the
+//! server keeps (`http::LinkState`): the store redirect with the link as
+//! install referrer, the package or the enrollment profile as a download,
+//! or a page that explains.
+//!
 //! Who uses it: a console back end (sending instructions, serving the link),
 //! and the fleet harness, which drives the same calls for simulated devices.
 //!
@@ -86,6 +92,8 @@
 
 mod ca;
 mod error;
+#[cfg(feature = "http")]
+pub mod http;
 mod invitations;
 mod link;
 mod message;

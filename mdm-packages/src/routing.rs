@@ -473,6 +473,12 @@ enum BuiltArtifact {
 }
 
 impl PendingLink {
+    /// The platform the opening device was detected as (the enrollment's).
+    #[must_use]
+    pub fn platform(&self) -> Platform {
+        self.enrollment.platform
+    }
+
     /// Step 4: builds the standalone package, or the enrollment profile from
     /// `mdm-apple` (signed when the route has a signer). Needs no workspace,
     /// so many can be built at once.
