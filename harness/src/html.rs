@@ -33,7 +33,19 @@ fn scale(value: u64, max: u64, span: f64) -> f64 {
     }
 }
 
+/// What a chart with nothing to show says instead of drawing an empty frame.
+fn nothing_to_show(id: &str, title: &str, what: &str) -> String {
+    format!(
+        "<h2>{t}</h2>\n<p id=\"{id}\" class=\"chart empty\">Nothing to show: {w}.</p>\n",
+        t = escape(title),
+        w = escape(what)
+    )
+}
+
 fn line_chart(id: &str, title: &str, series: &[Series<'_>], marker: Option<(u32, &str)>) -> String {
+    if series.iter().all(|s| s.points.iter().all(|v| *v == 0)) {
+        return nothing_to_show(id, title, "no device reached this state during the run");
+    }
     let n = series
         .iter()
         .map(|s| s.points.len())
@@ -118,6 +130,9 @@ fn line_chart(id: &str, title: &str, series: &[Series<'_>], marker: Option<(u32,
 }
 
 fn bar_chart(id: &str, title: &str, bars: &[(String, u64)]) -> String {
+    if bars.iter().all(|(_, v)| *v == 0) {
+        return nothing_to_show(id, title, "no command was sent during the run");
+    }
     let max = bars.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
     let row = 22.0;
     #[allow(clippy::cast_precision_loss)]
@@ -246,4 +261,38 @@ pub fn render(report: &Report) -> String {
     }
     page.push_str("</table>\n</body></html>\n");
     page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chart_with_nothing_to_show_says_so() {
+        let empty = bar_chart("commands", "Commands by outcome", &[]);
+        assert!(
+            empty.contains("Nothing to show") && !empty.contains("<svg"),
+            "{empty}"
+        );
+        let zeros = line_chart(
+            "enrollment",
+            "Devices enrolled over time",
+            &[Series {
+                name: "Android",
+                color: "#000",
+                points: vec![0, 0, 0],
+            }],
+            None,
+        );
+        assert!(
+            zeros.contains("Nothing to show") && !zeros.contains("<svg"),
+            "{zeros}"
+        );
+        let drawn = bar_chart(
+            "commands",
+            "Commands by outcome",
+            &[("Acknowledged".into(), 3)],
+        );
+        assert!(drawn.contains("<svg") && drawn.contains("class=\"bar\""));
+    }
 }

@@ -173,12 +173,18 @@ fn the_html_report_holds_its_three_charts() {
     let r = run("cert-rotation", 60, 37, 2);
     let html = harness::html::render(&r);
     assert!(html.starts_with("<!DOCTYPE html>"));
+    // Each chart is drawn, or says it has nothing to show (no empty frame).
     for id in ["enrollment", "connected", "commands"] {
-        assert!(
-            html.contains(&format!("<svg id=\"{id}\"")),
-            "chart {id} missing"
-        );
+        let drawn = html.contains(&format!("<svg id=\"{id}\""));
+        let empty = html.contains(&format!(
+            "<p id=\"{id}\" class=\"chart empty\">Nothing to show"
+        ));
+        assert!(drawn != empty, "chart {id}: drawn {drawn}, empty {empty}");
     }
+    assert!(html.contains("<svg id=\"enrollment\"") && html.contains("<svg id=\"connected\""));
+    // This scenario sends no command: that chart says so instead of an empty frame.
+    assert!(r.commands.is_empty(), "{:?}", r.commands);
+    assert!(html.contains("<p id=\"commands\" class=\"chart empty\">Nothing to show"));
     assert!(html.matches("<polyline").count() >= 6);
     assert!(html.contains("class=\"marker\""), "the rotation is marked");
     assert!(
