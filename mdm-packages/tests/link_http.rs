@@ -54,6 +54,15 @@ fn base() -> LinkBase {
 
 /// A workspace with an APNs certificate and `n` pending invitations.
 fn start(n: usize) -> (Server, Vec<InvitationLink>) {
+    start_with(n, AndroidDownload::StoreListing { url: STORE.into() }, None)
+}
+
+/// The same, Android served `android`, profiles signed by `signer`.
+fn start_with(
+    n: usize,
+    android: AndroidDownload,
+    signer: Option<Arc<mdm_apple::ProfileSigner>>,
+) -> (Server, Vec<InvitationLink>) {
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let mut ws = Workspace::new("acme", "Acme Corp", Some("JP"), NOW).unwrap();
     let record = ApnsCertificateRecord::new(
@@ -80,7 +89,7 @@ fn start(n: usize) -> (Server, Vec<InvitationLink>) {
     let route = LinkRoute {
         state: Arc::clone(&state),
         link_base: base(),
-        android: AndroidDownload::StoreListing { url: STORE.into() },
+        android,
         apple: AppleDownload {
             params: EnrollmentParams {
                 server_url: HttpsUrl::new("ServerURL", "https://mdm.acme.example/mdm").unwrap(),
@@ -100,7 +109,7 @@ fn start(n: usize) -> (Server, Vec<InvitationLink>) {
                 }
                 Ok(())
             })),
-            signer: None,
+            signer,
         },
         now: Arc::new(move || *now.lock().unwrap()),
         rng: Arc::new(move || {
@@ -329,4 +338,117 @@ fn links_are_routed_by_the_opening_device() {
     let package = server.curl("/packages/nothing.zip", PIXEL, "en");
     assert_eq!(package.status, 404);
     assert!(text(&package).contains("no such installation package"));
+}
+
+#[test]
+fn signed_profiles_and_standalone_packages_are_downloads() {
+    use mdm_certs::{CertificateAuthority, KeyAlgorithm, SubjectName, Validity};
+    use mdm_packages::{
+        CaCertificate, ConnectionSettings, ProductDescription, ProductFile, ProductPath,
+        StandalonePackage,
+    };
+
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let ca = CertificateAuthority::create(
+        &SubjectName::common_name("Acme MDM CA").unwrap(),
+        Validity::days(NOW, 3650).unwrap(),
+        KeyAlgorithm::EcdsaP256,
+        &mut rng,
+    )
+    .unwrap();
+    let address = mdm_model::ServerAddress::parse("mdm.acme.example").unwrap();
+    let server_cert = ca
+        .issue_server_certificate(
+            address.host(),
+            Validity::days(NOW, 365).unwrap(),
+            KeyAlgorithm::EcdsaP256,
+            &mut rng,
+        )
+        .unwrap();
+    let signer = mdm_apple::ProfileSigner::new(
+        &[server_cert.certificate.der(), ca.certificate().der()],
+        server_cert.key.pkcs8_der_secret(),
+    )
+    .unwrap();
+    let apk = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0".to_vec();
+    let product = ProductDescription::new(
+        "Acme Agent for Android",
+        "1.2.3",
+        mdm_model::Platform::Android,
+        vec![ProductFile {
+            path: ProductPath::new("agent.apk").unwrap(),
+            sha256: mdm_model::Sha256Digest::of(&apk),
+            size: None,
+        }],
+    )
+    .unwrap();
+    let connection = ConnectionSettings {
+        server: mdm_model::ServerAddress::parse("mdm.acme.example:13292").unwrap(),
+        server_ca: CaCertificate::from_pem(ca.certificate().pem().as_bytes()).unwrap(),
+        workspace_id: "acme".to_owned(),
+        user: None,
+        enrollment_token: None,
+    };
+    let shelf = StandalonePackage::build(&product, &[("agent.apk", &apk)], &connection).unwrap();
+    let android = AndroidDownload::StandalonePackage {
+        product: Arc::new(product),
+        files: Arc::new(vec![("agent.apk".to_owned(), apk)]),
+        connection: Arc::new(connection),
+    };
+    let (server, links) = start_with(2, android, Some(Arc::new(signer)));
+    server
+        .state
+        .lock()
+        .unwrap()
+        .packages
+        .insert(shelf.file_name(), Arc::new(shelf.clone()));
+
+    // Android: the package, bound to the invited user.
+    let package = server.curl(&path(&links[0]), PIXEL, "en");
+    assert_eq!(package.status, 200, "{}", text(&package));
+    assert!(package.head.contains("content-type: application/zip"));
+    assert!(
+        package
+            .head
+            .contains("filename=\"acme-agent-for-android-1.2.3.zip\""),
+        "{}",
+        package.head
+    );
+    let opened = StandalonePackage::open(package.body).unwrap();
+    assert_eq!(opened.connection().user.as_deref(), Some("taro"));
+
+    // iPhone: a signed profile that openssl verifies up to our CA.
+    let profile = server.curl(&path(&links[1]), IPHONE, "en");
+    assert_eq!(profile.status, 200, "{}", text(&profile));
+    assert!(
+        profile
+            .head
+            .contains("content-type: application/x-apple-aspen-config")
+    );
+    let dir = std::env::temp_dir().join(format!("mdm-packages-signed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.certificate().pem()).unwrap();
+    std::fs::write(dir.join("profile.der"), &profile.body).unwrap();
+    let verify = Command::new("openssl")
+        .args([
+            "cms", "-verify", "-inform", "DER", "-purpose", "any", "-CAfile",
+        ])
+        .arg(dir.join("ca.pem"))
+        .arg("-in")
+        .arg(dir.join("profile.der"))
+        .output()
+        .expect("openssl must be installed (CI installs it)");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let content = String::from_utf8_lossy(&verify.stdout);
+    assert!(content.contains("one-time-challenge-1"), "{content}");
+
+    // The package on the shelf, by name.
+    let shelved = server.curl(&format!("/packages/{}", shelf.file_name()), WINDOWS, "en");
+    assert_eq!(shelved.status, 200);
+    assert_eq!(shelved.body, shelf.bytes());
 }
