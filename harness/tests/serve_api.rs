@@ -268,6 +268,24 @@ fn the_api_matches_its_openapi_description_and_bad_input_is_refused_with_reasons
             "no user",
         ),
     ];
+    // The Android agent's routes are mounted (mdm-android's sync_router).
+    let mut cases = cases;
+    cases.push((
+        "POST",
+        "/t/acme/android/sync".into(),
+        vec!["Content-Type: text/plain"],
+        b"{}".to_vec(),
+        415,
+        "",
+    ));
+    cases.push((
+        "POST",
+        "/t/acme/android/register".into(),
+        vec!["Authorization: Invitation AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"],
+        vec![],
+        404,
+        "",
+    ));
     for (method, path, headers, body, want, reason) in &cases {
         let (status, text) = client.call(method, path, headers, body);
         assert_eq!(status, *want, "{method} {path}: {text}");

@@ -1,7 +1,8 @@
 //! The router: the crates' own routes mounted per tenant under
 //! `/t/<tenant>/` — `PUT /mdm`, `PUT /checkin` (`mdm-apple`), `GET/POST
 //! /scep` (`mdm-certs`), the invitation link `/enroll/<token>` (through
-//! `mdm-packages`' link routing) — each request's workspace changes
+//! `mdm-packages`' link routing), `POST /android/register` and `POST
+//! /android/sync` (`mdm-android`) — each request's workspace changes
 //! committed before its answer leaves; the administrator API under
 //! `/t/<tenant>/api/v1/`; `/healthz`; and a 404 with a reason for anything
 //! else.
@@ -21,7 +22,7 @@ use mdm_apple::{AppleStore as _, DeviceMessage};
 
 use super::facts::Fact;
 use super::tenant::Tenant;
-use super::{App, admin, enroll};
+use super::{App, admin, android, enroll};
 
 /// The whole router of `app`.
 pub fn router(app: &Arc<App>) -> Router {
@@ -30,6 +31,10 @@ pub fn router(app: &Arc<App>) -> Router {
         let options = HttpOptions::new(app.options.clock);
         let devices = mdm_apple::http::router(Arc::clone(&tenant.apple), options)
             .merge(mdm_certs::scep_router(enroll::scep_route(app, tenant)))
+            .merge(mdm_android::http::sync_router(android::route(
+                app,
+                Arc::clone(&tenant.android),
+            )))
             .merge(
                 Router::new()
                     .route("/enroll/{token}", get(enroll::open_link))
@@ -161,7 +166,8 @@ async fn commit_after(
     }
     // The Apple routes audit their refusals in the workspace; the others
     // (SCEP's malformed messages, oversized bodies) get a fact here.
-    let audited = path.ends_with("/mdm") || path.ends_with("/checkin");
+    let audited =
+        path.ends_with("/mdm") || path.ends_with("/checkin") || path.contains("/android/");
     if status.is_client_error() && (!audited || status == StatusCode::PAYLOAD_TOO_LARGE) {
         app.facts.record(Fact {
             at: (app.options.clock)(),

@@ -10,6 +10,7 @@
 //! | `PUT /t/<t>/mdm`, `PUT /t/<t>/checkin` | Apple check-ins and command reports | `mdm_apple::http::router` |
 //! | `GET/POST /t/<t>/scep` | SCEP (RFC 8894), one-time passwords | `mdm_certs::scep_router` |
 //! | `GET /t/<t>/enroll/<token>` | the invitation link: the signed profile for iOS/iPadOS, the store for Android | `mdm_packages::{begin_link, finish_link}` |
+//! | `POST /t/<t>/android/register`, `POST /t/<t>/android/sync` | the Android agent's sync | `mdm_android::http::sync_router` |
 //! | `/t/<t>/api/v1/…` | the administrator API ([`admin`]) | here |
 //! | `GET /healthz` | liveness | here |
 //!
@@ -26,6 +27,7 @@
 //! invitations, devices, audit log) is durable.
 
 pub mod admin;
+pub mod android;
 pub mod app;
 pub mod cli;
 pub mod commit;

@@ -24,6 +24,7 @@ use mdm_model::{DeviceId, ServerHost, Sha256Digest, Workspace};
 use rand_chacha::ChaCha20Rng;
 use time::{Duration, OffsetDateTime};
 
+use super::android::TenantAndroid;
 use super::commit::{BoxedStore, Committer, TenantApple, new_apple};
 use super::config::{StoreSpec, TenantName, serve_error};
 use super::facts::Facts;
@@ -62,6 +63,8 @@ pub struct Tenant {
     pub dir: PathBuf,
     /// The APNs client, once a push certificate is uploaded.
     pub pusher: Pusher,
+    /// The Android endpoint beside the workspace.
+    pub android: Arc<TenantAndroid>,
     /// Refusals the model has no audit event for.
     pub facts: Arc<Facts>,
 }
@@ -153,7 +156,7 @@ impl Tenant {
         let tenant = Arc::new(Self {
             name: name.clone(),
             base_url,
-            apple,
+            apple: Arc::clone(&apple),
             committer,
             ca,
             server,
@@ -165,6 +168,7 @@ impl Tenant {
             token_hash,
             dir,
             pusher,
+            android: Arc::new(TenantAndroid::new(Arc::clone(&apple))),
             facts: Arc::clone(&setup.facts),
         });
         tenant.pusher.load(&tenant.dir, setup.now);
