@@ -191,9 +191,12 @@ pub use queue::{CommandQueue, FinishedCommand, PendingCommand, ReportOutcome};
 // The server side: the check-in and command service, its identity checks and its store.
 pub use service::{
     AppleService, AppleStore, CheckedWindow, DeviceRequest, Endpoint, EnrollmentRecord, Handled,
-    MemoryStore, PresentedIdentity, QueueStep, ServiceEvent, VerifiedIdentity, decode_client_cert,
-    decode_mdm_signature, refusal_of, status_of,
+    MemoryStore, PresentedIdentity, QueueStep, Retention, ServiceEvent, VerifiedIdentity,
+    decode_client_cert, decode_mdm_signature, refusal_of, status_of,
 };
+// The durable Apple store, in the workspace's database (features `sqlite`, `postgres`).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use service::{APPLE_COMPONENT, SqlAppleStore};
 // APNs: the push that wakes a device.
 pub use push::{ApnsEnvironment, PushOptions, PushPriority, PushRequest, push_request};
 // APNs answers, and (feature `apns`) the provider client that sends pushes.

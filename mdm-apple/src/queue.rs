@@ -80,6 +80,39 @@ impl CommandQueue {
         }
     }
 
+    /// A queue rebuilt from what a durable [`crate::AppleStore`] saved of
+    /// it: the pending commands in queue order, those deferred in the
+    /// current connection, and the UUIDs of the finished commands it still
+    /// remembers (a repeated report for one is a duplicate; their reports
+    /// are not held).
+    pub fn from_parts(
+        device: AppleDeviceId,
+        pending: impl IntoIterator<Item = PendingCommand>,
+        deferred: impl IntoIterator<Item = CommandUuid>,
+        finished: impl IntoIterator<Item = CommandUuid>,
+    ) -> Self {
+        let pending: VecDeque<PendingCommand> = pending.into_iter().collect();
+        let skipped = deferred
+            .into_iter()
+            .filter(|u| pending.iter().any(|p| &p.request.uuid == u))
+            .collect();
+        Self {
+            device,
+            pending,
+            skipped,
+            finished: Vec::new(),
+            finished_uuids: finished.into_iter().collect(),
+        }
+    }
+
+    /// Forgets a finished command (the retention rule dropped it): its
+    /// report, if still held, and its UUID, so a late report for it is
+    /// then `Unknown` rather than `Duplicate` (ignored either way).
+    pub fn forget_finished(&mut self, uuid: &CommandUuid) {
+        self.finished_uuids.remove(uuid);
+        self.finished.retain(|f| &f.uuid != uuid);
+    }
+
     /// The device this queue belongs to.
     pub fn device(&self) -> &AppleDeviceId {
         &self.device

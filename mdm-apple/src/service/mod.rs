@@ -17,6 +17,8 @@ mod command;
 mod identity;
 mod memory;
 mod refusal;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql_store;
 mod store;
 
 pub use answer::{DeviceRequest, Endpoint, Handled, ServiceEvent};
@@ -26,4 +28,6 @@ pub use identity::{
 };
 pub use memory::MemoryStore;
 pub use refusal::{refusal_of, status_of};
-pub use store::{AppleStore, EnrollmentRecord, QueueStep};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use sql_store::{APPLE_COMPONENT, SqlAppleStore};
+pub use store::{AppleStore, EnrollmentRecord, QueueStep, Retention};

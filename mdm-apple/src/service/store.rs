@@ -12,7 +12,7 @@ use crate::command::{CommandRequest, RequestType};
 use crate::enrollment_state::AppleEnrollment;
 use crate::error::Result;
 use crate::message::{AppleDeviceId, BootstrapToken, CommandReport};
-use crate::queue::ReportOutcome;
+use crate::queue::{CommandQueue, FinishedCommand, ReportOutcome};
 
 /// One enrollment as the service keeps it.
 #[derive(Debug, Clone)]
@@ -94,4 +94,114 @@ pub trait AppleStore {
     /// # Errors
     /// A store failure.
     fn pending_commands(&self, device: &AppleDeviceId) -> Result<usize>;
+
+    /// The finished commands of `device` the store still keeps, oldest
+    /// first: at most [`Retention::finished_per_device`] of them, each with
+    /// its final report.
+    ///
+    /// # Errors
+    /// A store failure.
+    fn finished_commands(&self, device: &AppleDeviceId) -> Result<Vec<FinishedCommand>>;
+}
+
+/// A boxed store is a store (`AppleService<Box<dyn AppleStore>>` picks
+/// its backend at run time).
+impl<S: AppleStore + ?Sized> AppleStore for Box<S> {
+    fn enrollment(&self, device: &AppleDeviceId) -> Result<Option<EnrollmentRecord>> {
+        (**self).enrollment(device)
+    }
+    fn save_enrollment(&mut self, device: &AppleDeviceId, record: EnrollmentRecord) -> Result<()> {
+        (**self).save_enrollment(device, record)
+    }
+    fn expect_identity(&mut self, identity: Sha256Digest, device: DeviceId) -> Result<()> {
+        (**self).expect_identity(identity, device)
+    }
+    fn take_expected_identity(&mut self, identity: &Sha256Digest) -> Result<Option<DeviceId>> {
+        (**self).take_expected_identity(identity)
+    }
+    fn enqueue(&mut self, device: &AppleDeviceId, request: CommandRequest) -> Result<()> {
+        (**self).enqueue(device, request)
+    }
+    fn record_report(
+        &mut self,
+        device: &AppleDeviceId,
+        report: &CommandReport,
+    ) -> Result<QueueStep> {
+        (**self).record_report(device, report)
+    }
+    fn pending_commands(&self, device: &AppleDeviceId) -> Result<usize> {
+        (**self).pending_commands(device)
+    }
+    fn finished_commands(&self, device: &AppleDeviceId) -> Result<Vec<FinishedCommand>> {
+        (**self).finished_commands(device)
+    }
+}
+
+/// How much command history a store keeps, so a queue never grows without
+/// bound (issue #18). The rule, the same on every store and both
+/// platforms: a device keeps its pending commands (all of them, until
+/// their final report) and its **last `finished_per_device` finished
+/// commands** with their results; when another one finishes, the oldest
+/// beyond that is deleted in the same step. A late report for a deleted
+/// command is answered as one for an unknown command (ignored either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Finished commands (with results) kept per device.
+    pub finished_per_device: usize,
+}
+
+impl Retention {
+    /// The default: the last 20 finished commands of each device.
+    pub const DEFAULT: Self = Self {
+        finished_per_device: 20,
+    };
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// What a report does to a device that never had a queue: an `Idle` is
+/// answered with nothing, a result names a command this server never sent.
+pub(super) fn step_without_queue(device: &AppleDeviceId, report: &CommandReport) -> QueueStep {
+    let outcome = match &report.command_uuid {
+        _ if report.device != *device => ReportOutcome::Unmatched,
+        Some(uuid) if report.status != crate::CommandStatus::Idle => {
+            ReportOutcome::Unknown(uuid.clone())
+        }
+        _ => ReportOutcome::Idle,
+    };
+    QueueStep {
+        outcome,
+        finished: None,
+        next: None,
+    }
+}
+
+/// Records `report` on `queue`: the step, and the commands it finished
+/// (taken from the queue, for the store's history).
+pub(super) fn step_with_queue(
+    queue: &mut CommandQueue,
+    report: &CommandReport,
+) -> Result<(QueueStep, Vec<FinishedCommand>)> {
+    let (outcome, next) = queue.respond(report)?;
+    let next = next.cloned();
+    let done = queue.take_finished();
+    let finished = match &outcome {
+        ReportOutcome::Finished(uuid, _) => done
+            .iter()
+            .find(|f| &f.uuid == uuid)
+            .map(|f| f.request_type.clone()),
+        _ => None,
+    };
+    Ok((
+        QueueStep {
+            outcome,
+            finished,
+            next,
+        },
+        done,
+    ))
 }

@@ -99,6 +99,7 @@
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
+pub mod session;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 #[cfg(feature = "sqlite")]
@@ -107,6 +108,9 @@ mod sqlite;
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use session::SqlDatabase;
+pub use session::{SqlDialect, SqlSession, SqlValue, StoreCompanion};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
@@ -149,6 +153,23 @@ pub trait WorkspaceStore {
     /// [`ModelError::StoreConflict`] when another writer committed since
     /// this handle loaded (nothing is written); [`ModelError::StoreBackend`].
     fn commit(&mut self, workspace: &Workspace, changes: &ChangeSet) -> Result<(), ModelError>;
+
+    /// Writes what changed and the pending changes of `companions` (state
+    /// other crates keep in the same database, see [`session`]) in one
+    /// transaction. A store without SQL tables (in memory) refuses
+    /// companions that have pending changes.
+    ///
+    /// # Errors
+    /// As [`Self::commit`], and what a companion's write returns.
+    fn commit_with(
+        &mut self,
+        workspace: &Workspace,
+        changes: &ChangeSet,
+        companions: &mut [&mut dyn StoreCompanion],
+    ) -> Result<(), ModelError> {
+        session::no_companions(self.location(), companions)?;
+        self.commit(workspace, changes)
+    }
 }
 
 impl Workspace {

@@ -3,12 +3,15 @@
 //! Batches are written one statement per table (`UNNEST` of one array per
 //! column), so a commit of 10,000 device syncs is a handful of round trips.
 
+use std::borrow::BorrowMut;
 use std::collections::HashMap;
+use std::ops::DerefMut;
 
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::types::ToSql;
+use postgres::types::{IsNull, ToSql, Type};
 use postgres::{Client, IsolationLevel, NoTls, Statement};
 
+use super::session::{SqlDialect, SqlSession, SqlValue, StoreCompanion};
 use super::sql::{self, Dialect, Loader, Table, Ty, Value, Write};
 use super::{Revision, SCHEMA_VERSION, WorkspaceStore};
 use crate::{ChangeSet, ModelError, Workspace};
@@ -20,6 +23,7 @@ pub struct PostgresStore {
     client: Client,
     location: String,
     statements: HashMap<&'static str, (Statement, Statement)>,
+    companion_statements: HashMap<String, Statement>,
     seen: Revision,
 }
 
@@ -178,6 +182,7 @@ impl PostgresStore {
             client,
             location,
             statements,
+            companion_statements: HashMap::new(),
             seen: None,
         })
     }
@@ -369,6 +374,15 @@ impl WorkspaceStore for PostgresStore {
     }
 
     fn commit(&mut self, workspace: &Workspace, changes: &ChangeSet) -> Result<(), ModelError> {
+        self.commit_with(workspace, changes, &mut [])
+    }
+
+    fn commit_with(
+        &mut self,
+        workspace: &Workspace,
+        changes: &ChangeSet,
+        companions: &mut [&mut dyn StoreCompanion],
+    ) -> Result<(), ModelError> {
         let location = self.location.clone();
         let err = |e: postgres::Error| pg_error(&location, "commit to", &e);
         let mut tx = self.client.transaction().map_err(err)?;
@@ -379,10 +393,192 @@ impl WorkspaceStore for PostgresStore {
         let found = u64::try_from(found).unwrap_or(0);
         super::check_revision(self.seen, found, &location)?;
         write_all(&mut tx, &self.statements, &location, workspace, changes)?;
+        super::session::write_companions(
+            &mut PostgresSession {
+                client: &mut tx,
+                location: location.clone(),
+                cache: &mut self.companion_statements,
+            },
+            companions,
+        )?;
         tx.execute("UPDATE mdm_store SET revision = revision + 1", &[])
             .map_err(err)?;
         tx.commit().map_err(err)?;
         self.seen = Some(found + 1);
         Ok(())
+    }
+}
+
+impl ToSql for SqlValue {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            SqlValue::Null => Ok(IsNull::Yes),
+            SqlValue::Int(v) => match *ty {
+                Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
+                Type::BOOL => (*v != 0).to_sql(ty, out),
+                _ => v.to_sql(ty, out),
+            },
+            SqlValue::Text(t) => t.as_str().to_sql(ty, out),
+            SqlValue::Blob(b) => b.as_slice().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+/// The values of a row, by column type.
+fn row_values(row: &postgres::Row) -> Result<Vec<SqlValue>, postgres::Error> {
+    let mut values = Vec::with_capacity(row.len());
+    for (i, column) in row.columns().iter().enumerate() {
+        let ty = column.type_();
+        values.push(
+            match *ty {
+                Type::INT8 => row.try_get::<_, Option<i64>>(i)?.map(SqlValue::Int),
+                Type::INT4 => row
+                    .try_get::<_, Option<i32>>(i)?
+                    .map(|v| SqlValue::Int(v.into())),
+                Type::INT2 => row
+                    .try_get::<_, Option<i16>>(i)?
+                    .map(|v| SqlValue::Int(v.into())),
+                Type::BOOL => row
+                    .try_get::<_, Option<bool>>(i)?
+                    .map(|v| SqlValue::Int(v.into())),
+                Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i)?.map(SqlValue::Blob),
+                _ => row.try_get::<_, Option<String>>(i)?.map(SqlValue::Text),
+            }
+            .unwrap_or(SqlValue::Null),
+        );
+    }
+    Ok(values)
+}
+
+fn bind(params: &[SqlValue]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+/// A prepared statement from `cache`, prepared on first use.
+fn prepared<C: postgres::GenericClient + ?Sized>(
+    client: &mut C,
+    cache: &mut HashMap<String, Statement>,
+    sql: &str,
+) -> Result<Statement, postgres::Error> {
+    if let Some(s) = cache.get(sql) {
+        return Ok(s.clone());
+    }
+    let statement = client.prepare(sql)?;
+    if cache.len() >= 256 {
+        cache.clear();
+    }
+    cache.insert(sql.to_owned(), statement.clone());
+    Ok(statement)
+}
+
+fn session_execute<C: postgres::GenericClient + ?Sized>(
+    client: &mut C,
+    cache: &mut HashMap<String, Statement>,
+    location: &str,
+    sql: &str,
+    params: &[SqlValue],
+) -> Result<u64, ModelError> {
+    let err = |e: postgres::Error| pg_error(location, "execute a statement in", &e);
+    let statement = prepared(client, cache, sql).map_err(err)?;
+    client.execute(&statement, &bind(params)).map_err(err)
+}
+
+fn session_query<C: postgres::GenericClient + ?Sized>(
+    client: &mut C,
+    cache: &mut HashMap<String, Statement>,
+    location: &str,
+    sql: &str,
+    params: &[SqlValue],
+    each: &mut dyn FnMut(Vec<SqlValue>) -> Result<(), ModelError>,
+) -> Result<(), ModelError> {
+    let err = |e: postgres::Error| pg_error(location, "query", &e);
+    let statement = prepared(client, cache, sql).map_err(err)?;
+    for row in client.query(&statement, &bind(params)).map_err(err)? {
+        each(row_values(&row).map_err(err)?)?;
+    }
+    Ok(())
+}
+
+/// SQL statements on a client: a companion's own (`Box<Client>`), or a
+/// commit's transaction (`&mut Transaction`), with a statement cache.
+pub(crate) struct PostgresSession<C, K> {
+    client: C,
+    location: String,
+    cache: K,
+}
+
+type Cache = HashMap<String, Statement>;
+
+/// A companion's own connection.
+pub(crate) type OwnedSession = PostgresSession<Box<Client>, Cache>;
+
+impl PostgresSession<Box<Client>, Cache> {
+    /// Connects and sets the search path to `schema`.
+    pub(crate) fn connect(connection: &str, schema: &str) -> Result<Self, ModelError> {
+        check_schema(schema)?;
+        let location = format!("postgres schema {schema}");
+        let mut client = Client::connect(connection, NoTls)
+            .map_err(|e| pg_error(&location, "connect to", &e))?;
+        client
+            .batch_execute(&format!("SET search_path TO \"{schema}\""))
+            .map_err(|e| pg_error(&location, "open", &e))?;
+        Ok(Self {
+            client: Box::new(client),
+            location,
+            cache: HashMap::new(),
+        })
+    }
+}
+
+impl<C, K> SqlSession for PostgresSession<C, K>
+where
+    C: DerefMut,
+    C::Target: postgres::GenericClient,
+    K: BorrowMut<Cache>,
+{
+    fn dialect(&self) -> SqlDialect {
+        SqlDialect::Postgres
+    }
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+    fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, ModelError> {
+        session_execute(
+            &mut *self.client,
+            self.cache.borrow_mut(),
+            &self.location,
+            sql,
+            params,
+        )
+    }
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[SqlValue],
+        row: &mut dyn FnMut(Vec<SqlValue>) -> Result<(), ModelError>,
+    ) -> Result<(), ModelError> {
+        session_query(
+            &mut *self.client,
+            self.cache.borrow_mut(),
+            &self.location,
+            sql,
+            params,
+            row,
+        )
+    }
+    fn execute_batch(&mut self, sql: &str) -> Result<(), ModelError> {
+        postgres::GenericClient::batch_execute(&mut *self.client, sql)
+            .map_err(|e| pg_error(&self.location, "execute statements in", &e))
     }
 }

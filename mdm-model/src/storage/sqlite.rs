@@ -1,12 +1,14 @@
 //! The SQLite store (feature `sqlite`): one file per workspace, in WAL mode,
 //! with the bundled library — a path and nothing to install.
 
+use std::borrow::Borrow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::types::{ToSqlOutput, Value as SqlValue};
+use rusqlite::types::{ToSqlOutput, Value as RawValue};
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
+use super::session::{SqlDialect, SqlSession, SqlValue, StoreCompanion};
 use super::sql::{self, Dialect, Loader, Value, Write};
 use super::{Revision, SCHEMA_VERSION, WorkspaceStore};
 use crate::{ChangeSet, ModelError, Workspace};
@@ -65,9 +67,9 @@ impl std::fmt::Debug for SqliteStore {
 impl rusqlite::ToSql for Value {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(match self {
-            Value::Int(Some(v)) => ToSqlOutput::Owned(SqlValue::Integer(*v)),
+            Value::Int(Some(v)) => ToSqlOutput::Owned(RawValue::Integer(*v)),
             Value::Text(Some(s)) => ToSqlOutput::Borrowed(s.as_str().into()),
-            Value::Int(None) | Value::Text(None) => ToSqlOutput::Owned(SqlValue::Null),
+            Value::Int(None) | Value::Text(None) => ToSqlOutput::Owned(RawValue::Null),
         })
     }
 }
@@ -389,6 +391,15 @@ impl WorkspaceStore for SqliteStore {
     }
 
     fn commit(&mut self, workspace: &Workspace, changes: &ChangeSet) -> Result<(), ModelError> {
+        self.commit_with(workspace, changes, &mut [])
+    }
+
+    fn commit_with(
+        &mut self,
+        workspace: &Workspace,
+        changes: &ChangeSet,
+        companions: &mut [&mut dyn StoreCompanion],
+    ) -> Result<(), ModelError> {
         let location = self.location();
         let tx = self
             .connection
@@ -397,11 +408,137 @@ impl WorkspaceStore for SqliteStore {
         let found = read_revision(&tx, &location)?;
         super::check_revision(self.seen, found, &location)?;
         write_all(&tx, &location, workspace, changes)?;
+        super::session::write_companions(
+            &mut SqliteSession {
+                connection: &*tx,
+                location: location.clone(),
+            },
+            companions,
+        )?;
         tx.execute("UPDATE mdm_store SET revision = revision + 1", [])
             .and_then(|_| tx.commit())
             .map_err(|e| backend(&location, "commit to", &e))?;
         self.seen = Some(found + 1);
         Ok(())
+    }
+}
+
+impl rusqlite::ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            SqlValue::Null => ToSqlOutput::Owned(rusqlite::types::Value::Null),
+            SqlValue::Int(v) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(*v)),
+            SqlValue::Text(s) => ToSqlOutput::Borrowed(s.as_str().into()),
+            SqlValue::Blob(b) => ToSqlOutput::Borrowed(rusqlite::types::ValueRef::Blob(b)),
+        })
+    }
+}
+
+fn session_execute(
+    c: &Connection,
+    location: &str,
+    sql: &str,
+    params: &[SqlValue],
+) -> Result<u64, ModelError> {
+    c.prepare_cached(sql)
+        .and_then(|mut s| s.execute(rusqlite::params_from_iter(params)))
+        .map(|n| u64::try_from(n).unwrap_or(u64::MAX))
+        .map_err(|e| backend(location, "execute a statement in", &e))
+}
+
+fn session_query(
+    c: &Connection,
+    location: &str,
+    sql: &str,
+    params: &[SqlValue],
+    each: &mut dyn FnMut(Vec<SqlValue>) -> Result<(), ModelError>,
+) -> Result<(), ModelError> {
+    let err = |e: rusqlite::Error| backend(location, "query", &e);
+    let mut statement = c.prepare_cached(sql).map_err(err)?;
+    let columns = statement.column_count();
+    let mut rows = statement
+        .query(rusqlite::params_from_iter(params))
+        .map_err(err)?;
+    while let Some(row) = rows.next().map_err(err)? {
+        let mut values = Vec::with_capacity(columns);
+        for i in 0..columns {
+            use rusqlite::types::ValueRef;
+            values.push(match row.get_ref(i).map_err(err)? {
+                ValueRef::Null => SqlValue::Null,
+                ValueRef::Integer(v) => SqlValue::Int(v),
+                ValueRef::Real(v) => SqlValue::Text(v.to_string()),
+                ValueRef::Text(t) => SqlValue::Text(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(b) => SqlValue::Blob(b.to_vec()),
+            });
+        }
+        each(values)?;
+    }
+    Ok(())
+}
+
+/// SQL statements on a connection: a companion's own (`Connection`), or
+/// the one a commit's transaction holds (`&Connection`).
+pub(crate) struct SqliteSession<C> {
+    connection: C,
+    location: String,
+}
+
+/// A companion's own connection.
+pub(crate) type OwnedSession = SqliteSession<Connection>;
+
+impl SqliteSession<Connection> {
+    /// Opens an existing file with the store's settings (WAL, busy timeout).
+    pub(crate) fn open(path: &Path, options: SqliteOptions) -> Result<Self, ModelError> {
+        let location = path.display().to_string();
+        let connection = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| backend(&location, "open", &e))?;
+        connection
+            .busy_timeout(options.busy_timeout)
+            .and_then(|()| {
+                connection.pragma_update(
+                    None,
+                    "synchronous",
+                    match options.synchronous {
+                        Synchronous::Full => "FULL",
+                        Synchronous::Normal => "NORMAL",
+                    },
+                )
+            })
+            .map_err(|e| backend(&location, "open", &e))?;
+        connection.set_prepared_statement_cache_capacity(64);
+        Ok(Self {
+            connection,
+            location,
+        })
+    }
+}
+
+impl<C: Borrow<Connection>> SqlSession for SqliteSession<C> {
+    fn dialect(&self) -> SqlDialect {
+        SqlDialect::Sqlite
+    }
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+    fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, ModelError> {
+        session_execute(self.connection.borrow(), &self.location, sql, params)
+    }
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[SqlValue],
+        row: &mut dyn FnMut(Vec<SqlValue>) -> Result<(), ModelError>,
+    ) -> Result<(), ModelError> {
+        session_query(self.connection.borrow(), &self.location, sql, params, row)
+    }
+    fn execute_batch(&mut self, sql: &str) -> Result<(), ModelError> {
+        self.connection
+            .borrow()
+            .execute_batch(sql)
+            .map_err(|e| backend(&self.location, "execute statements in", &e))
     }
 }
 
