@@ -67,18 +67,19 @@ impl NanomdmApi {
         })
     }
 
-    /// Queues `command` (a plist) for `udids`, [`ENQUEUE_BATCH`] at a time,
-    /// without pushes. Returns the UDIDs of batches the API refused, with
-    /// the refusal.
+    /// Queues commands for `udids`, [`ENQUEUE_BATCH`] at a time, without
+    /// pushes: batch `i` gets `commands[i]` (nanomdm takes a command UUID
+    /// once, so each batch has its own). Returns the UDIDs of batches the
+    /// API refused, with the refusal.
     pub async fn enqueue(
         &self,
         conn: &mut Connection,
         recorder: &Recorder,
         udids: &[&str],
-        command: &[u8],
+        commands: &[Vec<u8>],
     ) -> Vec<(String, String)> {
         let mut refused = Vec::new();
-        for batch in udids.chunks(ENQUEUE_BATCH) {
+        for (batch, command) in udids.chunks(ENQUEUE_BATCH).zip(commands) {
             let path = format!("{}{}?nopush=1", self.enqueue_prefix, batch.join(","));
             let request = Request::builder()
                 .method(Method::PUT)

@@ -334,7 +334,8 @@ pub struct LoadReport {
     pub completed: u64,
     /// Commands acknowledged, over all devices.
     pub commands_acknowledged: u64,
-    /// The UUID of the command queued for every device.
+    /// The UUID of the command queued for the first batch of devices (each
+    /// batch of the enqueue API has its own).
     pub command_uuid: Option<String>,
     /// Devices that never completed.
     pub incomplete: u64,

@@ -194,9 +194,18 @@ pub fn run(
     let api = NanomdmApi::new(&options.target, options.api_key.as_deref().unwrap_or(""))?;
     let mut api_conn = endpoint.connection();
     let mut phases = Vec::new();
-    let command_uuid = CommandUuid::new(uuid_of(options.run_id, now))
-        .map_err(crate::error::apple("command UUID"))?;
-    let (_, command_xml) = inventory_command(command_uuid.clone())?;
+    // One command per enqueue batch (nanomdm takes a command UUID once).
+    let batches = (options.devices as usize).div_ceil(super::api::ENQUEUE_BATCH);
+    let mut command_uuids = Vec::with_capacity(batches);
+    let mut command_xml = Vec::with_capacity(batches);
+    for batch in 0..batches {
+        let uuid = CommandUuid::new(uuid_of(options.run_id, now, batch))
+            .map_err(crate::error::apple("command UUID"))?;
+        command_xml.push(inventory_command(uuid.clone())?.1);
+        command_uuids.push(uuid);
+    }
+    let queued: std::collections::HashSet<&str> =
+        command_uuids.iter().map(CommandUuid::as_str).collect();
 
     let slots = runtime.block_on(async {
         let mut slots = slots;
@@ -276,7 +285,10 @@ pub fn run(
         for d in &slot.devices {
             enrolled += u64::from(d.enrolled);
             acknowledged += u64::from(d.acknowledged);
-            let got_it = d.last_command.as_deref() == Some(command_uuid.as_str());
+            let got_it = d
+                .last_command
+                .as_deref()
+                .is_some_and(|c| queued.contains(c));
             match (&d.failure, got_it) {
                 (None, true) => completed += 1,
                 (Some(f), _) => incomplete.push(Incomplete {
@@ -307,18 +319,19 @@ pub fn run(
         enrolled,
         completed,
         commands_acknowledged: acknowledged,
-        command_uuid: Some(command_uuid.as_str().to_owned()),
+        command_uuid: command_uuids.first().map(|u| u.as_str().to_owned()),
         incomplete,
         rss_kib: (rss_before, rss_after),
     };
     Ok(LoadReport::new(facts, &shared.recorder))
 }
 
-/// A UUID for the run's command (from the run id and the start time).
-fn uuid_of(run: u32, now: OffsetDateTime) -> String {
+/// The UUID of the run's command for enqueue batch `batch` (from the run
+/// id, the start time and the batch).
+fn uuid_of(run: u32, now: OffsetDateTime, batch: usize) -> String {
     let nanos = now.unix_timestamp_nanos().unsigned_abs();
-    let low = u64::try_from(nanos & u128::from(u64::MAX)).unwrap_or(0) & 0xFFFF_FFFF_FFFF;
-    format!("{run:08X}-C0DE-4000-8000-{low:012X}")
+    let low = u64::try_from(nanos & u128::from(u64::MAX)).unwrap_or(0) & 0xFFFF_FFFF;
+    format!("{run:08X}-C0DE-4000-8000-{low:08X}{:04X}", batch & 0xFFFF)
 }
 
 async fn timed<T>(
