@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::ours::OursOptions;
 use super::runner::{Identities, LoadOptions, run};
 use super::target::{Target, TargetKind};
 use crate::HarnessError;
@@ -43,7 +44,27 @@ pub struct LoadArgs {
     /// The target's API key (nanomdm's `-api`).
     #[arg(long)]
     pub api_key: Option<String>,
-    /// The push topic the devices enroll with.
+    /// Ours: the tenant's administrator token (serve prints it).
+    #[arg(long)]
+    pub admin_token: Option<String>,
+    /// Ours: Android agents besides the `--devices` Apple devices.
+    #[arg(long, default_value_t = 0)]
+    pub android: u32,
+    /// Ours: the APNs stand-in's certificates (written by `--prepare-apns`;
+    /// serve was started with `--apns-issuer DIR/apns-issuer.pem --apns-ca
+    /// DIR/apns-ca.pem --apns https://<--apns-listen>`).
+    #[arg(long)]
+    pub apns_dir: Option<PathBuf>,
+    /// Ours: write the stand-in's certificates into `--apns-dir` and exit.
+    #[arg(long)]
+    pub prepare_apns: bool,
+    /// Ours: where this process runs the APNs stand-in (serve's `--apns`).
+    #[arg(long, default_value = "127.0.0.1:2197")]
+    pub apns_listen: std::net::SocketAddr,
+    /// Ours: RSA-2048 keys made once and shared by the devices' SCEP requests.
+    #[arg(long, default_value_t = 8)]
+    pub rsa_keys: usize,
+    /// The push topic the devices enroll with (nanomdm; ours reads the profile's).
     #[arg(
         long,
         default_value = "com.apple.mgmt.External.00000000-0000-0000-0000-000000000000"
@@ -79,21 +100,68 @@ fn write(path: &PathBuf, text: &str) -> Result<(), HarnessError> {
     })
 }
 
+fn apns_dir(args: &LoadArgs) -> Result<&PathBuf, HarnessError> {
+    args.apns_dir.as_ref().ok_or(HarnessError::InvalidOption {
+        option: "apns-dir",
+        reason: "the APNs stand-in's folder (made by --prepare-apns)".into(),
+    })
+}
+
+/// `--prepare-apns`: the stand-in's certificates, and the flags serve takes.
+fn prepare_apns(args: &LoadArgs) -> Result<bool, HarnessError> {
+    let dir = apns_dir(args)?;
+    let seed = u64::from(args.run_id.unwrap_or(19));
+    let files = super::standin::prepare(dir, time::OffsetDateTime::now_utc(), seed)?;
+    println!("topic {}", files.topic.as_str());
+    println!(
+        "serve flags: --apns https://{} --apns-issuer {} --apns-ca {}",
+        args.apns_listen,
+        dir.join(super::standin::ISSUER_FILE).display(),
+        dir.join(super::standin::SERVER_CA_FILE).display()
+    );
+    Ok(true)
+}
+
+fn ours_options(args: &LoadArgs) -> Result<OursOptions, HarnessError> {
+    let admin_token = args
+        .admin_token
+        .clone()
+        .ok_or(HarnessError::InvalidOption {
+            option: "admin-token",
+            reason: "ours: the tenant's administrator token".into(),
+        })?;
+    Ok(OursOptions {
+        admin_token,
+        android: args.android,
+        apns: super::standin::StandInFiles::read(apns_dir(args)?)?,
+        apns_listen: args.apns_listen,
+        rsa_keys: args.rsa_keys,
+    })
+}
+
 /// Runs `load`: prints phases to stderr and the summary to stdout, writes
 /// the reports. Returns whether every device completed with no error.
 ///
 /// # Errors
 /// [`HarnessError`] for bad arguments or files, or a run that cannot start.
 pub fn command(args: &LoadArgs) -> Result<bool, HarnessError> {
+    if args.prepare_apns {
+        return prepare_apns(args);
+    }
     let target = Target::parse(args.target_kind, &args.target)?;
+    let ours = match args.target_kind {
+        TargetKind::Nanomdm => None,
+        TargetKind::Ours => Some(ours_options(args)?),
+    };
     let identities = match (&args.ca_cert, &args.ca_key) {
+        _ if ours.is_some() => Identities::Enrollment,
         (Some(cert), Some(key)) => {
             let ca = mdm_certs::CertificateAuthority::from_pem(&read(cert)?, &read(key)?, None)
                 .map_err(|source| HarnessError::Certificates {
                     step: "reading --ca-cert and --ca-key",
                     source,
                 })?;
-            Identities::FromCa(ca)
+            Identities::FromCa(Box::new(ca))
         }
         _ => {
             return Err(HarnessError::InvalidOption {
@@ -124,6 +192,7 @@ pub fn command(args: &LoadArgs) -> Result<bool, HarnessError> {
         topic,
         check_in_route: args.check_in_path.clone(),
         run_id,
+        ours,
     };
     let report = run(options, &|phase| eprintln!("load: {phase}"))?;
     print!("{}", report.summary());

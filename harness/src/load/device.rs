@@ -58,7 +58,8 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn new(step: Step, kind: impl Into<String>, detail: impl Into<String>) -> Self {
+    /// A failure of `step`.
+    pub fn new(step: Step, kind: impl Into<String>, detail: impl Into<String>) -> Self {
         Self {
             step,
             kind: kind.into(),
@@ -152,6 +153,11 @@ impl WireDevice {
     /// Its UDID.
     pub fn udid(&self) -> &str {
         self.udid.as_str()
+    }
+
+    /// The push token it registered with APNs and sends in TokenUpdate.
+    pub fn push_token(&self) -> &[u8] {
+        &self.token
     }
 
     /// Sends Authenticate then TokenUpdate.

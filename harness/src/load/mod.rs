@@ -9,19 +9,35 @@
 //! second, latency per step, errors by kind and the devices that never
 //! completed.
 //!
+//! Against our own `serve` (`--target-kind ours`) the devices get there
+//! the way real ones do ([`ours`]): the invitation link, the signed
+//! profile, SCEP, the check-ins, woken by the pushes serve sends to the
+//! APNs stand-in this process runs; Android agents through their sync
+//! endpoint.
+//!
 //! - [`target`] — the target's URL and kind; [`client`] — one keep-alive
-//!   HTTP(S) connection; [`device`] — one device's identity, messages and
-//!   flow; [`api`] — queueing commands through the target's API;
-//!   [`runner`] — workers, phases, bounds; [`report`] — the report, JSON
-//!   and HTML; [`latency`] — the histograms.
+//!   HTTP(S) connection; [`exchange`] — one timed request of a step;
+//!   [`device`] — one device's identity, messages and flow; [`api`] —
+//!   queueing commands through nanomdm's API; [`runner`] — workers, phases,
+//!   bounds; [`report`] — the report, JSON and HTML; [`latency`] — the
+//!   histograms.
+//! - Ours: [`ours`] — the run; [`admin`] — serve's administrator API;
+//!   [`enroll`] — link, profile, SCEP; [`android`] — the Android agent;
+//!   [`standin`] — the APNs stand-in in this process.
 
+pub mod admin;
+pub mod android;
 pub mod api;
 pub mod cli;
 pub mod client;
 pub mod device;
+pub mod enroll;
+pub mod exchange;
 pub mod latency;
+pub mod ours;
 pub mod report;
 pub mod runner;
+pub mod standin;
 pub mod target;
 
 pub use report::LoadReport;

@@ -15,61 +15,86 @@ use super::latency::Histogram;
 use super::target::TargetKind;
 use crate::html::escape;
 
-/// One kind of request a device (or the runner) makes.
+/// One kind of request a device (or the runner) makes, or one span of a
+/// device's flow measured end to end (`push_wait`, `command`, `profile`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     /// Opening the invitation link (a browser's GET with a real User-Agent).
-    Invitation,
-    /// Downloading the enrollment profile.
+    Link,
+    /// Verifying the downloaded enrollment profile's signature up to the
+    /// tenant's CA and reading its payloads (on the device, no request).
     Profile,
     /// SCEP `GetCACert`.
     ScepCaCert,
-    /// SCEP `PKCSReq`: the identity certificate.
-    ScepPkcsReq,
+    /// SCEP `PKCSReq` with the profile's challenge: the identity certificate.
+    Scep,
     /// The `Authenticate` check-in.
     Authenticate,
     /// The `TokenUpdate` check-in.
     TokenUpdate,
+    /// From the command's enqueue request to its push reaching the
+    /// device's token at the APNs stand-in (no request of the device's).
+    PushWait,
     /// An `Idle` connect to the command endpoint.
     Idle,
     /// A command result (`Acknowledged`).
     Acknowledge,
+    /// From the command's enqueue request to the device's `Acknowledged`
+    /// being accepted: push, Idle, the command, its result.
+    Command,
     /// Queueing commands through the server's API.
     Enqueue,
+    /// Setting the tenant up through serve's admin API (push certificate,
+    /// users, invitations).
+    Admin,
+    /// The Android agent's registration with its invitation.
+    AndroidRegister,
+    /// An Android agent's sync.
+    AndroidSync,
 }
 
 impl Step {
     /// Every step, in the order of the flow.
-    pub const ALL: [Step; 9] = [
-        Step::Invitation,
+    pub const ALL: [Step; 14] = [
+        Step::Link,
         Step::Profile,
         Step::ScepCaCert,
-        Step::ScepPkcsReq,
+        Step::Scep,
         Step::Authenticate,
         Step::TokenUpdate,
+        Step::PushWait,
         Step::Idle,
         Step::Acknowledge,
+        Step::Command,
         Step::Enqueue,
+        Step::Admin,
+        Step::AndroidRegister,
+        Step::AndroidSync,
     ];
 
     /// The name in the report.
     pub fn name(self) -> &'static str {
         match self {
-            Step::Invitation => "invitation",
+            Step::Link => "link",
             Step::Profile => "profile",
             Step::ScepCaCert => "scep_cacert",
-            Step::ScepPkcsReq => "scep_pkcsreq",
+            Step::Scep => "scep",
             Step::Authenticate => "authenticate",
             Step::TokenUpdate => "token_update",
+            Step::PushWait => "push_wait",
             Step::Idle => "idle",
             Step::Acknowledge => "acknowledge",
+            Step::Command => "command",
             Step::Enqueue => "enqueue",
+            Step::Admin => "admin",
+            Step::AndroidRegister => "android_register",
+            Step::AndroidSync => "android_sync",
         }
     }
 
-    /// A device's check-in or report to the MDM endpoints (what "check-ins
-    /// per second" counts).
+    /// A device's check-in or report to the Apple MDM endpoints (what
+    /// "check-ins per second" counts).
     pub fn is_check_in(self) -> bool {
         matches!(
             self,
@@ -136,6 +161,14 @@ impl Recorder {
             if let Some(s) = self.per_second.get(second.min(TIMELINE_SECONDS - 1)) {
                 s.fetch_add(1, Ordering::Relaxed);
             }
+        }
+    }
+
+    /// Records a span of a device's flow that is no request of its own
+    /// (`push_wait`, `command`, `profile`): its latency only.
+    pub fn span(&self, step: Step, elapsed: Duration) {
+        if let Some(h) = self.steps.get(step.index()) {
+            h.record(elapsed);
         }
     }
 
@@ -300,8 +333,10 @@ pub struct LoadReport {
     pub target_kind: TargetKind,
     /// The target's base URL.
     pub target: String,
-    /// Simulated devices.
+    /// Simulated devices (Apple and Android).
     pub devices: u64,
+    /// Of those, Android agents (against our serve; 0 otherwise).
+    pub android_devices: u64,
     /// Connections (and workers) at once.
     pub concurrency: u64,
     /// Seconds of steady Idle check-ins asked for.
@@ -358,8 +393,10 @@ pub struct RunFacts {
     pub target_kind: TargetKind,
     /// Base URL.
     pub target: String,
-    /// Devices.
+    /// Devices (Apple and Android).
     pub devices: u64,
+    /// Of those, Android agents.
+    pub android_devices: u64,
     /// Concurrency.
     pub concurrency: u64,
     /// Steady seconds asked for.
@@ -407,6 +444,7 @@ impl LoadReport {
             target_kind: facts.target_kind,
             target: facts.target,
             devices: facts.devices,
+            android_devices: facts.android_devices,
             concurrency: facts.concurrency,
             duration_seconds: facts.duration_seconds,
             seconds: (recorder.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,

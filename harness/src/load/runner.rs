@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 use super::api::{NanomdmApi, inventory_command};
 use super::client::{Connection, Endpoint};
 use super::device::{Failure, Paths, WireDevice};
+use super::ours::OursOptions;
 use super::report::{Incomplete, LoadReport, PhaseMark, Recorder, RunFacts};
 use super::target::{Target, TargetKind};
 use crate::HarnessError;
@@ -27,7 +28,9 @@ pub const MAX_DEVICES: u32 = 2_000_000;
 /// How devices get their identity.
 pub enum Identities {
     /// Issued here by the CA the target trusts (nanomdm's `-ca`).
-    FromCa(mdm_certs::CertificateAuthority),
+    FromCa(Box<mdm_certs::CertificateAuthority>),
+    /// Through the target's own enrollment: profile and SCEP (ours).
+    Enrollment,
 }
 
 impl std::fmt::Debug for Identities {
@@ -37,6 +40,7 @@ impl std::fmt::Debug for Identities {
                 .debug_tuple("FromCa")
                 .field(&ca.certificate().info().subject)
                 .finish(),
+            Self::Enrollment => f.write_str("Enrollment"),
         }
     }
 }
@@ -66,6 +70,8 @@ pub struct LoadOptions {
     pub check_in_route: String,
     /// The run's id, in every UDID (distinct runs, distinct devices).
     pub run_id: u32,
+    /// What a run against our serve needs (`--target-kind ours`).
+    pub ours: Option<OursOptions>,
 }
 
 impl LoadOptions {
@@ -88,8 +94,8 @@ impl LoadOptions {
         if self.target.kind == TargetKind::Nanomdm && self.api_key.is_none() {
             return bad("api-key", "nanomdm's -api key queues the commands");
         }
-        if self.target.kind == TargetKind::Ours {
-            return bad("target-kind", "ours: not built yet (use nanomdm)");
+        if self.target.kind == TargetKind::Ours && self.ours.is_none() {
+            return bad("target-kind", "ours needs --admin-token and --apns-dir");
         }
         Ok(())
     }
@@ -151,12 +157,20 @@ pub fn run(
             });
         }
     });
+    if let Some(ours) = &options.ours {
+        return super::ours::run(&options, ours, endpoint, progress);
+    }
     let recorder = Recorder::new();
     let rss_before = rss_kib();
     progress(&format!("making {} device identities", options.devices));
     let identity_start = Instant::now();
     let now = OffsetDateTime::now_utc();
-    let Identities::FromCa(ca) = &options.identities;
+    let Identities::FromCa(ca) = &options.identities else {
+        return Err(HarnessError::InvalidOption {
+            option: "ca-cert",
+            reason: "nanomdm: --ca-cert and --ca-key issue the device identities".into(),
+        });
+    };
     let devices: Vec<WireDevice> = (0..options.devices)
         .into_par_iter()
         .map(|i| WireDevice::issued(ca, options.run_id, i, now))
@@ -213,7 +227,7 @@ pub fn run(
         slots = timed(
             &mut phases,
             "enroll",
-            &shared,
+            &shared.recorder,
             run_phase(slots, Phase::Enroll, &shared),
         )
         .await;
@@ -221,7 +235,7 @@ pub fn run(
         slots = timed(
             &mut phases,
             "connect",
-            &shared,
+            &shared.recorder,
             run_phase(slots, Phase::Connect, &shared),
         )
         .await;
@@ -232,7 +246,7 @@ pub fn run(
             .filter(|d| d.failure.is_none())
             .map(|d| d.udid().to_owned())
             .collect();
-        let refused = timed(&mut phases, "enqueue", &shared, async {
+        let refused = timed(&mut phases, "enqueue", &shared.recorder, async {
             let refs: Vec<&str> = udids.iter().map(String::as_str).collect();
             api.enqueue(&mut api_conn, &shared.recorder, &refs, &command_xml)
                 .await
@@ -253,7 +267,7 @@ pub fn run(
         slots = timed(
             &mut phases,
             "commands",
-            &shared,
+            &shared.recorder,
             run_phase(slots, Phase::Connect, &shared),
         )
         .await;
@@ -266,7 +280,7 @@ pub fn run(
             slots = timed(
                 &mut phases,
                 "steady",
-                &shared,
+                &shared.recorder,
                 run_phase(slots, Phase::Steady(deadline), &shared),
             )
             .await;
@@ -311,6 +325,7 @@ pub fn run(
         target_kind: options.target.kind,
         target: options.target.url(""),
         devices: u64::from(options.devices),
+        android_devices: 0,
         concurrency: concurrency as u64,
         duration_seconds: options.duration.as_secs(),
         identity_time,
@@ -334,39 +349,28 @@ fn uuid_of(run: u32, now: OffsetDateTime, batch: usize) -> String {
     format!("{run:08X}-C0DE-4000-8000-{low:08X}{:04X}", batch & 0xFFFF)
 }
 
-async fn timed<T>(
+/// Runs one phase of the run and marks its bounds.
+pub(super) async fn timed<T>(
     phases: &mut Vec<PhaseMark>,
     phase: &'static str,
-    shared: &Shared,
+    recorder: &Recorder,
     work: impl std::future::Future<Output = T>,
 ) -> T {
-    let requests = shared.recorder.requests();
-    let check_ins = shared.recorder.check_ins();
+    let requests = recorder.requests();
+    let check_ins = recorder.check_ins();
     let started = Instant::now();
     let out = work.await;
     phases.push(PhaseMark {
         phase,
         elapsed: started.elapsed(),
-        requests: (requests, shared.recorder.requests()),
-        check_ins: (check_ins, shared.recorder.check_ins()),
+        requests: (requests, recorder.requests()),
+        check_ins: (check_ins, recorder.check_ins()),
     });
     out
 }
 
 async fn run_phase(slots: Vec<Slot>, phase: Phase, shared: &Arc<Shared>) -> Vec<Slot> {
-    let handles: Vec<_> = slots
-        .into_iter()
-        .map(|slot| tokio::spawn(run_slot(slot, phase, Arc::clone(shared))))
-        .collect();
-    let mut out = Vec::with_capacity(handles.len());
-    for h in handles {
-        // A worker cannot panic on input (every failure is a value); a
-        // join error would lose only that worker's devices.
-        if let Ok(slot) = h.await {
-            out.push(slot);
-        }
-    }
-    out
+    super::exchange::on_every_worker(slots, |s| run_slot(s, phase, Arc::clone(shared))).await
 }
 
 async fn run_slot(mut slot: Slot, phase: Phase, shared: Arc<Shared>) -> Slot {
