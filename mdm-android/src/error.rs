@@ -182,6 +182,19 @@ pub enum AndroidError {
         reason: String,
     },
 
+    /// The endpoint's store (command queues, agents' reports, Android
+    /// settings) failed: a database error, rows that cannot be read
+    /// ([`mdm_model::ModelError::StoreCorrupt`]) or tables of a newer build
+    /// ([`mdm_model::ModelError::StoreSchemaTooNew`]).
+    #[error("the Android store failed to {operation}: {source}")]
+    Store {
+        /// What the endpoint was doing.
+        operation: &'static str,
+        /// The store's own typed error.
+        #[source]
+        source: mdm_model::ModelError,
+    },
+
     /// A configuration could not be rendered (a policy value out of range for the agent).
     #[error("cannot render the agent configuration: {reason}")]
     Render {

@@ -20,6 +20,13 @@
 //!   [`SyncResponse`]; [`AndroidEndpoint::handle_sync`] records the sync in the
 //!   model through its own operations and answers with the configuration
 //!   only when it changed, the license, pending [`AgentCommand`]s and the next sync time.
+//! - **Durable state** (issue #18): command queues and results, agents'
+//!   reports and Android settings behind [`AndroidStore`]:
+//!   [`MemoryAndroidStore`] by default, `SqlAndroidStore` (features
+//!   `sqlite` / `postgres`) in the workspace's database, committed in the
+//!   workspace's transaction ([`AndroidEndpoint::with_store`],
+//!   [`AndroidEndpoint::companion`]); finished commands pruned by
+//!   [`mdm_model::storage::Retention`].
 //! - **Registration** (issue #19): an agent holding only its invitation link
 //!   learns its device id with the link's token ([`AgentRegistration`]).
 //! - **On the wire** (cargo feature `http`, off by default):
@@ -113,6 +120,7 @@ mod properties;
 mod provisioning;
 mod registration;
 mod restrictions;
+mod store;
 mod sync;
 
 pub use agent_auth::AgentAuthorization;
@@ -143,6 +151,9 @@ pub use restrictions::{
 };
 // The shared value types live in the model; imported here for the crate's own paths.
 pub(crate) use mdm_model::{ServerAddress, Sha256Digest};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use store::{ANDROID_COMPONENT, SqlAndroidStore};
+pub use store::{AgentSyncState, AndroidSnapshot, AndroidStore, MemoryAndroidStore};
 pub use sync::{
     AGENT_PACKAGE, AgentCommand, AgentCommandKind, AgentCommandQueue, AgentCommandResult,
     AgentCommandStatus, AgentInfo, AgentLicenseState, AndroidEndpoint, CertificateStatus,

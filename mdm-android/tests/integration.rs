@@ -12,6 +12,7 @@ mod integration {
     mod manifest;
     mod provisioning;
     mod restrictions;
+    mod store;
     mod sync;
     #[cfg(feature = "http")]
     mod sync_http;

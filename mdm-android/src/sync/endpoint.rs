@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use mdm_model::storage::StoreCompanion;
 use mdm_model::{
     ClientCertificateState, DeviceId, DeviceState, LicenseId, ModelError, Platform, PolicyId,
     SyncReport, Workspace,
@@ -20,6 +21,7 @@ use super::wire::{
     SyncResponse,
 };
 use crate::configuration::{AgentConfiguration, LicenseGrant, RenderedConfiguration};
+use crate::store::{AgentSyncState, AndroidStore};
 use crate::{AgentAuthorization, AndroidDeviceSettings, AndroidError};
 
 /// What a rendered configuration depends on; equal keys render equal documents.
@@ -31,14 +33,16 @@ struct ConfigurationKey {
 }
 
 /// The server's Android endpoint: the Android settings of each policy,
-/// the command queue, and a cache of rendered configurations.
-#[derive(Debug, Clone)]
+/// the command queue, and a cache of rendered configurations. What must
+/// survive a restart is kept in its [`AndroidStore`]: in memory by default,
+/// in the workspace's database with [`Self::with_store`].
+#[derive(Debug)]
 pub struct AndroidEndpoint {
     agent_package: String,
     android: HashMap<PolicyId, (u64, Arc<AndroidDeviceSettings>)>,
     revision: u64,
     cache: HashMap<ConfigurationKey, RenderedConfiguration>,
-    /// Remote commands waiting for devices.
+    /// Remote commands waiting for devices (and the store they are kept in).
     pub commands: AgentCommandQueue,
 }
 
@@ -63,17 +67,75 @@ impl AndroidEndpoint {
         }
     }
 
+    /// An endpoint over `store`, with what it holds: the pending commands
+    /// of every device, the next command id, the Android settings of each
+    /// policy (a restarted server carries on where it stopped). Commit the
+    /// store's changes with the workspace's through [`Self::companion`].
+    ///
+    /// # Errors
+    /// [`AndroidError::Store`] when the store cannot be read.
+    pub fn with_store(
+        agent_package: &str,
+        store: impl AndroidStore + 'static,
+    ) -> Result<Self, AndroidError> {
+        Self::with_boxed_store(agent_package, Box::new(store))
+    }
+
+    /// As [`Self::with_store`], for a store chosen at run time.
+    ///
+    /// # Errors
+    /// As [`Self::with_store`].
+    pub fn with_boxed_store(
+        agent_package: &str,
+        mut store: Box<dyn AndroidStore>,
+    ) -> Result<Self, AndroidError> {
+        let snapshot = store.load()?;
+        let mut endpoint = Self::new(agent_package);
+        for (policy, revision, settings) in &snapshot.settings {
+            endpoint.revision = endpoint.revision.max(*revision);
+            endpoint
+                .android
+                .insert(*policy, (*revision, Arc::new(settings.clone())));
+        }
+        endpoint.commands = AgentCommandQueue::restored(&snapshot, store);
+        Ok(endpoint)
+    }
+
+    /// The store the endpoint keeps its state in.
+    pub fn store(&self) -> &dyn AndroidStore {
+        &*self.commands.store
+    }
+
+    /// The store as a companion of the workspace's commit:
+    /// `ws.commit_with(&mut workspace_store, &mut [endpoint.companion()])`
+    /// writes the workspace's changes and the endpoint's in one transaction.
+    pub fn companion(&mut self) -> &mut dyn StoreCompanion {
+        &mut *self.commands.store
+    }
+
+    /// The store, to open another endpoint over it (a restart, in tests of
+    /// the memory store).
+    pub fn into_store(self) -> Box<dyn AndroidStore> {
+        self.commands.store
+    }
+
     /// Sets the Android settings (password, camera, status reporting, apps)
     /// of a policy. Devices receive them on their next sync.
+    ///
+    /// # Errors
+    /// What [`AndroidDeviceSettings::check`] refuses, or [`AndroidError::Store`].
     pub fn set_android_settings(
         &mut self,
         policy: PolicyId,
         settings: AndroidDeviceSettings,
     ) -> Result<(), AndroidError> {
         settings.check()?;
-        self.revision += 1;
-        self.android
-            .insert(policy, (self.revision, Arc::new(settings)));
+        let revision = self.revision + 1;
+        self.commands
+            .store
+            .settings_set(policy, revision, &settings)?;
+        self.revision = revision;
+        self.android.insert(policy, (revision, Arc::new(settings)));
         Ok(())
     }
 
@@ -172,7 +234,7 @@ impl AndroidEndpoint {
                 .map_err(model("restore the connection"))?,
             DeviceState::Connected | DeviceState::Managed => {}
             state @ (DeviceState::Wiped | DeviceState::Retired) => {
-                self.commands.forget(id);
+                self.commands.forget(id)?;
                 return Err(AndroidError::DeviceLeftManagement {
                     device_id: name(),
                     state,
@@ -182,7 +244,7 @@ impl AndroidEndpoint {
 
         let mut wiped = false;
         for result in &request.command_results {
-            if let Some(command) = self.commands.acknowledge(id, result, now) {
+            if let Some(command) = self.commands.acknowledge(id, result, now)? {
                 wiped |= command.kind == AgentCommandKind::Wipe
                     && result.status == AgentCommandStatus::Done;
             }
@@ -191,7 +253,7 @@ impl AndroidEndpoint {
             workspace
                 .wipe_device(id, now)
                 .map_err(model("wipe the device"))?;
-            self.commands.forget(id);
+            self.commands.forget(id)?;
             return Ok(SyncResponse {
                 device_id: id,
                 device_state: DeviceState::Wiped,
@@ -213,6 +275,13 @@ impl AndroidEndpoint {
         let outcome = workspace
             .record_sync(id, &report, now)
             .map_err(model("record the sync"))?;
+        self.commands.store.agent_synced(
+            id,
+            &AgentSyncState {
+                agent_version: request.agent.version.clone(),
+                applied_configuration_version: request.applied_configuration_version,
+            },
+        )?;
         let rendered = self.configuration_for(workspace, id)?;
         let configuration = (request.applied_configuration_version != Some(rendered.version))
             .then(|| Arc::clone(&rendered.document));

@@ -136,7 +136,7 @@ pub enum AgentCommandKind {
 }
 
 impl AgentCommandKind {
-    pub(super) fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Lock => "LOCK",
             Self::Wipe => "WIPE",

@@ -5,20 +5,20 @@
 //! enrollment, and parsers that never panic.
 
 use mdm_android::{
-    AGENT_PACKAGE, AgentAuthorization, AgentCommandKind, AgentCommandResult, AgentCommandStatus,
-    AgentInfo, AgentLicenseState, AndroidEndpoint, AndroidError, CertificateStatus, DeviceStatus,
-    InstallReport, LastScan, ScanOutcome, SyncRequest, SyncResponse,
+    AgentAuthorization, AgentCommandKind, AgentCommandResult, AgentCommandStatus,
+    AgentLicenseState, AndroidEndpoint, AndroidError, CertificateStatus, InstallReport,
+    ScanOutcome, SyncRequest, SyncResponse,
 };
 use mdm_model::{
-    AgentCredential, DeviceId, DeviceState, InvitationToken, OsVersion, Platform, ScanResult,
-    Sha256Digest, Workspace,
+    AgentCredential, DeviceState, InvitationToken, OsVersion, Platform, ScanResult, Sha256Digest,
+    Workspace,
 };
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use time::{Duration, OffsetDateTime};
 
-use super::fixtures::{NOW, android_settings, managed_workspace};
+use super::fixtures::{NOW, android_settings, managed_workspace, sync_request as request};
 
 /// The device's agent: it proves itself with the invitation token of
 /// `managed_workspace` (the first draw of its seed-7 generator), then
@@ -57,35 +57,6 @@ impl Agent {
             self.authorization = AgentAuthorization::Bearer(credential.clone());
         }
         answer
-    }
-}
-
-fn request(device: DeviceId) -> SyncRequest {
-    SyncRequest {
-        device_id: device,
-        client_certificate_sha256: None,
-        applied_configuration_version: None,
-        agent: AgentInfo {
-            version: "1.4.0".into(),
-            install: InstallReport {
-                installer_package: Some("com.google.android.packageinstaller".into()),
-                managing_package: Some(AGENT_PACKAGE.into()),
-                embedded_settings: true,
-            },
-        },
-        os_version: Some(OsVersion::new(14, 0, 0)),
-        status: DeviceStatus {
-            real_time_protection: true,
-            definitions_date: Some(NOW - Duration::hours(2)),
-            last_scan: Some(LastScan {
-                at: NOW - Duration::hours(1),
-                result: ScanOutcome::Clean,
-            }),
-            license: AgentLicenseState::NotActivated,
-            device_admin_granted: true,
-            accessibility_granted: true,
-        },
-        command_results: Vec::new(),
     }
 }
 

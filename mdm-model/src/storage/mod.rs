@@ -99,15 +99,19 @@
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod retention;
 pub mod session;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
+pub use retention::Retention;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use session::SqlDatabase;
 pub use session::{SqlDialect, SqlSession, SqlValue, StoreCompanion};
