@@ -22,6 +22,7 @@ fn options(state: &Path) -> ServeOptions {
     ServeOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
         host: None,
+        public_port: None,
         store: StoreSpec::Sqlite(state.join("db")),
         tenants: vec![TenantName::parse("acme").unwrap()],
         state_dir: state.to_path_buf(),

@@ -14,9 +14,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod serve_support;
+
+use std::process::Command;
 
 use harness::apns_standin::{
     APNS_MAX_CONCURRENT_STREAMS, ApnsBook, ApnsStandIn, FaultPlan, SimulatedApple, StandInConfig,
@@ -25,99 +25,9 @@ use mdm_apple::ApnsEnvironment;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
 use serde_json::Value;
+use serve_support::{Api, IPHONE, Server, args, mdmb, serve_args, tool};
 
 const DEVICES: usize = 3;
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
-
-fn tool(env: &str, name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os(env).map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/tools")
-            .join(name)
-    });
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{name} is missing at {} (CI=true: a missing tool is a failure)",
-        path.display()
-    );
-    eprintln!("skipped: {name} not found at {}", path.display());
-    None
-}
-
-/// Kills the server by PID if the test fails before stopping it.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct Api {
-    origin: String,
-    tenant: String,
-    token: String,
-    ca: PathBuf,
-}
-
-impl Api {
-    /// `curl` with our CA and token; returns (status, body).
-    fn call(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, String) {
-        let url = format!("{}/t/{}/api/v1/{path}", self.origin, self.tenant);
-        let mut child = Command::new("curl")
-            .args(["-sS", "--cacert"])
-            .arg(&self.ca)
-            .args(["-X", method, "-H"])
-            .arg(format!("Authorization: Bearer {}", self.token))
-            .args(["-H", &format!("Content-Type: {content_type}")])
-            .args(["--data-binary", "@-", "-w", "\n%{http_code}", &url])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("curl runs");
-        child.stdin.take().unwrap().write_all(body).unwrap();
-        let out = child.wait_with_output().unwrap();
-        let text = String::from_utf8(out.stdout).unwrap();
-        let (body, code) = text.rsplit_once('\n').unwrap();
-        (code.trim().parse().unwrap(), body.to_owned())
-    }
-
-    fn json(&self, method: &str, path: &str, body: &Value) -> Value {
-        let (status, text) = self.call(
-            method,
-            path,
-            "application/json",
-            body.to_string().as_bytes(),
-        );
-        assert!(
-            (200..300).contains(&status),
-            "{method} {path}: {status} {text}"
-        );
-        serde_json::from_str(&text).unwrap()
-    }
-}
-
-fn mdmb(mdmb: &Path, dir: &Path, ca: &Path, args: &[&str]) -> String {
-    let out = Command::new(mdmb)
-        .current_dir(dir)
-        .env("SSL_CERT_FILE", ca)
-        .arg("-db")
-        .arg(dir.join("mdmb.db"))
-        .args(args)
-        .output()
-        .expect("mdmb runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "mdmb {args:?} failed: {text}");
-    text
-}
 
 #[test]
 fn mdmb_devices_enroll_into_serve_and_acknowledge_a_queued_command() {
@@ -161,50 +71,19 @@ fn mdmb_devices_enroll_into_serve_and_acknowledge_a_queued_command() {
     let apns_ca = dir.join("apns-ca.pem");
     std::fs::write(&apns_ca, apple.tls.server_ca.pem()).unwrap();
 
-    let child = Command::new(env!("CARGO_BIN_EXE_mdm-harness"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--tenant",
-            "acme",
-            "--state-dir",
-        ])
-        .arg(dir.join("state"))
-        .arg("--apns-issuer")
-        .arg(&issuer)
-        .arg("--apns")
-        .arg(format!("https://{}", standin.local_addr()))
-        .arg("--apns-ca")
-        .arg(&apns_ca)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(
-            std::fs::File::create(dir.join("serve.log")).unwrap(),
-        ))
-        .spawn()
-        .expect("mdm-harness serve starts");
-    let mut server = Server(child);
-    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
-    let (mut origin, mut ca, mut token) = (None, None, None);
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        let words: Vec<&str> = line.split(' ').collect();
-        match words.as_slice() {
-            ["listening", o] => origin = Some((*o).to_owned()),
-            ["ca", f] => ca = Some(PathBuf::from(f)),
-            ["token", "acme", t] => token = Some((*t).to_owned()),
-            _ => {}
-        }
-        if token.is_some() {
-            break;
-        }
-    }
-    let api = Api {
-        origin: origin.expect("serve printed where it listens"),
-        tenant: "acme".into(),
-        token: token.expect("serve printed the tenant token"),
-        ca: ca.expect("serve printed its CA"),
-    };
+    let mut serve_args = serve_args("acme", &dir.join("state"), &issuer, None);
+    serve_args.extend(args([
+        "--apns",
+        &format!("https://{}", standin.local_addr()),
+    ]));
+    serve_args.push("--apns-ca".into());
+    serve_args.push(apns_ca.into());
+    let server = Server::start(&serve_args, &dir.join("serve.log"));
+    let token = server
+        .tokens
+        .get("acme")
+        .expect("serve printed the tenant token");
+    let api = server.api("acme", token);
     assert!(api.origin.starts_with("https://127.0.0.1:"));
 
     // A wrong token and bad input are refused with a reason.
@@ -442,16 +321,7 @@ fn mdmb_devices_enroll_into_serve_and_acknowledge_a_queued_command() {
     );
 
     // Stopped by PID with SIGTERM: a clean exit.
-    let pid = server.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = server.0.wait().unwrap();
-    assert!(status.success(), "serve exited with {status}");
+    server.stop();
     runtime.block_on(standin.stop());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -7,19 +7,20 @@
 //! JSON `{"error": …}`) and a fact ([`super::facts`]); the model's own
 //! refusals are in its audit log too.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post, put};
 use base64::Engine as _;
 use mdm_apple::{AppleDeviceId, AppleStore as _, Command, CommandRequest, CommandUuid, PushTarget};
 use mdm_certs::{ApnsIntake, Certificate, KeyAlgorithm, Validity};
-use mdm_model::{ApnsCertificateRecord, EmailAddress};
+use mdm_model::{ApnsCertificateRecord, DeviceId, EmailAddress};
 use mdm_packages::{AndroidDelivery, InstructionSettings, Language, LinkBase};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -41,6 +42,7 @@ type Shared = (Arc<App>, Arc<Tenant>);
 /// OpenAPI description (`harness/openapi/serve.json`).
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/devices"),
+    ("GET", "/api/v1/devices/{device}/commands"),
     ("POST", "/api/v1/users"),
     ("POST", "/api/v1/invitations"),
     ("PUT", "/api/v1/enqueue/{devices}"),
@@ -54,6 +56,7 @@ pub const ROUTES: &[(&str, &str)] = &[
 fn operation(method: &str, path: &str) -> Option<axum::routing::MethodRouter<Shared>> {
     Some(match (method, path) {
         ("GET", "/api/v1/devices") => get(devices),
+        ("GET", "/api/v1/devices/{device}/commands") => get(commands),
         ("POST", "/api/v1/users") => post(add_user),
         ("POST", "/api/v1/invitations") => post(invite),
         ("PUT", "/api/v1/enqueue/{devices}") => put(enqueue_raw),
@@ -90,7 +93,14 @@ fn refuse(app: &App, tenant: &Tenant, status: StatusCode, reason: String) -> Res
         status: status.as_u16(),
         reason: reason.clone(),
     });
-    answer(status, &json!({ "error": reason }))
+    let mut response = answer(status, &json!({ "error": reason }));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        // Not stored: the client sends it again.
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    response
 }
 
 async fn authorize(State((app, tenant)): State<Shared>, request: Request, next: Next) -> Response {
@@ -166,23 +176,27 @@ fn locked() -> (StatusCode, String) {
 }
 
 async fn devices(State((app, tenant)): State<Shared>) -> Response {
-    let udids = tenant.udids.lock().map(|u| u.clone()).unwrap_or_default();
     let list = try_or_refuse!(
         app,
         tenant,
-        tenant.apple.lock().map_err(|_| locked()).map(|guard| {
-            guard
+        tenant.apple.lock().map_err(|_| locked()).and_then(|guard| {
+            let store = guard.service.store();
+            let udids: HashMap<DeviceId, AppleDeviceId> = store
+                .enrolled_devices()
+                .map_err(unavailable)?
+                .into_iter()
+                .map(|(udid, device)| (device, udid))
+                .collect();
+            Ok(guard
                 .workspace
                 .devices()
                 .iter()
                 .map(|d| {
-                    let udid = udids.get(&d.id()).map(|u| u.as_str().to_owned());
-                    let pending = udids
-                        .get(&d.id())
-                        .and_then(|u| guard.service.store().pending_commands(u).ok());
+                    let udid = udids.get(&d.id());
+                    let pending = udid.and_then(|u| store.pending_commands(u).ok());
                     json!({
                         "id": d.id(),
-                        "udid": udid,
+                        "udid": udid.map(AppleDeviceId::as_str),
                         "platform": d.platform(),
                         "os_version": d.os_version(),
                         "model": d.model(),
@@ -195,10 +209,49 @@ async fn devices(State((app, tenant)): State<Shared>) -> Response {
                         "pending_commands": pending,
                     })
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>())
         })
     );
     answer(StatusCode::OK, &json!({ "devices": list }))
+}
+
+/// `GET /api/v1/devices/<udid>/commands`: how many commands wait for the
+/// device and the finished ones the retention rule keeps, with their status.
+async fn commands(State((app, tenant)): State<Shared>, Path(device): Path<String>) -> Response {
+    let udid = AppleDeviceId::Udid(device);
+    let listed = try_or_refuse!(
+        app,
+        tenant,
+        tenant.apple.lock().map_err(|_| locked()).and_then(|guard| {
+            let store = guard.service.store();
+            let known = store.enrollment(&udid).map_err(unavailable)?.is_some();
+            if !known {
+                return Err((
+                    StatusCode::NOT_FOUND,
+                    format!("no Apple device `{}`", udid.as_str()),
+                ));
+            }
+            let pending = store.pending_commands(&udid).map_err(unavailable)?;
+            let finished = store.finished_commands(&udid).map_err(unavailable)?;
+            Ok(json!({
+                "device": udid.as_str(),
+                "pending": pending,
+                "finished": finished
+                    .iter()
+                    .map(|f| json!({
+                        "command_uuid": f.uuid.as_str(),
+                        "request_type": f.request_type.as_str(),
+                        "status": f.report.status.as_str(),
+                    }))
+                    .collect::<Vec<_>>(),
+            }))
+        })
+    );
+    answer(StatusCode::OK, &listed)
+}
+
+fn unavailable<E: std::fmt::Display>(e: E) -> (StatusCode, String) {
+    (StatusCode::SERVICE_UNAVAILABLE, e.to_string())
 }
 
 #[derive(Deserialize)]

@@ -17,9 +17,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use mdm_apple::http::{CHECKIN_CONTENT_TYPE, DEFAULT_BODY_LIMIT, HttpOptions};
-use mdm_apple::{AppleStore as _, DeviceMessage};
+use mdm_apple::http::{DEFAULT_BODY_LIMIT, HttpOptions};
 
+use super::blocking::off_runtime;
 use super::facts::Fact;
 use super::tenant::Tenant;
 use super::{App, admin, android, enroll};
@@ -44,7 +44,13 @@ pub fn router(app: &Arc<App>) -> Router {
                 (Arc::clone(app), Arc::clone(tenant)),
                 commit_after,
             ));
-        let tenant_router = devices.merge(admin::router(app, tenant));
+        let tenant_router =
+            devices
+                .merge(admin::router(app, tenant))
+                .layer(middleware::from_fn_with_state(
+                    (Arc::clone(app), Arc::clone(tenant)),
+                    consistent,
+                ));
         router = router.nest(&format!("/t/{}", tenant.name), tenant_router);
     }
     router.fallback_service(unknown.with_state(Arc::clone(app)))
@@ -99,41 +105,78 @@ pub fn text(status: StatusCode, reason: &str) -> Response {
         .into_response()
 }
 
-/// Whether this device request carries a check-in message (`/checkin`, or
-/// `/mdm` with the check-in content type).
-fn is_checkin(request: &Request) -> bool {
-    let path = request.uri().path();
-    path.ends_with("/checkin")
-        || (path.ends_with("/mdm")
-            && request
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(';').next())
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case(CHECKIN_CONTENT_TYPE)))
+/// Serves every request of a tenant (device routes and API) from state
+/// that is current and stays so: on a shared store it first catches up
+/// with other processes' commits; when a conflict reloaded the state while
+/// it ran, what it changed may have been dropped, so it is refused with a
+/// retryable 503 instead of answered. Requests of a PostgreSQL tenant run
+/// off the runtime ([`super::blocking`]).
+async fn consistent(
+    State((app, tenant)): State<(Arc<App>, Arc<Tenant>)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    if let Err(reason) = tenant.committer.refresh().await {
+        let reason = format!("state not current: {reason}");
+        return refuse(
+            &app,
+            &tenant,
+            &path,
+            StatusCode::SERVICE_UNAVAILABLE,
+            &reason,
+        );
+    }
+    let reloads = tenant.committer.reloads();
+    let response = if tenant.committer.is_shared() {
+        match off_runtime(next.run(request)).await {
+            Ok(response) => response,
+            Err(reason) => {
+                let reason = format!("the request failed: {reason}");
+                return refuse(
+                    &app,
+                    &tenant,
+                    &path,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &reason,
+                );
+            }
+        }
+    } else {
+        next.run(request).await
+    };
+    if tenant.committer.reloads() != reloads && response.status() != StatusCode::SERVICE_UNAVAILABLE
+    {
+        let reason = "not stored: another server committed first; retry";
+        return refuse(
+            &app,
+            &tenant,
+            &path,
+            StatusCode::SERVICE_UNAVAILABLE,
+            reason,
+        );
+    }
+    response
 }
 
 /// Runs a device request, then waits for its changes to be committed
-/// before answering (a store failure is a 503: the device retries). The
-/// Apple device id of each accepted `Authenticate` is kept for the API.
+/// before answering (a store failure is a 503: the device retries).
 async fn commit_after(
     State((app, tenant)): State<(Arc<App>, Arc<Tenant>)>,
     request: Request,
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_owned();
-    let checkin = is_checkin(&request);
     let apple = path.ends_with("/mdm") || path.ends_with("/checkin");
-    let (request, body) = if apple {
+    let request = if apple {
         // The body is read here, up to four times the limit, so that an
         // oversized one is answered 413 after the client finished sending
         // (answering mid-upload makes HTTP clients report a broken stream).
         let (parts, body) = request.into_parts();
         match axum::body::to_bytes(body, 4 * DEFAULT_BODY_LIMIT).await {
-            Ok(bytes) if bytes.len() <= DEFAULT_BODY_LIMIT => (
-                Request::from_parts(parts, Body::from(bytes.clone())),
-                Some(bytes).filter(|_| checkin),
-            ),
+            Ok(bytes) if bytes.len() <= DEFAULT_BODY_LIMIT => {
+                Request::from_parts(parts, Body::from(bytes))
+            }
             Ok(bytes) => {
                 let reason = format!(
                     "body of {} bytes refused: the limit is {DEFAULT_BODY_LIMIT} bytes",
@@ -147,13 +190,10 @@ async fn commit_after(
             }
         }
     } else {
-        (request, None)
+        request
     };
     let response = next.run(request).await;
     let status = response.status();
-    if let Some(body) = body.filter(|_| status.is_success()) {
-        remember_udid(&tenant, &body);
-    }
     if let Err(reason) = tenant.committer.commit().await {
         let reason = format!("not stored: {reason}");
         return refuse(
@@ -195,22 +235,4 @@ fn refuse(app: &App, tenant: &Tenant, path: &str, status: StatusCode, reason: &s
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     response
-}
-
-fn remember_udid(tenant: &Tenant, body: &[u8]) {
-    let Ok(DeviceMessage::Authenticate(auth)) = mdm_apple::decode(body) else {
-        return;
-    };
-    let device = tenant.apple.lock().ok().and_then(|guard| {
-        guard
-            .service
-            .store()
-            .enrollment(&auth.device)
-            .ok()
-            .flatten()
-            .map(|r| r.device)
-    });
-    if let (Some(device), Ok(mut udids)) = (device, tenant.udids.lock()) {
-        udids.insert(device, auth.device.clone());
-    }
 }

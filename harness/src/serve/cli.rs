@@ -19,8 +19,14 @@ pub struct ServeArgs {
     /// the listen IP: the server certificate and the profiles name it.
     #[arg(long)]
     pub host: Option<String>,
-    /// Where workspaces are kept: `sqlite:DIR` (one file per tenant,
-    /// default `<state-dir>/db`) or `postgres://…` (one schema per tenant).
+    /// The port devices connect to when it is not the listen port (several
+    /// `serve` processes behind one load balancer or TCP proxy).
+    #[arg(long)]
+    pub public_port: Option<u16>,
+    /// Where workspaces and Apple state are kept: `sqlite:DIR` (one file
+    /// per tenant, default `<state-dir>/db`) or `postgres://…` /
+    /// `postgres:host=… dbname=…` (one schema per tenant; several `serve`
+    /// processes may share it).
     #[arg(long)]
     pub store: Option<String>,
     /// A tenant to serve under `/t/<name>/` (repeatable; default `default`).
@@ -73,6 +79,7 @@ impl ServeArgs {
         Ok(ServeOptions {
             listen: self.listen,
             host: self.host.clone(),
+            public_port: self.public_port,
             store,
             tenants,
             state_dir: self.state_dir.clone(),
@@ -89,7 +96,7 @@ impl ServeArgs {
 /// Runs the server until SIGTERM or Ctrl-C, printing on stdout where it
 /// listens, the CA file to trust and the tokens made on this start (one
 /// line each: `listening <origin>`, `ca <file>`, `tenant <name>
-/// <origin>/t/<name>/`, `token <operator|tenant> <token>`), with logs on
+/// <base URL>/`, `token <operator|tenant> <token>`, then `ready`), with logs on
 /// stderr (`RUST_LOG` filters them).
 ///
 /// # Errors
@@ -108,16 +115,16 @@ pub fn run(
     let options = args.options(clock, rng)?;
     let runtime = tokio::runtime::Runtime::new().map_err(serve_error("starting tokio"))?;
     runtime.block_on(async {
-        let tenants = options.tenants.clone();
         let running = super::start(options).await?;
         println!("listening {}", running.origin);
         println!("ca {}", running.tls_ca_file.display());
-        for name in &tenants {
-            println!("tenant {name} {}/t/{name}/", running.origin);
+        for (name, url) in &running.tenant_urls {
+            println!("tenant {name} {url}/");
         }
         for (who, token) in &running.new_tokens {
             println!("token {who} {token}");
         }
+        println!("ready");
         signal().await?;
         tracing::info!("shutting down: finishing requests in flight");
         let cut = running.shutdown().await;

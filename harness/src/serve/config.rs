@@ -17,8 +17,10 @@ pub enum StoreSpec {
     /// `sqlite:DIR`: one SQLite file per tenant, `DIR/<tenant>.sqlite3`
     /// (created on first start).
     Sqlite(PathBuf),
-    /// `postgres://…` (or `postgresql://…`): one database, one schema per
-    /// tenant (`mdm_<tenant>`), shared by every `serve` process given it.
+    /// `postgres://…` (or `postgresql://…`, or `postgres:` followed by
+    /// libpq's `key=value` words, e.g. `postgres:host=/run/pg dbname=mdm`):
+    /// one database, one schema per tenant (`mdm_<tenant>`), shared by
+    /// every `serve` process given it.
     Postgres(String),
 }
 
@@ -40,9 +42,14 @@ impl StoreSpec {
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
             return Ok(Self::Postgres(text.to_owned()));
         }
+        if let Some(words) = text.strip_prefix("postgres:")
+            && words.contains('=')
+        {
+            return Ok(Self::Postgres(words.trim().to_owned()));
+        }
         Err(invalid(
             "store",
-            "sqlite:DIR or postgres://user@host/db (a connection URL)",
+            "sqlite:DIR, postgres://user@host/db (a connection URL) or postgres:host=… dbname=…",
         ))
     }
 
@@ -110,6 +117,9 @@ pub struct ServeOptions {
     /// certificate names it and the profiles' URLs carry it. Default: the
     /// listen IP.
     pub host: Option<String>,
+    /// The port devices connect to when it is not the listen port (behind
+    /// a load balancer or a TCP proxy that several `serve` processes share).
+    pub public_port: Option<u16>,
     /// Where workspaces are kept.
     pub store: StoreSpec,
     /// The tenants served (at least one).
@@ -139,6 +149,7 @@ impl std::fmt::Debug for ServeOptions {
         f.debug_struct("ServeOptions")
             .field("listen", &self.listen)
             .field("host", &self.host)
+            .field("public_port", &self.public_port)
             .field("store", &self.store)
             .field("tenants", &self.tenants)
             .field("state_dir", &self.state_dir)
@@ -175,7 +186,18 @@ mod tests {
             StoreSpec::parse("postgresql://u@h/db").unwrap(),
             StoreSpec::Postgres(_)
         ));
-        for bad in ["sqlite:", "mysql://x", "", "/tmp/x"] {
+        assert_eq!(
+            StoreSpec::parse("postgres:host=/run/pg dbname=mdm").unwrap(),
+            StoreSpec::Postgres("host=/run/pg dbname=mdm".into())
+        );
+        for bad in [
+            "sqlite:",
+            "mysql://x",
+            "",
+            "/tmp/x",
+            "postgres:",
+            "postgres:db",
+        ] {
             assert!(StoreSpec::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(TenantName::parse("acme-2").unwrap().schema(), "mdm_acme_2");

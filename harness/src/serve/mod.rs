@@ -14,21 +14,61 @@
 //! | `/t/<t>/api/v1/…` | the administrator API ([`admin`]) | here |
 //! | `GET /healthz` | liveness | here |
 //!
-//! Every device request's workspace changes are committed to the tenant's
-//! store before the answer leaves ([`commit`]); shutdown finishes the
-//! requests in flight ([`net`]). Where the pieces live: [`config`] (the
-//! options), [`tenant`] (one tenant's certificates, store and workspace),
-//! [`tls`], [`app`] (the router), [`enroll`] (link → profile → SCEP →
-//! `Authenticate`), [`push`] (APNs), [`token`], [`facts`].
+//! Every device request's changes are committed to the tenant's store
+//! before the answer leaves ([`commit`]); shutdown finishes the requests in
+//! flight ([`net`]). Where the pieces live: [`config`] (the options),
+//! [`tenant`] (one tenant's certificates, store and workspace), [`store`]
+//! (the tenant's database), [`blocking`] (PostgreSQL requests off the
+//! runtime), [`tls`], [`app`] (the router), [`enroll`] (link
+//! → profile → SCEP → `Authenticate`), [`push`] (APNs), [`token`],
+//! [`facts`].
 //!
-//! The Apple service's own state (enrollments, command queues) is kept in
-//! memory (`mdm_apple::MemoryStore`) until mdm-apple's durable Apple stores
-//! land: after a restart Apple devices enroll again; the workspace (users,
-//! invitations, devices, audit log) is durable.
+//! # Where the state lives
+//! - **The store** (`--store`: `sqlite:DIR`, one file per tenant, or
+//!   PostgreSQL, one schema per tenant): the workspace (users, invitations,
+//!   devices, audit log) and the Apple service's state — enrollments with
+//!   their push targets and bound identities, expected SCEP identities,
+//!   command queues and results (`mdm_apple::SqlAppleStore`, tables
+//!   `apple_*`) — written together in one transaction per group commit. A
+//!   restart keeps enrolled Apple devices and their queued and finished
+//!   commands.
+//! - **The state folder** (`--state-dir`): each tenant's CA, server
+//!   certificate, SCEP responder, APNs certificate and token hash; the
+//!   operator token's hash; `tls-ca.pem`; `facts.jsonl`.
+//! - **Memory only**: one-time SCEP passwords and the profile labels they
+//!   were issued for (a device that downloaded its profile before a
+//!   restart, or from another process, downloads it again), the Android
+//!   endpoint's settings and command queue.
+//!
+//! # Several processes over one PostgreSQL database
+//! Processes given the same `--store postgres://…`, the same `--state-dir`
+//! (or a copy of it: the tenants' CAs and server certificates must be the
+//! same, and the first process makes them, so start it first) and the same
+//! connection address (`--host`, `--public-port` behind a load balancer)
+//! serve the same fleet: a device may check in through any of them. Each
+//! request first catches up with the other processes' commits (a revision
+//! check; the workspace is reloaded when it moved), and a commit that
+//! loses the race to another process's is refused with a retryable 503
+//! after the state is reloaded ([`commit`]). Reloading reads the whole
+//! workspace, so processes writing the same tenant at once spend time on
+//! reloads: they suit fail-over and moderate load better than splitting
+//! one tenant's peak between them.
+//!
+//! # One listener certificate
+//! The listener presents one certificate, the first tenant's server
+//! certificate, and `tls-ca.pem` is its CA. Every tenant is served at the
+//! same connection address (`--host`), so a TLS client's server name (SNI)
+//! is the same whichever tenant it talks to and could not choose among
+//! per-tenant certificates; tenants are told apart by their path
+//! (`/t/<tenant>/`). Each tenant's enrollment profile therefore carries
+//! the listener's CA as the server's trust anchor (a certificate payload in
+//! the enrollment profile), while SCEP, device identities and profile signatures
+//! use the tenant's own CA.
 
 pub mod admin;
 pub mod android;
 pub mod app;
+pub mod blocking;
 pub mod cli;
 pub mod commit;
 pub mod config;
@@ -36,6 +76,7 @@ pub mod enroll;
 pub mod facts;
 pub mod net;
 pub mod push;
+pub mod store;
 pub mod tenant;
 pub mod tls;
 pub mod token;
@@ -93,6 +134,9 @@ pub struct Running {
     pub new_tokens: Vec<(String, String)>,
     /// The CA file clients trust for the listener (`<state-dir>/tls-ca.pem`).
     pub tls_ca_file: std::path::PathBuf,
+    /// Each tenant's name and base URL (`https://<host>:<port>/t/<name>`,
+    /// with the public port).
+    pub tenant_urls: Vec<(String, String)>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<usize>,
 }
@@ -149,15 +193,31 @@ pub async fn start(options: ServeOptions) -> Result<Running, HarnessError> {
         state_dir: &options.state_dir,
         store: &options.store,
         host: &host,
-        port: local_addr.port(),
+        port: options.public_port.unwrap_or(local_addr.port()),
         now,
         facts: Arc::clone(&facts),
         apns_url: &options.apns_url,
         apns_ca: apns_ca.as_ref(),
     };
+    // Opened on a thread of their own: a PostgreSQL store's client runs a
+    // runtime of its own, which may not start inside this one.
+    let handle = tokio::runtime::Handle::current();
+    let opened = std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                // Still able to spawn on this runtime (the APNs client).
+                let _entered = handle.enter();
+                options
+                    .tenants
+                    .iter()
+                    .map(|name| Tenant::open(name, &setup, &mut rng).map(|t| (name, t)))
+                    .collect::<Result<Vec<_>, HarnessError>>()
+            })
+            .join()
+    })
+    .map_err(|_| config::invalid("tenant", "opening a tenant panicked"))??;
     let mut tenants = BTreeMap::new();
-    for name in &options.tenants {
-        let opened = Tenant::open(name, &setup, &mut rng)?;
+    for (name, opened) in opened {
         if let Some(token) = opened.new_token {
             new_tokens.push((name.to_string(), token));
         }
@@ -174,6 +234,10 @@ pub async fn start(options: ServeOptions) -> Result<Running, HarnessError> {
     let apns_issuers = admin::read_issuers(&options.apns_issuers)?;
     let grace = options.grace;
     let origin = format!("https://{}:{}", tenant::url_host(&host), local_addr.port());
+    let tenant_urls = tenants
+        .iter()
+        .map(|(name, t)| (name.clone(), t.base_url.to_string()))
+        .collect();
     let app = Arc::new(App {
         options,
         host: Some(host),
@@ -200,6 +264,7 @@ pub async fn start(options: ServeOptions) -> Result<Running, HarnessError> {
         origin,
         new_tokens,
         tls_ca_file,
+        tenant_urls,
         stop: Some(stop),
         task,
     })

@@ -15,20 +15,21 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use mdm_apple::{AppleDeviceId, HttpsUrl, ProfileSigner};
+use mdm_apple::{HttpsUrl, ProfileSigner};
 use mdm_certs::{
     Certificate, CertificateAuthority, CertifiedKey, KeyAlgorithm, NameAttribute, PrivateKey,
     ScepChallenges, ScepConfig, ScepServer, SubjectName, Validity,
 };
-use mdm_model::{DeviceId, ServerHost, Sha256Digest, Workspace};
+use mdm_model::{DeviceId, ServerHost, Sha256Digest};
 use rand_chacha::ChaCha20Rng;
 use time::{Duration, OffsetDateTime};
 
 use super::android::TenantAndroid;
-use super::commit::{BoxedStore, Committer, TenantApple, new_apple};
+use super::commit::{Committer, TenantApple, new_apple};
 use super::config::{StoreSpec, TenantName, serve_error};
 use super::facts::Facts;
 use super::push::Pusher;
+use super::store::{OpenedStore, TenantStore};
 use super::token;
 use crate::HarnessError;
 
@@ -38,9 +39,9 @@ pub struct Tenant {
     pub name: TenantName,
     /// `https://<host>:<port>/t/<name>`: where its routes are.
     pub base_url: HttpsUrl,
-    /// The workspace and the Apple service.
+    /// The workspace and the Apple service (its state in the same store).
     pub apple: TenantApple,
-    /// Commits the workspace to the store.
+    /// Commits the workspace and the Apple state to the store.
     pub committer: Committer,
     /// The workspace CA.
     pub ca: CertificateAuthority,
@@ -53,8 +54,6 @@ pub struct Tenant {
     /// The label each enrollment profile's SCEP certificate carries as its
     /// CN, to the model device the profile was downloaded for.
     pub labels: Mutex<HashMap<String, DeviceId>>,
-    /// Apple device ids seen at `Authenticate`, per model device.
-    pub udids: Mutex<HashMap<DeviceId, AppleDeviceId>>,
     /// Signs enrollment profiles (the server certificate and its CA).
     pub signer: ProfileSigner,
     /// The hash of the tenant's administrator token.
@@ -137,9 +136,12 @@ impl Tenant {
         };
         let scep = Arc::new(scep.map_err(serve_error("SCEP responder"))?);
         let (token_hash, new_token) = token::tenant_token(&dir, rng)?;
-        let workspace_store = open_store(setup.store, name)?;
-        let (workspace, store) = workspace(name, workspace_store, setup.now)?;
-        let apple = new_apple(workspace, vec![ca.certificate().clone()]);
+        let OpenedStore {
+            store,
+            workspace,
+            apple,
+        } = TenantStore::open(setup.store, name, setup.now)?;
+        let apple = new_apple(workspace, apple, vec![ca.certificate().clone()]);
         let committer = Committer::start(name.as_str(), Arc::clone(&apple), store)
             .map_err(serve_error("committer thread"))?;
         let signer = ProfileSigner::new(
@@ -163,7 +165,6 @@ impl Tenant {
             scep,
             challenges: Arc::new(ScepChallenges::new()),
             labels: Mutex::new(HashMap::new()),
-            udids: Mutex::new(HashMap::new()),
             signer,
             token_hash,
             dir,
@@ -307,49 +308,4 @@ fn responder(
     write_secret(&key_path, &key)?;
     write_public(&cert_path, &ra.certificate.pem())?;
     Ok(ra)
-}
-
-fn open_store(spec: &StoreSpec, name: &TenantName) -> Result<BoxedStore, HarnessError> {
-    match spec {
-        StoreSpec::Sqlite(dir) => {
-            std::fs::create_dir_all(dir).map_err(io(dir))?;
-            let path = dir.join(format!("{name}.sqlite3"));
-            let store = mdm_model::SqliteStore::open(&path).map_err(serve_error("SQLite store"))?;
-            Ok(Box::new(store))
-        }
-        StoreSpec::Postgres(url) => {
-            let store = mdm_model::PostgresStore::open(url, &name.schema())
-                .map_err(serve_error("PostgreSQL store"))?;
-            Ok(Box::new(store))
-        }
-    }
-}
-
-fn workspace(
-    name: &TenantName,
-    mut store: BoxedStore,
-    now: OffsetDateTime,
-) -> Result<(Workspace, BoxedStore), HarnessError> {
-    if let Some(workspace) = store.load().map_err(serve_error("loading the workspace"))? {
-        tracing::info!(tenant = %name, location = %store.location(), devices = workspace.devices().len(), "workspace loaded");
-        return Ok((workspace, store));
-    }
-    let mut workspace = Workspace::new(name.as_str(), name.as_str(), None, now)
-        .map_err(serve_error("new workspace"))?;
-    match store.import(&mut workspace) {
-        Ok(()) => {}
-        // Another process made it in between: take theirs.
-        Err(mdm_model::ModelError::StoreNotEmpty(_)) => {
-            workspace = store
-                .load()
-                .map_err(serve_error("loading the workspace"))?
-                .ok_or_else(|| HarnessError::Serve {
-                    step: "loading the workspace",
-                    message: "the store is neither empty nor holding a workspace".into(),
-                })?;
-        }
-        Err(e) => return Err(serve_error("creating the workspace")(e)),
-    }
-    tracing::info!(tenant = %name, location = %store.location(), "new workspace");
-    Ok((workspace, store))
 }

@@ -172,6 +172,7 @@ const INSERT_EXPECTED: &str = "INSERT INTO apple_expected_identities (identity_s
 const DELETE_EXPECTED: &str = "DELETE FROM apple_expected_identities WHERE identity_sha256 = $1";
 const SELECT_EXPECTED: &str =
     "SELECT device_id FROM apple_expected_identities WHERE identity_sha256 = $1";
+const SELECT_ENROLLED: &str = "SELECT udid, id_kind, device_id FROM apple_enrollments";
 
 /// A device queue loaded for this batch, and what changed in it.
 #[derive(Debug)]
@@ -525,6 +526,41 @@ impl SqlAppleStore {
     pub fn discard_pending(&mut self) {
         self.pending = Pending::default();
         self.read.get_mut().clear();
+    }
+
+    /// Every enrollment's Apple id with the model device it belongs to,
+    /// committed or pending, in id order: an administrator's device list
+    /// (and the one lookup from model device to Apple id a server needs
+    /// after a restart).
+    ///
+    /// # Errors
+    /// [`AppleError::Store`] when the database fails or a row is damaged.
+    pub fn enrolled_devices(&self) -> Result<Vec<(AppleDeviceId, DeviceId)>> {
+        let mut rows = Vec::new();
+        self.db
+            .borrow_mut()
+            .query(SELECT_ENROLLED, &[], &mut |row| {
+                rows.push(row);
+                Ok(())
+            })
+            .map_err(|e| store_error(&e))?;
+        let mut found: HashMap<AppleDeviceId, DeviceId> = HashMap::new();
+        for row in rows {
+            let mut c = Columns::new(row, &["udid", "id_kind", "device_id"], &self.location);
+            let (id, kind) = (c.text()?, c.text()?);
+            let id = match kind.as_str() {
+                "UDID" => AppleDeviceId::Udid(id),
+                "EnrollmentID" => AppleDeviceId::EnrollmentId(id),
+                other => return Err(c.bad(&format!("`{other}` is not UDID or EnrollmentID"))),
+            };
+            found.insert(id, c.device()?);
+        }
+        for (id, record) in &self.pending.enrollments {
+            found.insert(id.clone(), record.device);
+        }
+        let mut list: Vec<_> = found.into_iter().collect();
+        list.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        Ok(list)
     }
 
     fn read_enrollment(&self, device: &AppleDeviceId) -> Result<Option<EnrollmentRecord>> {

@@ -1,0 +1,320 @@
+//! Where a tenant's state is kept: its workspace ([`mdm_model::SqliteStore`]
+//! or [`mdm_model::PostgresStore`]) and its Apple state
+//! ([`SqlAppleStore`]: enrollments, expected identities, command queues)
+//! in the **same** SQLite file or PostgreSQL schema, committed together in
+//! one transaction (`Workspace::commit_with`).
+//!
+//! A PostgreSQL store may be shared by several `serve` processes. Each
+//! commit raises the store's revision; a process whose workspace is older
+//! than the store's is *stale*. A shared store therefore gets a revision
+//! probe (a connection of its own) that tells, before a request is served,
+//! whether another process committed since this one last loaded or
+//! committed, so the workspace is reloaded first instead of answering from
+//! old state.
+
+use mdm_apple::SqlAppleStore;
+use mdm_model::storage::{SqlDatabase, SqlSession as _, SqlValue, StoreCompanion as _};
+use mdm_model::{ModelError, Workspace, WorkspaceStore};
+use time::OffsetDateTime;
+
+use super::config::{StoreSpec, TenantName, serve_error};
+use super::tenant::io;
+use crate::HarnessError;
+
+/// A workspace store that can move to the committer's thread.
+pub type BoxedStore = Box<dyn WorkspaceStore + Send>;
+
+/// How many times a load is retried while other processes keep committing.
+const LOAD_ATTEMPTS: usize = 5;
+
+/// The store's revision as this process last saw it, read through a
+/// connection of its own.
+struct RevisionProbe {
+    db: SqlDatabase,
+    /// `None`: not known (the next check reloads).
+    seen: Option<u64>,
+}
+
+impl RevisionProbe {
+    fn current(&mut self) -> Result<u64, ModelError> {
+        let mut found = None;
+        self.db
+            .query("SELECT revision FROM mdm_store", &[], &mut |row| {
+                found = row.first().and_then(SqlValue::as_int);
+                Ok(())
+            })?;
+        Ok(found.and_then(|r| u64::try_from(r).ok()).unwrap_or(0))
+    }
+}
+
+/// One tenant's store: the workspace's and, beside it, the probe of a
+/// shared one.
+pub struct TenantStore {
+    workspaces: BoxedStore,
+    probe: Option<RevisionProbe>,
+}
+
+impl std::fmt::Debug for TenantStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantStore")
+            .field("location", &self.workspaces.location())
+            .field("shared", &self.is_shared())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A tenant's store, its workspace (loaded, or new) and its Apple state.
+pub struct OpenedStore {
+    /// The store.
+    pub store: TenantStore,
+    /// The workspace in it.
+    pub workspace: Workspace,
+    /// The Apple state in the same database.
+    pub apple: SqlAppleStore,
+}
+
+impl TenantStore {
+    /// Opens the store of tenant `name` (`spec`): the workspace in it, or a
+    /// new one on first start, and the Apple tables beside it.
+    ///
+    /// # Errors
+    /// [`HarnessError::Serve`] when the database cannot be opened, holds
+    /// something else or is damaged.
+    pub fn open(
+        spec: &StoreSpec,
+        name: &TenantName,
+        now: OffsetDateTime,
+    ) -> Result<OpenedStore, HarnessError> {
+        let (workspaces, probe, apple): (BoxedStore, _, _) = match spec {
+            StoreSpec::Sqlite(dir) => {
+                std::fs::create_dir_all(dir).map_err(io(dir))?;
+                let path = dir.join(format!("{name}.sqlite3"));
+                let store =
+                    mdm_model::SqliteStore::open(&path).map_err(serve_error("SQLite store"))?;
+                let apple = SqlAppleStore::open_sqlite(&path, mdm_model::SqliteOptions::default())
+                    .map_err(serve_error("SQLite Apple store"))?;
+                (Box::new(store), None, apple)
+            }
+            StoreSpec::Postgres(connection) => {
+                let schema = name.schema();
+                let store = mdm_model::PostgresStore::open(connection, &schema)
+                    .map_err(serve_error("PostgreSQL store"))?;
+                let probe = RevisionProbe {
+                    db: SqlDatabase::postgres(connection, &schema)
+                        .map_err(serve_error("PostgreSQL revision probe"))?,
+                    seen: None,
+                };
+                let apple = SqlAppleStore::open_postgres(connection, &schema)
+                    .map_err(serve_error("PostgreSQL Apple store"))?;
+                (Box::new(store), Some(probe), apple)
+            }
+        };
+        let mut store = Self { workspaces, probe };
+        let workspace = store.first_workspace(name, now)?;
+        Ok(OpenedStore {
+            store,
+            workspace,
+            apple,
+        })
+    }
+
+    /// Whether other processes may write this store (PostgreSQL).
+    pub fn is_shared(&self) -> bool {
+        self.probe.is_some()
+    }
+
+    /// Where it is, for messages.
+    pub fn location(&self) -> String {
+        self.workspaces.location()
+    }
+
+    fn first_workspace(
+        &mut self,
+        name: &TenantName,
+        now: OffsetDateTime,
+    ) -> Result<Workspace, HarnessError> {
+        let location = self.location();
+        if let Some(workspace) = self.load().map_err(serve_error("loading the workspace"))? {
+            tracing::info!(tenant = %name, %location, devices = workspace.devices().len(), "workspace loaded");
+            return Ok(workspace);
+        }
+        let mut workspace = Workspace::new(name.as_str(), name.as_str(), None, now)
+            .map_err(serve_error("new workspace"))?;
+        match self.workspaces.import(&mut workspace) {
+            // The probe does not know the revision the import made: the
+            // first check reloads once.
+            Ok(()) => {}
+            // Another process made it in between: take theirs.
+            Err(ModelError::StoreNotEmpty(_)) => {
+                workspace = self
+                    .load()
+                    .map_err(serve_error("loading the workspace"))?
+                    .ok_or_else(|| HarnessError::Serve {
+                        step: "loading the workspace",
+                        message: "the store is neither empty nor holding a workspace".into(),
+                    })?;
+            }
+            Err(e) => return Err(serve_error("creating the workspace")(e)),
+        }
+        tracing::info!(tenant = %name, %location, "new workspace");
+        Ok(workspace)
+    }
+
+    /// Loads the workspace; with a probe, reads the revision before and
+    /// after, so the revision it remembers is the one the load saw.
+    fn load(&mut self) -> Result<Option<Workspace>, ModelError> {
+        let Some(probe) = self.probe.as_mut() else {
+            return self.workspaces.load();
+        };
+        let mut loaded = None;
+        for _ in 0..LOAD_ATTEMPTS {
+            let before = probe.current()?;
+            loaded = self.workspaces.load()?;
+            let after = probe.current()?;
+            if before == after {
+                probe.seen = Some(after);
+                return Ok(loaded);
+            }
+        }
+        // Others kept committing: the next check reloads again.
+        probe.seen = None;
+        Ok(loaded)
+    }
+
+    /// Commits what changed in `workspace` and `apple` since the last
+    /// commit, in one transaction; whether there was anything to write.
+    ///
+    /// # Errors
+    /// [`ModelError::StoreConflict`] when another process committed first
+    /// (nothing written: [`Self::reload`]), or the database's failure
+    /// (the changes stay pending).
+    pub fn commit(
+        &mut self,
+        workspace: &mut Workspace,
+        apple: &mut SqlAppleStore,
+    ) -> Result<bool, ModelError> {
+        let changes = workspace.take_changes();
+        let writes = !changes.is_empty() || apple.has_pending();
+        workspace.restore_changes(changes);
+        if !writes {
+            return Ok(false);
+        }
+        workspace.commit_with(self.workspaces.as_mut(), &mut [apple])?;
+        // A commit raises the revision by one, from the one this process saw.
+        if let Some(probe) = self.probe.as_mut() {
+            probe.seen = probe.seen.map(|seen| seen + 1);
+        }
+        Ok(true)
+    }
+
+    /// Whether another process committed since this one last loaded or
+    /// committed (always `false` for a store only this process writes).
+    ///
+    /// # Errors
+    /// The database's failure.
+    pub fn is_stale(&mut self) -> Result<bool, ModelError> {
+        match self.probe.as_mut() {
+            None => Ok(false),
+            Some(probe) => {
+                let seen = probe.seen;
+                Ok(seen != Some(probe.current()?))
+            }
+        }
+    }
+
+    /// Replaces `workspace` with the store's and drops the Apple changes
+    /// not committed, so both show the store's state again.
+    ///
+    /// # Errors
+    /// The database's failure, or a store that no longer holds a workspace.
+    pub fn reload(
+        &mut self,
+        workspace: &mut Workspace,
+        apple: &mut SqlAppleStore,
+    ) -> Result<(), ModelError> {
+        apple.discard_pending();
+        let fresh = self.load()?.ok_or_else(|| ModelError::StoreBackend {
+            backend: "serve",
+            location: self.location(),
+            operation: "reload",
+            message: "the store no longer holds a workspace".into(),
+        })?;
+        *workspace = fresh;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use mdm_apple::{AppleDeviceId, AppleStore as _, Command, CommandRequest, CommandUuid};
+
+    use super::*;
+
+    pub(crate) fn temp_dir(tag: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("serve-store-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    pub(crate) fn profile_list(uuid: &str) -> CommandRequest {
+        CommandRequest::new(
+            CommandUuid::new(uuid).unwrap(),
+            Command::ProfileList(mdm_apple::ProfileList::default()),
+        )
+    }
+
+    #[test]
+    fn a_conflict_reloads_the_workspace_and_drops_the_apple_changes_together() {
+        let dir = temp_dir("conflict");
+        let spec = StoreSpec::Sqlite(dir.clone());
+        let name = TenantName::parse("acme").unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let device = AppleDeviceId::Udid("UDID-1".into());
+        // Two processes over one file.
+        let mut one = TenantStore::open(&spec, &name, now).unwrap();
+        let mut two = TenantStore::open(&spec, &name, now).unwrap();
+
+        two.workspace.add_user("bob", None, now).unwrap();
+        two.apple.enqueue(&device, profile_list("B-1")).unwrap();
+        assert!(
+            two.store
+                .commit(&mut two.workspace, &mut two.apple)
+                .unwrap()
+        );
+
+        one.workspace.add_user("alice", None, now).unwrap();
+        one.apple.enqueue(&device, profile_list("A-1")).unwrap();
+        let refused = one.store.commit(&mut one.workspace, &mut one.apple);
+        assert!(
+            matches!(refused, Err(ModelError::StoreConflict { .. })),
+            "{refused:?}"
+        );
+        one.store
+            .reload(&mut one.workspace, &mut one.apple)
+            .unwrap();
+        // Both halves show the store's state: bob and B-1, neither alice nor A-1.
+        assert!(one.workspace.user_by_account("bob").is_some());
+        assert!(one.workspace.user_by_account("alice").is_none());
+        assert!(!one.apple.has_pending());
+        assert_eq!(one.apple.pending_commands(&device).unwrap(), 1);
+        // And the next commit goes through.
+        one.workspace.add_user("carol", None, now).unwrap();
+        assert!(
+            one.store
+                .commit(&mut one.workspace, &mut one.apple)
+                .unwrap()
+        );
+        let reopened = TenantStore::open(&spec, &name, now).unwrap();
+        assert!(reopened.workspace.user_by_account("carol").is_some());
+        assert_eq!(reopened.apple.pending_commands(&device).unwrap(), 1);
+        // Nothing to write: no transaction.
+        assert!(
+            !one.store
+                .commit(&mut one.workspace, &mut one.apple)
+                .unwrap()
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
