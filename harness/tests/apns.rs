@@ -53,7 +53,9 @@ fn rng() -> ChaCha20Rng {
 }
 
 async fn stand_in(book: ApnsBook) -> ApnsStandIn {
-    stand_in_with(book, apple().tls.try_clone().unwrap()).await
+    let listen = "127.0.0.1:0".parse().unwrap();
+    let config = apple().stand_in_config(listen, NOW, book).unwrap();
+    ApnsStandIn::start(config).await.unwrap()
 }
 
 async fn stand_in_with(book: ApnsBook, tls: StandInTls) -> ApnsStandIn {

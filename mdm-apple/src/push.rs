@@ -99,6 +99,26 @@ pub fn push_request(
     magic: &PushMagic,
     options: &PushOptions,
 ) -> PushRequest {
+    let mut body = Vec::with_capacity(magic.as_str().len() + 10);
+    write_mdm_body(magic, &mut body);
+    let mut path = String::with_capacity(11 + 2 * token.as_bytes().len());
+    write_device_path(token, &mut path);
+    PushRequest {
+        method: "POST",
+        authority: options.environment.host(),
+        path,
+        headers: push_headers(topic, options),
+        body,
+    }
+}
+
+/// The headers of every push for `topic` under `options` (they do not
+/// depend on the device): `apns-topic`, `apns-push-type: mdm`,
+/// `apns-priority`, `apns-expiration`, `content-type`.
+pub(crate) fn push_headers(
+    topic: &PushTopic,
+    options: &PushOptions,
+) -> Vec<(&'static str, String)> {
     let priority = match options.priority {
         PushPriority::Immediate => "10",
         PushPriority::PowerConsiderate => "5",
@@ -107,28 +127,29 @@ pub fn push_request(
         .expiration
         .map_or(0, OffsetDateTime::unix_timestamp)
         .max(0);
+    vec![
+        ("apns-topic", topic.as_str().to_owned()),
+        ("apns-push-type", "mdm".to_owned()),
+        ("apns-priority", priority.to_owned()),
+        ("apns-expiration", expiration.to_string()),
+        ("content-type", "application/json".to_owned()),
+    ]
+}
+
+/// Appends `/3/device/<hex token>` to `out` (the provider client writes
+/// each push's path into a shared buffer).
+pub(crate) fn write_device_path(token: &PushToken, out: &mut String) {
+    out.push_str(DEVICE_PATH);
+    token.write_hex(out);
+}
+
+/// Appends exactly `{"mdm":"<PushMagic>"}` to `out`.
+pub(crate) fn write_mdm_body(magic: &PushMagic, out: &mut Vec<u8>) {
     // serde_json escapes the magic exactly as JSON requires; the shape is fixed.
-    let mut body = Vec::with_capacity(magic.as_str().len() + 10);
-    body.extend_from_slice(b"{\"mdm\":");
+    out.extend_from_slice(b"{\"mdm\":");
     // Writing a string into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut body, magic.as_str());
-    body.push(b'}');
-    let mut path = String::with_capacity(11 + 2 * token.as_bytes().len());
-    path.push_str(DEVICE_PATH);
-    token.write_hex(&mut path);
-    PushRequest {
-        method: "POST",
-        authority: options.environment.host(),
-        path,
-        headers: vec![
-            ("apns-topic", topic.as_str().to_owned()),
-            ("apns-push-type", "mdm".to_owned()),
-            ("apns-priority", priority.to_owned()),
-            ("apns-expiration", expiration.to_string()),
-            ("content-type", "application/json".to_owned()),
-        ],
-        body,
-    }
+    let _ = serde_json::to_writer(&mut *out, magic.as_str());
+    out.push(b'}');
 }
 
 #[cfg(test)]

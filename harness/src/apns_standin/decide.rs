@@ -4,12 +4,14 @@
 //! the HTTP/2 server alike.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use mdm_apple::{ApnsAnswer, ApnsEnvironment, ApnsReason};
 use mdm_model::PushTopic;
 use time::OffsetDateTime;
 
 use super::faults::{Fault, FaultPlan};
+use super::payload::mdm_magic;
 
 /// The largest payload APNs takes for a push (Apple: 4 KB; VoIP 5 KB).
 pub const MAX_PAYLOAD_BYTES: usize = 4096;
@@ -58,8 +60,8 @@ pub struct PushAttempt<'a> {
 pub struct PushRecord {
     /// The `apns-id` answered (the request's, or one the stand-in made).
     pub apns_id: String,
-    /// The topic the push was for.
-    pub topic: Option<String>,
+    /// The topic the push was for (shared between the records of one topic).
+    pub topic: Option<Arc<str>>,
     /// The `mdm` value of the body (the device's PushMagic), if present.
     pub push_magic: Option<String>,
     /// The answer given.
@@ -99,6 +101,8 @@ pub struct ApnsBook {
     faults: FaultPlan,
     provider_tokens: bool,
     served: u64,
+    /// The topic last recorded, shared by the records that name it.
+    last_topic: Option<Arc<str>>,
 }
 
 impl ApnsBook {
@@ -112,6 +116,7 @@ impl ApnsBook {
             faults,
             provider_tokens: false,
             served: 0,
+            last_topic: None,
         }
     }
 
@@ -197,41 +202,66 @@ impl ApnsBook {
     /// Answers one request at `now` and records it under its token.
     pub fn decide(&mut self, attempt: &PushAttempt<'_>, now: OffsetDateTime) -> Decision {
         self.served += 1;
-        let apns_id = header(attempt, "apns-id")
-            .map(str::to_owned)
-            .unwrap_or_else(|| made_up_id(self.served));
-        let token_hex = attempt.path.strip_prefix("/3/device/");
-        let token = token_hex.and_then(|h| hex::decode(h).ok());
-        let answer = self.answer(attempt, token.as_deref(), now);
-        if let Some(token) = token {
-            let record = PushRecord {
-                apns_id: apns_id.clone(),
-                topic: header(attempt, "apns-topic")
-                    .or(attempt.certificate_topic)
-                    .map(str::to_owned),
-                push_magic: serde_json::from_slice::<serde_json::Value>(attempt.body)
-                    .ok()
-                    .and_then(|v| v.get("mdm").and_then(|m| m.as_str().map(str::to_owned))),
-                answer: answer.clone(),
-                at: now,
-            };
-            self.tokens.entry(token).or_default().records.push(record);
-        }
+        let apns_id =
+            header(attempt, "apns-id").map_or_else(|| made_up_id(self.served), str::to_owned);
+        let token = attempt
+            .path
+            .strip_prefix(DEVICE_PATH)
+            .and_then(|h| hex::decode(h).ok());
+        let checked = self.check(attempt, token.as_deref(), now);
+        let Some(token) = token else {
+            // No token to record it under (the checks refused it).
+            let answer = checked
+                .err()
+                .unwrap_or_else(|| ApnsAnswer::error(ApnsReason::BadDeviceToken));
+            return Decision { answer, apns_id };
+        };
+        let topic = self.shared_topic(header(attempt, "apns-topic").or(attempt.certificate_topic));
+        let state = match self.tokens.get_mut(token.as_slice()) {
+            Some(state) => state,
+            None => self.tokens.entry(token.clone()).or_default(),
+        };
+        let answer = match checked {
+            Err(refusal) => refusal,
+            Ok(push_topic) => state.answer(push_topic, &self.faults, &token, now),
+        };
+        state.records.push(PushRecord {
+            apns_id: apns_id.clone(),
+            topic,
+            push_magic: mdm_magic(attempt.body),
+            answer: answer.clone(),
+            at: now,
+        });
         Decision { answer, apns_id }
     }
 
-    fn answer(
-        &mut self,
-        a: &PushAttempt<'_>,
+    /// `topic` as the records share it: the last one's when it is the same.
+    fn shared_topic(&mut self, topic: Option<&str>) -> Option<Arc<str>> {
+        let topic = topic?;
+        match &self.last_topic {
+            Some(last) if **last == *topic => Some(last.clone()),
+            _ => {
+                let shared: Arc<str> = Arc::from(topic);
+                self.last_topic = Some(shared.clone());
+                Some(shared)
+            }
+        }
+    }
+
+    /// Every check that does not depend on the token's history, in the
+    /// order APNs reports them; `Ok` carries the push's topic.
+    fn check<'a>(
+        &self,
+        a: &PushAttempt<'a>,
         token: Option<&[u8]>,
         now: OffsetDateTime,
-    ) -> ApnsAnswer {
+    ) -> Result<&'a str, ApnsAnswer> {
         use ApnsReason as R;
-        let err = ApnsAnswer::error;
+        let err = |reason| Err(ApnsAnswer::error(reason));
         if a.method != "POST" {
             return err(R::MethodNotAllowed);
         }
-        let Some(token_hex) = a.path.strip_prefix("/3/device/") else {
+        let Some(token_hex) = a.path.strip_prefix(DEVICE_PATH) else {
             return err(R::BadPath);
         };
         if token_hex.is_empty() {
@@ -270,11 +300,7 @@ impl ApnsBook {
         if host == other.host() || (self.environment == ApnsEnvironment::Development && mdm) {
             return err(R::BadCertificateEnvironment);
         }
-        let mut seen = HashSet::new();
-        if a.headers
-            .iter()
-            .any(|(n, _)| n.starts_with("apns-") && !seen.insert(*n))
-        {
+        if has_duplicate_apns_header(a.headers) {
             return err(R::DuplicateHeaders);
         }
         let topic = match (header(a, "apns-topic"), cert_topic) {
@@ -308,32 +334,60 @@ impl ApnsBook {
         if a.body.len() > MAX_PAYLOAD_BYTES {
             return err(R::PayloadTooLarge);
         }
-        let Some(token) = token.filter(|t| {
+        if !token.is_some_and(|t| {
             TOKEN_BYTES.contains(&t.len()) && token_hex.bytes().all(|b| b.is_ascii_hexdigit())
-        }) else {
+        }) {
             return err(R::BadDeviceToken);
-        };
-        let state = self.tokens.entry(token.to_vec()).or_default();
-        state.pushes += 1;
-        if let Some(reason) = &state.forced {
-            return err(reason.clone());
         }
-        if let Some(at) = state.unregistered_at {
+        Ok(topic)
+    }
+}
+
+impl TokenState {
+    /// The answer to a push for `topic` that passed the request checks:
+    /// the token's own history and the seeded faults decide.
+    fn answer(
+        &mut self,
+        topic: &str,
+        faults: &FaultPlan,
+        token: &[u8],
+        now: OffsetDateTime,
+    ) -> ApnsAnswer {
+        use ApnsReason as R;
+        self.pushes += 1;
+        if let Some(reason) = &self.forced {
+            return ApnsAnswer::error(reason.clone());
+        }
+        if let Some(at) = self.unregistered_at {
             return ApnsAnswer::unregistered(at);
         }
-        if state.topic.as_deref().is_some_and(|t| t != topic) {
-            return err(R::DeviceTokenNotForTopic);
+        if self.topic.as_deref().is_some_and(|t| t != topic) {
+            return ApnsAnswer::error(R::DeviceTokenNotForTopic);
         }
-        match self.faults.draw(token, state.pushes) {
+        match faults.draw(token, self.pushes) {
             Fault::None => ApnsAnswer::OK,
             Fault::Unregister => {
-                state.unregistered_at = Some(now);
+                self.unregistered_at = Some(now);
                 ApnsAnswer::unregistered(now)
             }
-            Fault::TooManyRequests => err(R::TooManyRequests),
-            Fault::ServiceUnavailable => err(R::ServiceUnavailable),
+            Fault::TooManyRequests => ApnsAnswer::error(R::TooManyRequests),
+            Fault::ServiceUnavailable => ApnsAnswer::error(R::ServiceUnavailable),
         }
     }
+}
+
+/// Where a push's path starts; the device token's hex follows.
+const DEVICE_PATH: &str = "/3/device/";
+
+/// Whether an `apns-` header is given twice (a few names, sorted: no hashing).
+fn has_duplicate_apns_header(headers: &[(&str, &str)]) -> bool {
+    let mut names: Vec<&str> = headers
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| n.starts_with("apns-"))
+        .collect();
+    names.sort_unstable();
+    names.windows(2).any(|w| w.first() == w.get(1))
 }
 
 fn header<'a>(a: &PushAttempt<'a>, name: &str) -> Option<&'a str> {
@@ -342,12 +396,14 @@ fn header<'a>(a: &PushAttempt<'a>, name: &str) -> Option<&'a str> {
 
 /// `8-4-4-4-12` hexadecimal digits, as `apns-id` must be.
 fn is_uuid(s: &str) -> bool {
-    let groups: Vec<&str> = s.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        })
 }
 
 fn made_up_id(n: u64) -> String {

@@ -123,6 +123,27 @@ impl SimulatedApple {
         })
     }
 
+    /// A stand-in configuration for this run: client certificates from the
+    /// simulated Apple CA, this run's server identity, APNs's stream limit.
+    ///
+    /// # Errors
+    /// [`HarnessError::Certificates`] when the server key cannot be copied.
+    pub fn stand_in_config(
+        &self,
+        listen: std::net::SocketAddr,
+        now: OffsetDateTime,
+        book: super::ApnsBook,
+    ) -> Result<super::StandInConfig, HarnessError> {
+        Ok(super::StandInConfig {
+            listen,
+            client_ca: self.portal.authority().certificate().clone(),
+            tls: self.tls.try_clone()?,
+            now,
+            max_concurrent_streams: super::APNS_MAX_CONCURRENT_STREAMS,
+            book,
+        })
+    }
+
     /// Writes `push.pem`, `push-key.pem` and `apns-ca.pem` into `dir`.
     ///
     /// # Errors

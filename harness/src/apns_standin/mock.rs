@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use super::decide::ApnsBook;
 use super::faults::FaultPlan;
 use super::fixture::{PemFiles, SimulatedApple};
-use super::server::{APNS_MAX_CONCURRENT_STREAMS, ApnsStandIn, StandInConfig};
+use super::server::ApnsStandIn;
 use crate::HarnessError;
 
 /// What `apns-mock` was asked for.
@@ -60,15 +60,7 @@ pub async fn start_mock(
         },
     );
     book.accept_provider_tokens(options.provider_tokens);
-    let server = ApnsStandIn::start(StandInConfig {
-        listen: options.listen,
-        client_ca: apple.portal.authority().certificate().clone(),
-        tls: apple.tls.try_clone()?,
-        now,
-        max_concurrent_streams: APNS_MAX_CONCURRENT_STREAMS,
-        book,
-    })
-    .await?;
+    let server = ApnsStandIn::start(apple.stand_in_config(options.listen, now, book)?).await?;
     Ok(RunningMock {
         server,
         topic: apple.topic.clone(),

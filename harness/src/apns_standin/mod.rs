@@ -21,7 +21,9 @@ mod decide;
 mod faults;
 mod fixture;
 mod mock;
+mod payload;
 mod server;
+mod stream;
 
 pub use decide::{
     ApnsBook, Decision, MAX_PAYLOAD_BYTES, PUSH_TYPES, PushAttempt, PushRecord, TOKEN_BYTES,

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 
 use bytes::Bytes;
 use mdm_apple::ApnsEnvironment;
@@ -18,7 +19,8 @@ use time::{Duration, OffsetDateTime};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::decide::{ApnsBook, MAX_PAYLOAD_BYTES, PushAttempt};
+use super::decide::ApnsBook;
+use super::stream::{Desk, Peer, Stream};
 use crate::HarnessError;
 
 /// The `SETTINGS_MAX_CONCURRENT_STREAMS` the stand-in advertises. Apple
@@ -290,14 +292,14 @@ async fn serve_connection(
 ) {
     // No certificate: a token-based connection (when the book allows them;
     // otherwise TLS refused it). A certificate we cannot read is refused.
+    // Read once: TLS checked it for the whole connection.
     let peer = match tls.get_ref().1.peer_certificates().and_then(|c| c.first()) {
         Some(der) => match Certificate::from_der(der) {
-            Ok(c) => Some(c),
+            Ok(c) => Peer::new(Some(&c)),
             Err(_) => return,
         },
-        None => None,
+        None => Peer::new(None),
     };
-    let peer = Arc::new(peer);
     let Ok(mut conn) = h2::server::Builder::new()
         .max_concurrent_streams(shared.max_streams)
         .initial_window_size(1 << 20)
@@ -307,6 +309,11 @@ async fn serve_connection(
     else {
         return;
     };
+    let desk = Desk {
+        book: &shared.book,
+        now: &shared.now,
+    };
+    let peer = Arc::new(peer);
     let mut streams = 0u32;
     loop {
         let next = tokio::select! {
@@ -327,69 +334,28 @@ async fn serve_connection(
             // opens later ones on a new connection.
             conn.graceful_shutdown();
         }
-        let (shared, peer) = (shared.clone(), peer.clone());
-        tokio::spawn(async move {
-            let _ = answer_stream(request, respond, &shared, &peer).await;
-        });
-    }
-}
-
-async fn answer_stream(
-    request: http::Request<h2::RecvStream>,
-    mut respond: h2::server::SendResponse<Bytes>,
-    shared: &Shared,
-    peer: &Option<Certificate>,
-) -> Result<(), h2::Error> {
-    let (parts, mut body) = request.into_parts();
-    let mut data = Vec::new();
-    while let Some(chunk) = body.data().await {
-        let chunk = chunk?;
-        let _ = body.flow_control().release_capacity(chunk.len());
-        if data.len() <= MAX_PAYLOAD_BYTES {
-            data.extend_from_slice(&chunk);
+        let mut stream = Stream::new(request, respond);
+        // The body is usually here already: answer it in this task.
+        match std::future::poll_fn(|cx| Poll::Ready(stream.poll_body(cx))).await {
+            Poll::Ready(Ok(())) => {
+                let _ = stream.answer(&desk, &peer);
+            }
+            Poll::Ready(Err(_)) => {}
+            Poll::Pending => {
+                let (shared, peer) = (shared.clone(), peer.clone());
+                tokio::spawn(async move {
+                    if std::future::poll_fn(|cx| stream.poll_body(cx))
+                        .await
+                        .is_ok()
+                    {
+                        let desk = Desk {
+                            book: &shared.book,
+                            now: &shared.now,
+                        };
+                        let _ = stream.answer(&desk, &peer);
+                    }
+                });
+            }
         }
     }
-    let headers: Vec<(&str, &str)> = parts
-        .headers
-        .iter()
-        .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
-        .collect();
-    let attempt = PushAttempt {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        authority: parts
-            .uri
-            .authority()
-            .map_or("", http::uri::Authority::as_str),
-        headers: &headers,
-        body: &data,
-        certificate_topic: peer.as_ref().and_then(|p| p.info().uid.as_deref()),
-        certificate_fingerprint: peer.as_ref().map(|p| p.info().fingerprint),
-    };
-    let now = shared
-        .now
-        .lock()
-        .map(|n| *n)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let decision = match shared.book.lock() {
-        Ok(mut book) => book.decide(&attempt, now),
-        Err(_) => return Ok(()),
-    };
-    let mut response = http::Response::builder()
-        .status(decision.answer.status)
-        .header("apns-id", decision.apns_id.as_str());
-    let body = decision.answer.body();
-    if !body.is_empty() {
-        response = response.header("content-type", "application/json");
-    }
-    let Ok(response) = response.body(()) else {
-        return Ok(());
-    };
-    if body.is_empty() {
-        respond.send_response(response, true)?;
-    } else {
-        let mut stream = respond.send_response(response, false)?;
-        stream.send_data(Bytes::from(body), true)?;
-    }
-    Ok(())
 }

@@ -1,25 +1,27 @@
 //! The provider client: a small pool of HTTP/2 connections to APNs, each
 //! multiplexing up to the server's `SETTINGS_MAX_CONCURRENT_STREAMS`,
-//! bounded in-flight work, retries with capped backoff and jitter.
+//! bounded in-flight work, retries with capped backoff and jitter. A
+//! batch's pushes are futures driven by the batch's own task (no task per
+//! push); each connection's frames are read and written by its own task.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
-use h2::client::SendRequest;
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
 use rand_core::CryptoRng;
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::{Semaphore, SemaphorePermit, TryAcquireError};
 use tokio_rustls::TlsConnector;
 use tracing::Instrument as _;
 
 use super::config::{ProviderConfig, RetryPolicy};
 use super::identity::ProviderIdentity;
 use super::outcome::{ApnsAnswer, Failure, OutcomeCounts, PushOutcome};
+use super::pool::{Dial, Pool};
+use super::request::{Prepared, Preparer, RequestTemplate};
 use super::tls::client_config;
 use crate::enrollment_state::PushTarget;
 use crate::error::{AppleError, Result};
-use crate::ids::CommandUuid;
-use crate::push::{PushOptions, PushRequest, push_request};
 
 /// A body longer than this is not an APNs answer; it is cut (the status still decides).
 const MAX_ANSWER_BYTES: usize = 4096;
@@ -64,29 +66,19 @@ impl core::fmt::Debug for ApnsClient {
         f.debug_struct("ApnsClient")
             .field("topic", &self.inner.identity.topic().as_str())
             .field("host", &self.inner.options.environment.host())
-            .field("connections", &self.inner.slots.len())
+            .field("connections", &self.inner.pool.len())
             .finish_non_exhaustive()
     }
 }
 
-struct Slot {
-    sender: Option<SendRequest<Bytes>>,
-    generation: u64,
-}
-
 struct Inner {
     identity: ProviderIdentity,
-    options: PushOptions,
-    connect_to: Option<std::net::SocketAddr>,
-    connect_timeout: std::time::Duration,
+    options: crate::push::PushOptions,
     retry: RetryPolicy,
-    tls: TlsConnector,
-    server_name: rustls_pki_types::ServerName<'static>,
-    slots: Vec<Mutex<Slot>>,
-    next_slot: AtomicUsize,
-    in_flight: Arc<Semaphore>,
+    template: RequestTemplate,
+    pool: Pool,
+    in_flight: Semaphore,
     totals: std::sync::Mutex<OutcomeCounts>,
-    connects: AtomicU64,
 }
 
 /// How one try ended short of an answer.
@@ -96,6 +88,13 @@ enum TryError {
     NotProcessed(String),
     /// No answer, and APNs may or may not have acted on it.
     Broken(String),
+}
+
+/// A push's end: its result, and the retries and resends it took.
+struct Finished {
+    result: PushResult,
+    retries: u64,
+    resends: u64,
 }
 
 impl ApnsClient {
@@ -119,28 +118,22 @@ impl ApnsClient {
                 reason: format!("server name {host}: {e}"),
             }
         })?;
-        let slots = (0..config.connections)
-            .map(|_| {
-                Mutex::new(Slot {
-                    sender: None,
-                    generation: 0,
-                })
-            })
-            .collect();
+        let dial = Dial {
+            environment: config.push.environment,
+            connect_to: config.connect_to,
+            timeout: config.connect_timeout,
+            tls,
+            server_name,
+        };
         Ok(Self {
             inner: Arc::new(Inner {
+                template: RequestTemplate::new(identity.topic(), &config.push)?,
                 identity,
                 options: config.push,
-                connect_to: config.connect_to,
-                connect_timeout: config.connect_timeout,
                 retry: config.retry,
-                tls,
-                server_name,
-                slots,
-                next_slot: AtomicUsize::new(0),
-                in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
+                pool: Pool::new(dial, config.connections),
+                in_flight: Semaphore::new(config.max_in_flight),
                 totals: std::sync::Mutex::new(OutcomeCounts::default()),
-                connects: AtomicU64::new(0),
             }),
         })
     }
@@ -158,63 +151,8 @@ impl ApnsClient {
             pushes = targets.len(),
             topic = self.inner.identity.topic().as_str()
         );
-        let mut results: Vec<Option<PushResult>> = vec![None; targets.len()];
-        let mut tasks = tokio::task::JoinSet::new();
-        let (mut retries, mut resends) = (0u64, 0u64);
-        let mut finish = |(r, tries, sends): (PushResult, u64, u64)| {
-            retries += tries;
-            resends += sends;
-            let i = r.index;
-            if let Some(slot) = results.get_mut(i) {
-                *slot = Some(r);
-            }
-        };
-        for (index, target) in targets.iter().enumerate() {
-            let apns_id = CommandUuid::random(rng).as_str().to_ascii_lowercase();
-            let seed = rng.next_u64();
-            let request = push_request(
-                self.inner.identity.topic(),
-                &target.token,
-                &target.push_magic,
-                &self.inner.options,
-            );
-            let Ok(permit) = self.inner.in_flight.clone().acquire_owned().await else {
-                break;
-            };
-            let inner = self.inner.clone();
-            tasks.spawn(
-                async move {
-                    let r = inner.push(index, request, apns_id, seed).await;
-                    drop(permit);
-                    r
-                }
-                .instrument(span.clone()),
-            );
-            while let Some(Ok(done)) = tasks.try_join_next() {
-                finish(done);
-            }
-        }
-        while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(done) => finish(done),
-                Err(e) => tracing::error!(parent: &span, "push task failed: {e}"),
-            }
-        }
-        // A push whose task did not finish still ends in one outcome.
-        let results: Vec<PushResult> = results
-            .into_iter()
-            .enumerate()
-            .map(|(index, r)| {
-                r.unwrap_or_else(|| PushResult {
-                    index,
-                    apns_id: String::new(),
-                    attempts: 0,
-                    outcome: PushOutcome::GaveUp {
-                        last: Failure::Transport("the push task did not finish".into()),
-                    },
-                })
-            })
-            .collect();
+        let results = self.run_batch(targets, rng).instrument(span.clone()).await;
+        let (results, retries, resends) = results;
         let mut counts = OutcomeCounts {
             retries,
             resent_after_goaway: resends,
@@ -238,6 +176,86 @@ impl ApnsClient {
         BatchReport { results, counts }
     }
 
+    /// Every push of a batch to its outcome: each is admitted when the
+    /// in-flight bound has room, and while a push waits for room the
+    /// admitted ones are driven.
+    async fn run_batch<R: CryptoRng + ?Sized>(
+        &self,
+        targets: &[PushTarget],
+        rng: &mut R,
+    ) -> (Vec<PushResult>, u64, u64) {
+        let inner = &*self.inner;
+        let mut results: Vec<Option<PushResult>> = vec![None; targets.len()];
+        let (mut retries, mut resends) = (0u64, 0u64);
+        let mut finish = |done: Finished| {
+            retries += done.retries;
+            resends += done.resends;
+            let i = done.result.index;
+            if let Some(slot) = results.get_mut(i) {
+                *slot = Some(done.result);
+            }
+        };
+        let mut running = FuturesUnordered::new();
+        let mut preparer = Preparer::default();
+        for (index, target) in targets.iter().enumerate() {
+            let push = match preparer.prepare(index, target, rng) {
+                Ok(push) => push,
+                Err(why) => {
+                    finish(Finished {
+                        result: PushResult {
+                            index,
+                            apns_id: String::new(),
+                            attempts: 0,
+                            outcome: PushOutcome::GaveUp {
+                                last: Failure::Transport(why),
+                            },
+                        },
+                        retries: 0,
+                        resends: 0,
+                    });
+                    continue;
+                }
+            };
+            let permit = match inner.in_flight.try_acquire() {
+                Ok(permit) => permit,
+                Err(TryAcquireError::Closed) => break,
+                Err(TryAcquireError::NoPermits) => {
+                    let room = inner.in_flight.acquire();
+                    tokio::pin!(room);
+                    let room = loop {
+                        tokio::select! {
+                            biased;
+                            Some(done) = running.next(), if !running.is_empty() => finish(done),
+                            room = &mut room => break room,
+                        }
+                    };
+                    let Ok(permit) = room else { break };
+                    permit
+                }
+            };
+            running.push(inner.push(push, permit));
+        }
+        while let Some(done) = running.next().await {
+            finish(done);
+        }
+        // A push that was never admitted still ends in one outcome.
+        let results = results
+            .into_iter()
+            .enumerate()
+            .map(|(index, r)| {
+                r.unwrap_or_else(|| PushResult {
+                    index,
+                    apns_id: String::new(),
+                    attempts: 0,
+                    outcome: PushOutcome::GaveUp {
+                        last: Failure::Transport("the push was not sent".into()),
+                    },
+                })
+            })
+            .collect();
+        (results, retries, resends)
+    }
+
     /// Outcome counts over the client's life.
     pub fn totals(&self) -> OutcomeCounts {
         self.inner.totals.lock().map(|t| *t).unwrap_or_default()
@@ -245,16 +263,13 @@ impl ApnsClient {
 
     /// Connections opened so far (a reconnect after GOAWAY adds one).
     pub fn connections_opened(&self) -> u64 {
-        self.inner.connects.load(Ordering::Relaxed)
+        self.inner.pool.connects()
     }
 
     /// The `SETTINGS_MAX_CONCURRENT_STREAMS` the server advertised on the
     /// first pool connection, once it is open.
     pub async fn server_stream_limit(&self) -> Option<usize> {
-        let slot = self.inner.slots.first()?.lock().await;
-        slot.sender
-            .as_ref()
-            .map(SendRequest::current_max_send_streams)
+        self.inner.pool.server_stream_limit()
     }
 }
 
@@ -267,20 +282,13 @@ fn jitter(seed: u64, attempt: u32) -> u64 {
 }
 
 impl Inner {
-    /// One push to its final outcome; also the retries and resends it took.
-    async fn push(
-        &self,
-        index: usize,
-        request: PushRequest,
-        apns_id: String,
-        seed: u64,
-    ) -> (PushResult, u64, u64) {
+    /// One push to its final outcome; the permit is its room in flight.
+    async fn push(&self, push: Prepared, permit: SemaphorePermit<'_>) -> Finished {
         let mut attempts = 0u32;
         let mut resends = 0u32;
         let outcome = loop {
             attempts += 1;
-            let slot = self.next_slot.fetch_add(1, Ordering::Relaxed) % self.slots.len();
-            let failure = match self.try_once(slot, &request, &apns_id).await {
+            let failure = match self.try_once(&push).await {
                 Ok(answer) if !answer.is_retryable() || attempts >= self.retry.max_attempts => {
                     break answer.outcome();
                 }
@@ -306,106 +314,49 @@ impl Inner {
                 }
             };
             tracing::debug!(attempt = attempts, ?failure, "APNs push will be retried");
-            tokio::time::sleep(self.retry.delay(attempts, jitter(seed, attempts))).await;
+            let wait = self.retry.delay(attempts, jitter(push.seed, attempts));
+            // Boxed: a timer is large and rarely needed.
+            Box::pin(tokio::time::sleep(wait)).await;
         };
-        let result = PushResult {
-            index,
-            apns_id,
-            attempts,
-            outcome,
-        };
-        (result, u64::from(attempts - 1), u64::from(resends))
-    }
-
-    /// A connection's request handle: the open one, or a new connection.
-    async fn sender(&self, slot: usize) -> std::result::Result<(SendRequest<Bytes>, u64), String> {
-        let Some(cell) = self.slots.get(slot) else {
-            return Err("no such connection".into());
-        };
-        let mut cell = cell.lock().await;
-        if let Some(s) = &cell.sender {
-            return Ok((s.clone(), cell.generation));
-        }
-        let sender = tokio::time::timeout(self.connect_timeout, self.connect())
-            .await
-            .map_err(|_| "connecting timed out".to_owned())??;
-        cell.generation += 1;
-        cell.sender = Some(sender.clone());
-        Ok((sender, cell.generation))
-    }
-
-    /// Forgets a connection that failed (unless it was replaced already).
-    async fn discard(&self, slot: usize, generation: u64) {
-        if let Some(cell) = self.slots.get(slot) {
-            let mut cell = cell.lock().await;
-            if cell.generation == generation {
-                cell.sender = None;
-            }
+        drop(permit);
+        Finished {
+            result: PushResult {
+                index: push.index,
+                apns_id: push.apns_id().to_owned(),
+                attempts,
+                outcome,
+            },
+            retries: u64::from(attempts - 1),
+            resends: u64::from(resends),
         }
     }
 
-    async fn connect(&self) -> std::result::Result<SendRequest<Bytes>, String> {
-        let host = self.options.environment.host();
-        let tcp = match self.connect_to {
-            Some(addr) => tokio::net::TcpStream::connect(addr).await,
-            None => tokio::net::TcpStream::connect((host, 443)).await,
-        }
-        .map_err(|e| format!("connecting to {host}: {e}"))?;
-        let _ = tcp.set_nodelay(true);
-        let tls = self
-            .tls
-            .connect(self.server_name.clone(), tcp)
-            .await
-            .map_err(|e| format!("TLS with {host}: {e}"))?;
-        if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
-            return Err(format!("{host} did not agree to HTTP/2 (ALPN h2)"));
-        }
-        let (sender, connection) = h2::client::Builder::new()
-            .initial_window_size(1 << 20)
-            .initial_connection_window_size(1 << 24)
-            .handshake::<_, Bytes>(tls)
-            .await
-            .map_err(|e| format!("HTTP/2 with {host}: {e}"))?;
-        self.connects.fetch_add(1, Ordering::Relaxed);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!("APNs connection ended: {e}");
-            }
-        });
-        Ok(sender)
-    }
-
-    async fn try_once(
-        &self,
-        slot: usize,
-        request: &PushRequest,
-        apns_id: &str,
-    ) -> std::result::Result<ApnsAnswer, TryError> {
-        let (sender, generation) = self.sender(slot).await.map_err(TryError::Broken)?;
-        let mut sender = match sender.ready().await {
+    async fn try_once(&self, push: &Prepared) -> std::result::Result<ApnsAnswer, TryError> {
+        let lease = self.pool.lease().await.map_err(TryError::Broken)?;
+        let http = self.template.request(push).map_err(TryError::Broken)?;
+        let mut sender = match lease.sender.clone().ready().await {
             Ok(s) => s,
             Err(e) => {
-                self.discard(slot, generation).await;
+                self.pool.discard(&lease);
                 return Err(TryError::NotProcessed(e.to_string()));
             }
         };
-        let http = to_http(request, apns_id).map_err(TryError::Broken)?;
         let (response, mut stream) = match sender.send_request(http, false) {
             Ok(pair) => pair,
             Err(e) => {
-                self.discard(slot, generation).await;
+                self.pool.discard(&lease);
                 return Err(TryError::NotProcessed(e.to_string()));
             }
         };
         // A failure here shows again on the response.
-        let _ = stream.send_data(Bytes::from(request.body.clone()), true);
+        let _ = stream.send_data(push.body(), true);
         let response = match response.await {
             Ok(r) => r,
             Err(e) => {
                 let unprocessed = (e.is_go_away() && e.is_remote())
                     || e.reason() == Some(h2::Reason::REFUSED_STREAM);
                 if e.is_go_away() || e.is_io() {
-                    self.discard(slot, generation).await;
+                    self.pool.discard(&lease);
                 }
                 return Err(if unprocessed {
                     TryError::NotProcessed(e.to_string())
@@ -416,24 +367,13 @@ impl Inner {
         };
         let status = response.status().as_u16();
         let mut body = response.into_body();
-        let mut bytes = Vec::new();
+        let mut bytes: Vec<u8> = Vec::new();
         while let Some(chunk) = body.data().await {
-            let chunk = chunk.map_err(|e| TryError::Broken(e.to_string()))?;
+            let chunk: Bytes = chunk.map_err(|e| TryError::Broken(e.to_string()))?;
             let _ = body.flow_control().release_capacity(chunk.len());
             let room = MAX_ANSWER_BYTES.saturating_sub(bytes.len());
             bytes.extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
         }
         Ok(ApnsAnswer::read(status, &bytes))
     }
-}
-
-fn to_http(request: &PushRequest, apns_id: &str) -> std::result::Result<http::Request<()>, String> {
-    let mut builder = http::Request::builder()
-        .method(http::Method::POST)
-        .uri(request.url())
-        .header("apns-id", apns_id);
-    for (name, value) in &request.headers {
-        builder = builder.header(*name, value.as_str());
-    }
-    builder.body(()).map_err(|e| format!("push request: {e}"))
 }

@@ -14,6 +14,10 @@ mod config;
 #[cfg(feature = "apns")]
 mod identity;
 #[cfg(feature = "apns")]
+mod pool;
+#[cfg(feature = "apns")]
+mod request;
+#[cfg(feature = "apns")]
 mod tls;
 
 pub use outcome::{ApnsAnswer, Failure, OutcomeCounts, PushOutcome, unix_ms};
