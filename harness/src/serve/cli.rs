@@ -1,5 +1,6 @@
 //! The `serve` subcommand's arguments and its run until SIGTERM or Ctrl-C.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -116,15 +117,25 @@ pub fn run(
     let runtime = tokio::runtime::Runtime::new().map_err(serve_error("starting tokio"))?;
     runtime.block_on(async {
         let running = super::start(options).await?;
-        println!("listening {}", running.origin);
-        println!("ca {}", running.tls_ca_file.display());
+        // Written whole, once; a reader that stopped reading (it had what it
+        // needed) must not stop the server, so a failed write is ignored.
+        let mut lines = format!(
+            "listening {}\nca {}\n",
+            running.origin,
+            running.tls_ca_file.display()
+        );
         for (name, url) in &running.tenant_urls {
-            println!("tenant {name} {url}/");
+            lines.push_str(&format!("tenant {name} {url}/\n"));
         }
         for (who, token) in &running.new_tokens {
-            println!("token {who} {token}");
+            lines.push_str(&format!("token {who} {token}\n"));
         }
-        println!("ready");
+        lines.push_str("ready\n");
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout
+            .write_all(lines.as_bytes())
+            .and_then(|()| stdout.flush());
+        drop(stdout);
         signal().await?;
         tracing::info!("shutting down: finishing requests in flight");
         let cut = running.shutdown().await;
