@@ -118,6 +118,13 @@ pub enum CertError {
         /// What failed.
         reason: String,
     },
+    /// An RSA private-key decryption could not be done (a ciphertext of
+    /// the wrong length for the key, or the engine failed).
+    #[error("could not decrypt with the RSA key: {reason}")]
+    Decryption {
+        /// What failed.
+        reason: String,
+    },
     /// A certificate that is not a CA was offered as the issuer.
     #[error(
         "the certificate `{subject}` is not a CA certificate: an issuer needs basicConstraints CA:TRUE"

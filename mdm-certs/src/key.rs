@@ -5,12 +5,12 @@ use core::fmt;
 use p256::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
 use rand_core::CryptoRng;
 use rsa::pkcs1::EncodeRsaPublicKey as _;
-use rsa::signature::{SignatureEncoding as _, Signer as _};
-use sha2::Sha256;
+use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
 use crate::error::{CertError, Result};
 use crate::p256_key::P256Key;
+use crate::rsa_key::{Pkcs1Digest, RsaKey};
 
 /// The key algorithms this crate makes and signs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -56,7 +56,7 @@ impl fmt::Display for KeyAlgorithm {
 
 enum Signer {
     P256(P256Key),
-    Rsa(Box<rsa::pkcs1v15::SigningKey<Sha256>>),
+    Rsa(RsaKey),
 }
 
 /// A private key with its public half.
@@ -139,10 +139,11 @@ impl PrivateKey {
             })?
             .as_bytes()
             .to_vec();
+        let pkcs8 = Zeroizing::new(pkcs8.as_bytes().to_vec());
         Ok(Self {
             algorithm,
-            signer: Signer::Rsa(Box::new(rsa::pkcs1v15::SigningKey::<Sha256>::new(key))),
-            pkcs8: Zeroizing::new(pkcs8.as_bytes().to_vec()),
+            signer: Signer::Rsa(RsaKey::new(key, &pkcs8)?),
+            pkcs8,
             public_raw,
         })
     }
@@ -213,13 +214,15 @@ impl PrivateKey {
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
         match &self.signer {
             Signer::P256(key) => key.sign(message),
-            Signer::Rsa(key) => {
-                let sig = key.try_sign(message).map_err(|e| CertError::Signing {
-                    artifact: "RSA signature",
-                    reason: e.to_string(),
-                })?;
-                Ok(sig.to_vec())
-            }
+            Signer::Rsa(key) => key.sign_digest(Pkcs1Digest::Sha256, &Sha256::digest(message)),
+        }
+    }
+
+    /// The RSA key at work, when this is an RSA key.
+    pub(crate) fn rsa_key(&self) -> Option<&RsaKey> {
+        match &self.signer {
+            Signer::Rsa(key) => Some(key),
+            Signer::P256(_) => None,
         }
     }
 }

@@ -38,15 +38,23 @@
 //!
 //! * `http` (off by default): the SCEP server as an axum route,
 //!   `GET/POST /scep?operation=…` (RFC 8894 §4).
-//! * `openssl-p256` (off by default): ECDSA P-256 keys and signatures by
-//!   OpenSSL instead of the pure-Rust `p256` crate, about 3x faster (16 µs
-//!   against 45 µs a signature) and byte for byte the same: RFC 6979 fixes
-//!   every nonce, and the key drawn from a seed is the same on both paths (a
-//!   test holds the two together). OpenSSL is built from source
-//!   (`openssl-src`, needing a C compiler, `perl` and `make`, about three
-//!   minutes on two cores), since deterministic nonces need OpenSSL 3.2 or
-//!   later. The harness turns it on for its simulated fleets; a server that
-//!   makes a few keys an hour does not need it.
+//! * `openssl` (off by default; `openssl-p256`, its first name, turns it
+//!   on too): the private-key arithmetic by OpenSSL instead of the
+//!   pure-Rust crates, byte for byte the same results (tests hold the two
+//!   paths together). ECDSA P-256 signatures about 3x faster than `p256`
+//!   (16 µs against 45 µs): RFC 6979 fixes every nonce, and the key drawn
+//!   from a seed is the same on both paths. RSA signatures and decryption
+//!   (a SCEP issuance is three of them with an RSA CA) about 3x faster
+//!   than `rsa`: PKCS #1 v1.5 signatures are deterministic, and both
+//!   answer a badly padded ciphertext with the same implicit-rejection
+//!   message. Both engines blind every RSA private-key operation (the `rsa`
+//!   crate with the operating system's generator, OpenSSL with its own;
+//!   never the caller's RNG, so a seeded run makes the same bytes on both).
+//!   OpenSSL is built from source (`openssl-src`, needing a C compiler,
+//!   `perl` and `make`, about three minutes on two cores), since
+//!   deterministic nonces need OpenSSL 3.2 or later. The harness turns it on
+//!   for its simulated fleets and its servers; a server that makes a few
+//!   keys an hour and issues a few certificates a minute does not need it.
 //!
 //! # Example: a CA issues a client certificate from a device's CSR
 //!
@@ -156,6 +164,7 @@ mod pkcs12;
 mod portal;
 mod push_request;
 mod rotation;
+mod rsa_key;
 mod scep;
 mod serde_forms;
 mod server;

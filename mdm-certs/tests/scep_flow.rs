@@ -15,7 +15,7 @@ use time::Duration;
 
 use crate::fixture::{NOW, rng};
 
-fn rsa(seed: u64) -> PrivateKey {
+pub(crate) fn rsa(seed: u64) -> PrivateKey {
     static KEYS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     let keys = KEYS.get_or_init(|| {
         (0..3)
@@ -30,7 +30,7 @@ fn rsa(seed: u64) -> PrivateKey {
     PrivateKey::from_pkcs8_der(&keys[usize::try_from(seed).unwrap() % keys.len()]).unwrap()
 }
 
-fn rsa_ca() -> CertificateAuthority {
+pub(crate) fn rsa_ca() -> CertificateAuthority {
     CertificateAuthority::create_with_key(
         &SubjectName::common_name("SCEP Flow CA").unwrap(),
         Validity::days(NOW - Duration::days(1), 3650).unwrap(),
@@ -80,14 +80,7 @@ fn send(
         .pki_operation(req.der(), store, NOW, &mut rng(seed + 1))
         .unwrap();
     assert_eq!(resp.content_type, "application/x-pki-message");
-    let reply = ScepReply::parse(
-        &resp.body,
-        &req,
-        &responder,
-        &device.signer,
-        &mut rng(seed + 2),
-    )
-    .unwrap();
+    let reply = ScepReply::parse(&resp.body, &req, &responder, &device.signer).unwrap();
     (reply, outcome, req)
 }
 
@@ -327,7 +320,7 @@ fn an_ra_answers_for_a_p256_ca_and_renewal_keeps_the_identity() {
     let (resp, outcome) = server
         .pki_operation(req.der(), &store, NOW, &mut rng(81))
         .unwrap();
-    let reply = ScepReply::parse(&resp.body, &req, &responder, &current, &mut rng(82)).unwrap();
+    let reply = ScepReply::parse(&resp.body, &req, &responder, &current).unwrap();
     let ScepReply::Issued(renewed) = reply else {
         panic!("{reply:?} {outcome:?}")
     };
@@ -389,7 +382,7 @@ fn a_held_request_is_pending_until_approved() {
         let (resp, _) = server
             .pki_operation(p.der(), &store, NOW, &mut rng(seed + 1))
             .unwrap();
-        ScepReply::parse(&resp.body, &p, &responder, &dev.signer, &mut rng(seed + 2)).unwrap()
+        ScepReply::parse(&resp.body, &p, &responder, &dev.signer).unwrap()
     };
     assert!(matches!(
         poll(100, req.transaction_id().clone()),

@@ -9,5 +9,6 @@ mod proptests;
 mod scep_flow;
 #[cfg(feature = "http")]
 mod scep_http;
+mod scep_openssl;
 mod secrets;
 mod snapshots;

@@ -3,7 +3,7 @@
 //!
 //! Two interchangeable signers do the curve arithmetic. By default the
 //! pure-Rust `p256` crate (about 45 µs per signature here). With the
-//! `openssl-p256` feature, OpenSSL (3.2 and later, built from source by
+//! `openssl` feature (or `openssl-p256`), OpenSSL (3.2 and later, built from source by
 //! `openssl-src`: about 16 µs per signature and 7 µs per public key), for
 //! the simulator's millions of keys; `ring` is fast too but only signs with
 //! a random nonce. RFC 6979 fixes the nonce, so both make the very same
@@ -19,14 +19,14 @@ use zeroize::Zeroizing;
 
 use crate::error::{CertError, Result};
 
-#[cfg(feature = "openssl-p256")]
+#[cfg(feature = "openssl")]
 mod openssl;
-#[cfg(any(test, not(feature = "openssl-p256")))]
+#[cfg(any(test, not(feature = "openssl")))]
 mod pure;
 
-#[cfg(feature = "openssl-p256")]
+#[cfg(feature = "openssl")]
 use self::openssl::Signer;
-#[cfg(not(feature = "openssl-p256"))]
+#[cfg(not(feature = "openssl"))]
 use self::pure::Signer;
 
 /// `id-ecPublicKey` (RFC 5480): the algorithm of every EC key.
@@ -193,7 +193,7 @@ mod tests {
         rand_chacha::ChaCha20Rng::seed_from_u64(11)
     }
 
-    /// Whichever signer the build uses (and, with `openssl-p256`, the pure
+    /// Whichever signer the build uses (and, with `openssl`, the pure
     /// one beside it) makes the bytes the `p256` crate makes.
     #[test]
     fn keys_and_signatures_are_the_bytes_p256_makes() {
@@ -214,7 +214,7 @@ mod tests {
                 key.to_pkcs8_der().unwrap().as_slice(),
                 reference.to_pkcs8_der().unwrap().as_bytes()
             );
-            #[cfg(feature = "openssl-p256")]
+            #[cfg(feature = "openssl")]
             {
                 let (pure, point) = pure::Signer::from_scalar(&key.scalar).unwrap();
                 assert_eq!(point, key.public_point);

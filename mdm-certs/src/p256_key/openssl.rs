@@ -1,4 +1,4 @@
-//! The P-256 signer of the `openssl-p256` feature: curve arithmetic and
+//! The P-256 signer of the `openssl` feature: curve arithmetic and
 //! RFC 6979 signatures by OpenSSL (3.2 and later, built from source).
 
 use std::sync::LazyLock;

@@ -240,14 +240,7 @@ impl ScepRequest {
             pki_status: None,
             fail_info: None,
         };
-        let der = sign(
-            signer,
-            digest,
-            Some(&sealed),
-            attrs.to_attributes()?,
-            now,
-            rng,
-        )?;
+        let der = sign(signer, digest, Some(&sealed), attrs.to_attributes()?, now)?;
         Ok(Self {
             der,
             kind,
@@ -294,12 +287,11 @@ impl ScepReply {
     /// (the certificate the request was encrypted to), its transactionID
     /// the request's, its recipientNonce the request's senderNonce, and
     /// on SUCCESS its content decrypted with `device`'s key.
-    pub fn parse<R: CryptoRng + ?Sized>(
+    pub fn parse(
         der: &[u8],
         request: &ScepRequest,
         responder: &Certificate,
         device: &ScepSigner,
-        rng: &mut R,
     ) -> Result<Self> {
         let reply = PkiMessage::parse(der)?;
         reply.verify()?;
@@ -327,7 +319,7 @@ impl ScepReply {
                 let content = reply
                     .content()
                     .ok_or_else(|| check("SUCCESS without content"))?;
-                let (plain, _) = open(content, device, true, rng)?;
+                let (plain, _) = open(content, device, true)?;
                 let signed = read_signed_data(&plain)?;
                 let certs = read_certificates(&signed)?;
                 let mine = certs

@@ -18,6 +18,7 @@ use zeroize::Zeroizing;
 use super::signed::{ScepSigner, content_info, der_error, issuer_and_serial};
 use super::{ID_DATA, ID_ENVELOPED_DATA, RSA_ENCRYPTION};
 use crate::error::{CertError, Result};
+use crate::rsa_key::RsaPublicKey;
 
 const DES_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.7");
 const DES_EDE3_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.3.7");
@@ -142,15 +143,14 @@ pub(super) fn seal<R: CryptoRng + ?Sized>(
     cipher: ContentCipher,
     rng: &mut R,
 ) -> Result<Vec<u8>> {
-    use rsa::pkcs8::DecodePublicKey as _;
     let err = der_error("SCEP EnvelopedData");
     let spki = recipient
         .tbs_certificate
         .subject_public_key_info
         .to_der()
         .map_err(&err)?;
-    let public = rsa::PublicKey::from_public_key_der(&spki).map_err(|_| {
-        CertError::ScepUnsupportedAlgorithm {
+    let public =
+        RsaPublicKey::from_spki_der(&spki).ok_or_else(|| CertError::ScepUnsupportedAlgorithm {
             algorithm: format!(
                 "a recipient key of type {} (SCEP needs RSA)",
                 recipient
@@ -159,19 +159,13 @@ pub(super) fn seal<R: CryptoRng + ?Sized>(
                     .algorithm
                     .oid
             ),
-        }
-    })?;
+        })?;
     let mut key = Zeroizing::new(vec![0u8; cipher.key_len()]);
     rng.fill_bytes(&mut key);
     let mut iv = vec![0u8; cipher.iv_len()];
     rng.fill_bytes(&mut iv);
     let encrypted = cipher.encrypt(&key, &iv, content)?;
-    let enc_key = public
-        .encrypt(rng, rsa::Pkcs1v15Encrypt, &key)
-        .map_err(|e| CertError::Signing {
-            artifact: "SCEP key transport",
-            reason: e.to_string(),
-        })?;
+    let enc_key = public.encrypt(&key, rng)?;
     let ktri = KeyTransRecipientInfo {
         version: CmsVersion::V0,
         rid: RecipientIdentifier::IssuerAndSerialNumber(issuer_and_serial(recipient)),
@@ -248,11 +242,10 @@ fn primitive_encrypted_content(enveloped: &Any) -> cms_02::cert::x509::der::Resu
 /// Opens the EnvelopedData ContentInfo `der` with `recipient`'s key: the
 /// key-transport recipient naming its certificate (or the only one).
 /// Single DES is refused unless `allow_single_des`.
-pub(super) fn open<R: CryptoRng + ?Sized>(
+pub(super) fn open(
     der: &[u8],
     recipient: &ScepSigner,
     allow_single_des: bool,
-    rng: &mut R,
 ) -> Result<(Zeroizing<Vec<u8>>, ContentCipher)> {
     let check = |reason: String| CertError::ScepBadMessageCheck { reason };
     let info = ContentInfo::from_der(der)
@@ -318,12 +311,10 @@ pub(super) fn open<R: CryptoRng + ?Sized>(
     }
     // PKCS #1 v1.5 with implicit rejection: a wrong key yields a random
     // content key, caught below by the padding check or the CSR's parse.
-    let key = Zeroizing::new(
-        recipient
-            .rsa()
-            .decrypt_blinded(rng, rsa::Pkcs1v15Encrypt, ktri.enc_key.as_bytes())
-            .map_err(|_| check("the content key does not decrypt".into()))?,
-    );
+    let key = recipient
+        .rsa()
+        .decrypt(ktri.enc_key.as_bytes())
+        .map_err(|_| check("the content key does not decrypt".into()))?;
     if key.len() != cipher.key_len() {
         return Err(check(
             "the content key has the wrong length for the cipher".into(),

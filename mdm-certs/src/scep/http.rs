@@ -32,7 +32,7 @@ pub struct ScepRoute<S> {
     pub store: Arc<S>,
     /// The time of a request.
     pub now: Arc<dyn Fn() -> OffsetDateTime + Send + Sync>,
-    /// A CSPRNG for one request (nonces, content keys, serials, blinding).
+    /// A CSPRNG for one request (nonces, content keys, serials).
     pub rng: Arc<dyn Fn() -> Box<dyn CryptoRng + Send> + Send + Sync>,
     /// Told the outcome of every PKIOperation answered in SCEP.
     pub audit: Arc<dyn Fn(&ScepOutcome) + Send + Sync>,

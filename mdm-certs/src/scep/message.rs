@@ -94,19 +94,11 @@ impl ScepDigest {
         }
     }
 
-    pub(super) fn pkcs1v15(self) -> rsa::Pkcs1v15Sign {
-        // The DigestInfo prefixes of RFC 8017 §9.2, note 1.
-        const SHA1_PREFIX: &[u8] = &[
-            0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
-            0x14,
-        ];
+    pub(super) fn pkcs1(self) -> crate::rsa_key::Pkcs1Digest {
         match self {
-            Self::Sha1 => rsa::Pkcs1v15Sign {
-                hash_len: Some(20),
-                prefix: SHA1_PREFIX.into(),
-            },
-            Self::Sha256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
-            Self::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+            Self::Sha1 => crate::rsa_key::Pkcs1Digest::Sha1,
+            Self::Sha256 => crate::rsa_key::Pkcs1Digest::Sha256,
+            Self::Sha512 => crate::rsa_key::Pkcs1Digest::Sha512,
         }
     }
 }

@@ -23,7 +23,8 @@
 //! the harness's simulated devices.
 //!
 //! The ASN.1 is the RustCrypto `cms` 0.2 / `der` 0.7 / `x509-cert` 0.2
-//! family (already used here for PKCS#12); RSA is the `rsa` crate; the
+//! family (already used here for PKCS#12); RSA is the `rsa` crate, its
+//! private-key operations OpenSSL's with the `openssl` feature; the
 //! content ciphers are `aes`, `des` and `cbc`. No ASN.1 is written by hand.
 
 mod caps;

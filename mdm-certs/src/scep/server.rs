@@ -334,7 +334,6 @@ impl ScepServer {
             content.as_deref(),
             attrs.to_attributes()?,
             now,
-            rng,
         )?;
         Ok((
             ScepResponse {
@@ -365,7 +364,7 @@ impl ScepServer {
         let requester_key = request.signer_public_key()?;
         match request.message_type() {
             MessageType::PkcsReq => {
-                let (csr, challenge, cipher) = self.open_csr(request, rng)?;
+                let (csr, challenge, cipher) = self.open_csr(request)?;
                 let challenge = challenge.ok_or_else(|| CertError::ScepBadRequest {
                     reason: "the CSR has no challengePassword".into(),
                 })?;
@@ -389,7 +388,7 @@ impl ScepServer {
                     });
                 }
                 let identity = identity_of(&current)?;
-                let (csr, _, cipher) = self.open_csr(request, rng)?;
+                let (csr, _, cipher) = self.open_csr(request)?;
                 let grant = store.renew(&current, identity, now)?;
                 self.grant(request, grant, csr, requester_key, cipher, now, rng)
             }
@@ -399,8 +398,7 @@ impl ScepServer {
                     .ok_or_else(|| CertError::ScepBadMessageCheck {
                         reason: "the poll has no content".into(),
                     })?;
-                let (_, cipher) =
-                    open(content, &self.responder, self.config.allow_single_des, rng)?;
+                let (_, cipher) = open(content, &self.responder, self.config.allow_single_des)?;
                 self.poll(request.transaction_id(), &requester_key, cipher, now, rng)
             }
             other => Err(CertError::ScepBadRequest {
@@ -409,17 +407,16 @@ impl ScepServer {
         }
     }
 
-    fn open_csr<R: CryptoRng + ?Sized>(
+    fn open_csr(
         &self,
         request: &PkiMessage,
-        rng: &mut R,
     ) -> Result<(Csr, Option<Zeroizing<String>>, ContentCipher)> {
         let content = request
             .content()
             .ok_or_else(|| CertError::ScepBadMessageCheck {
                 reason: "the request has no content".into(),
             })?;
-        let (plain, cipher) = open(content, &self.responder, self.config.allow_single_des, rng)?;
+        let (plain, cipher) = open(content, &self.responder, self.config.allow_single_des)?;
         let csr = Csr::from_der(&plain)?;
         Ok((csr, challenge_password(&plain), cipher))
     }

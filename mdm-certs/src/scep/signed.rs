@@ -14,8 +14,6 @@ use cms_02::content_info::{CmsVersion, ContentInfo};
 use cms_02::signed_data::{
     CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
 };
-use rand_core::CryptoRng;
-use rsa::traits::PublicKeyParts as _;
 use time::OffsetDateTime;
 
 use super::message::ScepDigest;
@@ -23,6 +21,7 @@ use super::{ID_DATA, ID_SIGNED_DATA, RSA_ENCRYPTION, malformed};
 use crate::certificate::Certificate;
 use crate::error::{CertError, Result};
 use crate::identity::CertifiedKey;
+use crate::rsa_key::{RsaKey, RsaPublicKey};
 
 const CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
 const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
@@ -41,12 +40,12 @@ pub(super) fn der_error(
 /// RA signs `CertRep`s and decrypts requests with it; a device signs its
 /// requests with it and receives its certificate encrypted to it.
 ///
-/// The key is an `rsa` key read once from the [`crate::PrivateKey`]; it is
-/// never printed.
+/// The key is the [`crate::PrivateKey`]'s RSA key (the `rsa` crate's, or
+/// OpenSSL's with the `openssl` feature); it is never printed.
 pub struct ScepSigner {
     certificate: Certificate,
     x509: X509,
-    key: rsa::PrivateKey,
+    key: RsaKey,
 }
 
 impl fmt::Debug for ScepSigner {
@@ -60,15 +59,17 @@ impl fmt::Debug for ScepSigner {
 impl ScepSigner {
     /// A signer from a certificate and its RSA key (2048 bits or more).
     pub fn new(certified: &CertifiedKey) -> Result<Self> {
-        use rsa::pkcs8::DecodePrivateKey as _;
         let setup = |reason: String| CertError::ScepSetup { reason };
         if !certified.certificate.matches_key(&certified.key) {
             return Err(CertError::KeyDoesNotMatchCertificate {
                 subject: certified.certificate.info().subject.clone(),
             });
         }
-        let key =
-            rsa::PrivateKey::from_pkcs8_der(certified.key.pkcs8_der_secret()).map_err(|_| {
+        let key = certified
+            .key
+            .rsa_key()
+            .map(RsaKey::duplicate)
+            .ok_or_else(|| {
                 setup(format!(
                     "`{}` has a {} key; SCEP key transport needs RSA",
                     certified.certificate.info().subject,
@@ -93,25 +94,17 @@ impl ScepSigner {
         &self.x509
     }
 
-    pub(super) fn rsa(&self) -> &rsa::PrivateKey {
+    pub(super) fn rsa(&self) -> &RsaKey {
         &self.key
     }
 
     /// The raw RSA private-key operation the protocol spends its time in
-    /// (a PKCS #1 v1.5 SHA-256 signature of `digest`), exposed so a bench
-    /// can measure the limit a SCEP issuance is held to.
-    pub fn sign_digest<R: CryptoRng + ?Sized>(
-        &self,
-        digest: ScepDigest,
-        hashed: &[u8],
-        rng: &mut R,
-    ) -> Result<Vec<u8>> {
-        self.key
-            .sign_with_rng(rng, digest.pkcs1v15(), hashed)
-            .map_err(|e| CertError::Signing {
-                artifact: "SCEP signature",
-                reason: e.to_string(),
-            })
+    /// (the PKCS #1 v1.5 signature of `hashed`, a `digest` hash), exposed
+    /// so a bench can measure the limit a SCEP issuance is held to. It is
+    /// blinded, from a source other than the caller's RNG (see the crate's
+    /// `openssl` feature), and the same bytes on both engines.
+    pub fn sign_digest(&self, digest: ScepDigest, hashed: &[u8]) -> Result<Vec<u8>> {
+        self.key.sign_digest(digest.pkcs1(), hashed)
     }
 
     /// The key size in bits.
@@ -146,13 +139,12 @@ fn utc_time(now: OffsetDateTime) -> Result<Any> {
 /// Signs `content` (carried as `id-data`, absent when `None`) with
 /// `signer`, its signed attributes being `attrs` plus contentType,
 /// messageDigest and signingTime; the signer's certificate goes with it.
-pub(super) fn sign<R: CryptoRng + ?Sized>(
+pub(super) fn sign(
     signer: &ScepSigner,
     digest: ScepDigest,
     content: Option<&[u8]>,
     attrs: Vec<Attribute>,
     now: OffsetDateTime,
-    rng: &mut R,
 ) -> Result<Vec<u8>> {
     let err = der_error("SCEP SignedData");
     let hashed_content = digest.hash(content.unwrap_or_default());
@@ -170,7 +162,7 @@ pub(super) fn sign<R: CryptoRng + ?Sized>(
         signed_attrs.insert(attr).map_err(&err)?;
     }
     let to_sign = signed_attrs.to_der().map_err(&err)?;
-    let signature = signer.sign_digest(digest, &digest.hash(&to_sign), rng)?;
+    let signature = signer.sign_digest(digest, &digest.hash(&to_sign))?;
     let signer_info = SignerInfo {
         version: CmsVersion::V1,
         sid: SignerIdentifier::IssuerAndSerialNumber(issuer_and_serial(signer.x509())),
@@ -312,7 +304,6 @@ pub(super) fn verify_rsa(
     signed_attrs_der: &[u8],
     signature: &[u8],
 ) -> Result<()> {
-    use rsa::pkcs8::DecodePublicKey as _;
     let spki = cert
         .tbs_certificate
         .subject_public_key_info
@@ -320,18 +311,20 @@ pub(super) fn verify_rsa(
         .map_err(|e| CertError::ScepBadMessageCheck {
             reason: e.to_string(),
         })?;
-    let key = rsa::PublicKey::from_public_key_der(&spki).map_err(|_| {
-        CertError::ScepUnsupportedAlgorithm {
+    let key =
+        RsaPublicKey::from_spki_der(&spki).ok_or_else(|| CertError::ScepUnsupportedAlgorithm {
             algorithm: format!(
                 "a signer key of type {}",
                 cert.tbs_certificate.subject_public_key_info.algorithm.oid
             ),
-        }
-    })?;
-    key.verify(digest.pkcs1v15(), &digest.hash(signed_attrs_der), signature)
-        .map_err(|_| CertError::ScepBadMessageCheck {
+        })?;
+    if key.verify(digest.pkcs1(), &digest.hash(signed_attrs_der), signature) {
+        Ok(())
+    } else {
+        Err(CertError::ScepBadMessageCheck {
             reason: "the signature does not verify with the signer certificate's key".into(),
         })
+    }
 }
 
 /// The DER of `signed_attrs` as signed (a SET OF, RFC 5652 §5.4), and the
