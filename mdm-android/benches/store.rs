@@ -5,8 +5,9 @@
 //! (the workspace records the sync; the Android store inserts one command
 //! row and finishes another, pruning by retention), and the batch is
 //! committed in one transaction with `Workspace::commit_with`. On memory
-//! (the baseline), SQLite (a file in the temp dir, WAL, the default
-//! `synchronous = FULL`) and PostgreSQL (`MDM_BENCH_POSTGRES` or
+//! (the baseline), SQLite with the Android state in memory (the
+//! workspace's own writes), SQLite (a file in the temp dir, WAL, the
+//! default `synchronous = FULL`) and PostgreSQL (`MDM_BENCH_POSTGRES` or
 //! `MDM_TEST_POSTGRES`, skipped with a message when neither is set).
 //! Criterion reports devices/s; the commit latencies (p50, p99, max) are
 //! printed per backend.
@@ -150,6 +151,15 @@ fn sqlite(c: &mut Criterion) {
     run(c, "sqlite", Bench::new(Box::new(store), Box::new(android)));
 }
 
+/// The baseline of the queue writes: the same batches with the
+/// workspace in SQLite and the Android state in memory.
+fn sqlite_workspace_only(c: &mut Criterion) {
+    let dir = TempDir::new("mdm-android-bench", "sqlite-ws");
+    let store = mdm_model::SqliteStore::open(&dir.path().join("bench.sqlite")).unwrap();
+    let bench = Bench::new(Box::new(store), Box::new(MemoryAndroidStore::new()));
+    run(c, "sqlite_workspace_only", bench);
+}
+
 fn postgres(c: &mut Criterion) {
     let Some(conn) = ["MDM_BENCH_POSTGRES", "MDM_TEST_POSTGRES"]
         .iter()
@@ -169,5 +179,5 @@ fn postgres(c: &mut Criterion) {
     drop_postgres_schema(&conn, &schema);
 }
 
-criterion_group!(benches, memory, sqlite, postgres);
+criterion_group!(benches, memory, sqlite_workspace_only, sqlite, postgres);
 criterion_main!(benches);

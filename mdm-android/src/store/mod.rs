@@ -8,7 +8,7 @@
 //! nanomdm's `CommandEnqueuer`: the endpoint keeps the pending commands in
 //! memory (the fast path every sync reads) and tells the store each change
 //! as it makes it. [`MemoryAndroidStore`] is the default;
-//! [`SqlAndroidStore`] (features `sqlite` / `postgres`) keeps the same
+//! `SqlAndroidStore` (features `sqlite` / `postgres`) keeps the same
 //! state in the workspace's own database, written in the workspace's
 //! commit transaction by [`mdm_model::Workspace::commit_with`] — the
 //! store is a [`StoreCompanion`]:
@@ -85,7 +85,7 @@ pub struct AndroidSnapshot {
 /// told as the endpoint makes it; a durable store keeps it pending until
 /// the next commit ([`StoreCompanion`]). Every method may fail with
 /// [`AndroidError::Store`] in a durable implementation.
-pub trait AndroidStore: StoreCompanion + Send + std::fmt::Debug {
+pub trait AndroidStore: StoreCompanion + Send + Sync + std::fmt::Debug {
     /// Where the store is, for messages.
     fn location(&self) -> String;
 

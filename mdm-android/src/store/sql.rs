@@ -24,7 +24,7 @@
 //! | `android_policy_settings` | `policy_id` (the key), `revision`, `settings` (JSON, the documented form of `AndroidDeviceSettings`) |
 //! | `android_queue` | `id` (1), `last_command_id` (ids are never reused) |
 //!
-//! Index: `android_commands (device_id, status)`. An administrator asks,
+//! Index: `android_commands (device_id, finished_order)`. An administrator asks,
 //! with `sqlite3 FILE` or `psql`:
 //!
 //! ```sql
@@ -45,8 +45,8 @@
 //! `finished_per_device` per device, older ones deleted in the commit that
 //! finishes a newer one.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use mdm_model::storage::session::{parse_time, time_text};
 use mdm_model::storage::{Retention, SqlDatabase, SqlSession, SqlValue, StoreCompanion};
@@ -70,7 +70,7 @@ const MIGRATIONS: [&str; 1] = [
     "CREATE TABLE android_commands (command_id {int} PRIMARY KEY, device_id {int} NOT NULL,
         kind TEXT NOT NULL, issued_at {time} NOT NULL, status TEXT NOT NULL, detail TEXT,
         location TEXT, reported_at {time}, finished_order {int});
-     CREATE INDEX android_commands_device ON android_commands (device_id, status);
+     CREATE INDEX android_commands_device ON android_commands (device_id, finished_order);
      CREATE TABLE android_agents (device_id {int} PRIMARY KEY, agent_version TEXT NOT NULL,
         applied_configuration_version TEXT);
      CREATE TABLE android_policy_settings (policy_id {int} PRIMARY KEY, revision {int} NOT NULL,
@@ -82,9 +82,9 @@ const INSERT_COMMAND: &str = "INSERT INTO android_commands (command_id, device_i
      VALUES ($1, $2, $3, $4, 'pending')";
 const FINISH: &str = "UPDATE android_commands SET finished_order = (SELECT COALESCE(MAX(finished_order), 0) + 1 \
      FROM android_commands WHERE device_id = $1), status = $2, detail = $3, location = $4, reported_at = $5 \
-     WHERE device_id = $1 AND command_id = $6 AND status = 'pending'";
+     WHERE device_id = $1 AND command_id = $6 AND status = 'pending' RETURNING finished_order";
 const PRUNE: &str = "DELETE FROM android_commands WHERE device_id = $1 AND status <> 'pending' \
-     AND finished_order <= (SELECT MAX(finished_order) FROM android_commands WHERE device_id = $1) - $2";
+     AND finished_order <= $2";
 const DROP_PENDING: &str =
     "DELETE FROM android_commands WHERE device_id = $1 AND status = 'pending'";
 const UPSERT_AGENT: &str = "INSERT INTO android_agents (device_id, agent_version, applied_configuration_version) \
@@ -118,7 +118,9 @@ enum Change {
 /// The Android endpoint's state in the workspace's SQLite file or
 /// PostgreSQL schema (see the [module documentation](self) for the tables).
 pub struct SqlAndroidStore {
-    db: RefCell<SqlDatabase>,
+    /// Behind a lock (never contended: the endpoint is used by one thread
+    /// at a time) so that an endpoint stays `Sync`, as it is in memory.
+    db: Mutex<SqlDatabase>,
     location: String,
     retention: Retention,
     journal: Vec<Change>,
@@ -201,7 +203,7 @@ impl SqlAndroidStore {
             Ok(())
         })?;
         Ok(Self {
-            db: RefCell::new(db),
+            db: Mutex::new(db),
             location,
             retention: Retention::DEFAULT,
             journal: Vec::new(),
@@ -240,6 +242,7 @@ impl SqlAndroidStore {
         } = self;
         let last = (*last_command_id != *stored_last_command_id).then_some(*last_command_id);
         db.get_mut()
+            .map_err(|_| poisoned(location))?
             .transaction(|s| write(journal, last, *retention, location, s))?;
         self.committed();
         Ok(())
@@ -279,7 +282,8 @@ fn write(
                         message: e.to_string(),
                     })?;
                 let device = device_int(done.device);
-                s.execute(
+                let mut order = None;
+                s.query(
                     FINISH,
                     &[
                         device.clone(),
@@ -289,8 +293,19 @@ fn write(
                         SqlValue::Text(time_text(done.reported_at)?),
                         int(done.command.id, location)?,
                     ],
+                    &mut |row| {
+                        order = row.first().and_then(SqlValue::as_int);
+                        Ok(())
+                    },
                 )?;
-                s.execute(PRUNE, &[device, SqlValue::Int(keep)])?
+                // The device's finished commands are numbered 1, 2, …: the
+                // ones `keep` or more behind this one go.
+                match order {
+                    Some(order) if order > keep => {
+                        s.execute(PRUNE, &[device, SqlValue::Int(order - keep)])?
+                    }
+                    _ => 0,
+                }
             }
             Change::Dropped(device) => s.execute(DROP_PENDING, &[device_int(*device)])?,
             Change::Agent(device, state) => s.execute(
@@ -315,6 +330,16 @@ fn write(
         s.execute(UPSERT_LAST_ID, &[int(last, location)?])?;
     }
     Ok(())
+}
+
+/// A panic while the connection was in use left it in an unknown state.
+fn poisoned(location: &str) -> ModelError {
+    ModelError::StoreBackend {
+        backend: "android",
+        location: location.into(),
+        operation: "use the connection of",
+        message: "a panic while it was in use poisoned its lock".into(),
+    }
 }
 
 fn int(v: u64, location: &str) -> Result<SqlValue, ModelError> {
@@ -457,7 +482,10 @@ impl AndroidStore for SqlAndroidStore {
 
     fn load(&mut self) -> Result<AndroidSnapshot, AndroidError> {
         let location = self.location.clone();
-        let db = self.db.get_mut();
+        let db = self
+            .db
+            .get_mut()
+            .map_err(|_| store_failed("load the Android store")(poisoned(&location)))?;
         let mut pending = Vec::new();
         db.query(SELECT_PENDING, &[], &mut |row| {
             pending.push(Row::new(row, "android_commands", &location).command()?);
@@ -551,31 +579,34 @@ impl AndroidStore for SqlAndroidStore {
     ) -> Result<Vec<CompletedAgentCommand>, AndroidError> {
         let mut out = Vec::new();
         self.db
-            .borrow_mut()
-            .query(SELECT_FINISHED, &[device_int(device)], &mut |row| {
-                let mut r = Row::new(row, "android_commands", &self.location);
-                let (device, command) = r.command()?;
-                let status = r.text("status")?;
-                let status = wire_name(&status)
-                    .ok_or_else(|| r.bad(&format!("{status:?} is not a final status")))?;
-                let detail = r.opt_text("detail")?;
-                let location = r
-                    .opt_text("location")?
-                    .map(|l| serde_json::from_str(&l).map_err(|e| r.bad(&e.to_string())))
-                    .transpose()?;
-                let reported_at = r.time("reported_at")?;
-                out.push(CompletedAgentCommand {
-                    device,
-                    result: AgentCommandResult {
-                        id: command.id,
-                        status,
-                        detail,
-                        location,
-                    },
-                    command,
-                    reported_at,
-                });
-                Ok(())
+            .lock()
+            .map_err(|_| poisoned(&self.location))
+            .and_then(|mut db| {
+                db.query(SELECT_FINISHED, &[device_int(device)], &mut |row| {
+                    let mut r = Row::new(row, "android_commands", &self.location);
+                    let (device, command) = r.command()?;
+                    let status = r.text("status")?;
+                    let status = wire_name(&status)
+                        .ok_or_else(|| r.bad(&format!("{status:?} is not a final status")))?;
+                    let detail = r.opt_text("detail")?;
+                    let location = r
+                        .opt_text("location")?
+                        .map(|l| serde_json::from_str(&l).map_err(|e| r.bad(&e.to_string())))
+                        .transpose()?;
+                    let reported_at = r.time("reported_at")?;
+                    out.push(CompletedAgentCommand {
+                        device,
+                        result: AgentCommandResult {
+                            id: command.id,
+                            status,
+                            detail,
+                            location,
+                        },
+                        command,
+                        reported_at,
+                    });
+                    Ok(())
+                })
             })
             .map_err(store_failed("read the finished Android commands"))?;
         out.extend(self.journal.iter().filter_map(|c| match c {

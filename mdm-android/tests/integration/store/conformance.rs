@@ -314,3 +314,13 @@ fn the_workspace_and_the_queues_commit_together_or_not_at_all() {
         );
     }
 }
+
+/// An endpoint over any store can be shared as before (a server keeps it
+/// behind a lock, the harness reads it from other threads).
+#[test]
+fn an_endpoint_over_a_store_stays_send_and_sync() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<mdm_android::AndroidEndpoint>();
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    shareable::<mdm_android::SqlAndroidStore>();
+}
