@@ -54,6 +54,10 @@
 //! reloads: they suit fail-over and moderate load better than splitting
 //! one tenant's peak between them.
 //!
+//! A SQLite store is for one process: a second one over the same file
+//! loses nothing (its commits are refused and it reloads) but is not kept
+//! current between its own commits.
+//!
 //! # One listener certificate
 //! The listener presents one certificate, the first tenant's server
 //! certificate, and `tls-ca.pem` is its CA. Every tenant is served at the
