@@ -10,7 +10,7 @@ use mdm_packages::{InstructionSettings, Language, StandalonePackage, send_instru
 
 use crate::draw::{self, Purpose};
 use crate::error::{android, apple, model, packages};
-use crate::world::World;
+use crate::mdm_server::{MdmServer, SERVER_HOST};
 use crate::{HarnessError, Options};
 
 fn write(
@@ -47,7 +47,7 @@ pub fn write_all(
 ) -> Result<Vec<PathBuf>, HarnessError> {
     let mut options = Options::new("baseline", 1, 1, seed)?;
     options.start = now;
-    let mut w = World::new(options)?;
+    let (mut w, _) = MdmServer::set_up(&options)?;
     let now = w.start;
     let mut rng = draw::stream(seed, 0, Purpose::Admin);
     let mut files = Vec::new();
@@ -206,8 +206,7 @@ pub fn write_all(
     );
     payload.admin_extras = AdminExtras {
         connection: Some(AgentConnection {
-            server: mdm_model::ServerAddress::parse(crate::world::SERVER_HOST)
-                .map_err(model("server"))?,
+            server: mdm_model::ServerAddress::parse(SERVER_HOST).map_err(model("server"))?,
             enrollment_token: message.link.token().clone(),
             ca_fingerprint: Sha256Digest::of(w.pki.ca.certificate().der()),
         }),

@@ -37,14 +37,14 @@
 pub mod apns_standin;
 pub mod artifacts;
 pub mod clock;
-mod device_android;
-mod device_apple;
-mod device_work;
+mod devices;
 mod draw;
+mod engine;
 mod error;
 pub mod fleet;
 pub mod html;
 pub mod load;
+mod mdm_server;
 mod overlap;
 mod pki;
 pub mod queue;
@@ -52,7 +52,6 @@ pub mod report;
 pub mod scenario;
 pub mod serve;
 mod tally;
-mod world;
 
 pub use clock::SimTime;
 pub use error::HarnessError;
@@ -129,7 +128,7 @@ pub fn simulate(
     // between this thread and the others instead of waking one more.
     let run = rayon::scope(|_| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut world = world::World::new(options.clone())?;
+            let mut world = engine::World::new(options.clone())?;
             world.run(progress)?;
             Ok(world.into_report())
         }))
