@@ -61,6 +61,9 @@ fn load(
         .args(["--devices", &APPLE.to_string()])
         .args(["--android", &ANDROID.to_string()])
         .args(["--concurrency", "4", "--rsa-keys", "2", "--timeout", "30"])
+        // A second of steady Idles, the signature of each device's first
+        // sent again: serve verifies (and accepts) each.
+        .args(["--duration", "1", "--reuse-idle-signatures"])
         .arg("--apns-dir")
         .arg(dir.join("apns"))
         .args(["--apns-listen", apns, "--run-id", &run_id.to_string()])

@@ -78,6 +78,12 @@ pub struct LoadArgs {
     /// against one server are two fleets.
     #[arg(long)]
     pub run_id: Option<u32>,
+    /// Each device sends its first Idle's `Mdm-Signature` again with every
+    /// later (identical) Idle: the server still verifies each, and the load
+    /// client spends no RSA signature per check-in (for capacity runs on a
+    /// machine the server shares).
+    #[arg(long)]
+    pub reuse_idle_signatures: bool,
     /// Write the JSON report here.
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -193,6 +199,7 @@ pub fn command(args: &LoadArgs) -> Result<bool, HarnessError> {
         check_in_route: args.check_in_path.clone(),
         run_id,
         ours,
+        reuse_idle_signatures: args.reuse_idle_signatures,
     };
     let report = run(options, &|phase| eprintln!("load: {phase}"))?;
     print!("{}", report.summary());

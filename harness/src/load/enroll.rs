@@ -250,7 +250,7 @@ pub async fn scep_identity(
     if answer.status() != StatusCode::OK {
         return Err(refused(step, &answer));
     }
-    match ScepReply::parse(answer.body(), &message, recipient, &signer, rng) {
+    match ScepReply::parse(answer.body(), &message, recipient, &signer) {
         Ok(ScepReply::Issued(certificate)) if certificate.is_signed_by(ca) => Ok(*certificate),
         Ok(ScepReply::Issued(_)) => Err(fail(
             step,

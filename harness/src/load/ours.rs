@@ -97,6 +97,7 @@ struct Shared {
     agents: AgentPaths,
     timeout: Duration,
     run_id: u32,
+    reuse_idle_signatures: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -202,6 +203,7 @@ pub fn run(
             agents: AgentPaths::of(&options.target),
             timeout: options.timeout,
             run_id,
+            reuse_idle_signatures: options.reuse_idle_signatures,
         });
         let workers = workers(options, &endpoint, &invitations);
         let rss_before = rss_kib();
@@ -533,6 +535,7 @@ async fn enroll_apple(
         &mut rng,
     )
     .await?;
+    device.reuse_idle_signature = shared.reuse_idle_signatures;
     shared.push.register(device.push_token(), &paths.topic);
     let result = device.enroll(conn, &paths, &shared.recorder).await;
     seat.device = Some(device);

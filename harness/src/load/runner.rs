@@ -72,6 +72,9 @@ pub struct LoadOptions {
     pub run_id: u32,
     /// What a run against our serve needs (`--target-kind ours`).
     pub ours: Option<OursOptions>,
+    /// Devices send their first Idle's signature again with each later
+    /// Idle ([`WireDevice::reuse_idle_signature`]).
+    pub reuse_idle_signatures: bool,
 }
 
 impl LoadOptions {
@@ -173,7 +176,12 @@ pub fn run(
     };
     let devices: Vec<WireDevice> = (0..options.devices)
         .into_par_iter()
-        .map(|i| WireDevice::issued(ca, options.run_id, i, now))
+        .map(|i| {
+            WireDevice::issued(ca, options.run_id, i, now).map(|mut d| {
+                d.reuse_idle_signature = options.reuse_idle_signatures;
+                d
+            })
+        })
         .collect::<Result<_, _>>()?;
     let identity_time = identity_start.elapsed();
     let rss_after = rss_kib();
