@@ -25,7 +25,10 @@ use mdm_apple::ApnsEnvironment;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
 use serde_json::Value;
-use serve_support::{Api, IPHONE, Server, args, mdmb, serve_args, tool};
+use serve_support::{
+    Api, IPHONE, Server, args, download_profile, install_profile, mdmb, serve_args, tool,
+    verify_profile,
+};
 
 const DEVICES: usize = 3;
 
@@ -143,15 +146,7 @@ fn mdmb_devices_enroll_into_serve_and_acknowledge_a_queued_command() {
         let link = message["link"].as_str().unwrap();
         assert!(message["text"].as_str().unwrap().contains(link));
         let profile = dir.join(format!("enroll-{i}.mobileconfig"));
-        let out = Command::new("curl")
-            .args(["-sS", "--cacert"])
-            .arg(&api.ca)
-            .args(["-A", IPHONE, "-o"])
-            .arg(&profile)
-            .args(["-w", "%{http_code} %{content_type}", link])
-            .output()
-            .unwrap();
-        let got = String::from_utf8_lossy(&out.stdout).to_string();
+        let got = download_profile(&api.ca, link, &profile);
         assert_eq!(got, "200 application/x-apple-aspen-config", "{link}");
         let bytes = std::fs::read(&profile).unwrap();
         assert_eq!(
@@ -159,43 +154,13 @@ fn mdmb_devices_enroll_into_serve_and_acknowledge_a_queued_command() {
             Some(&0x30),
             "the profile is CMS-signed (DER)"
         );
-        // openssl checks the signature against our CA and gives the
-        // content: mdmb reads only unsigned profiles.
         let content = dir.join(format!("enroll-{i}.xml"));
-        let verified = Command::new("openssl")
-            .args(["cms", "-verify", "-inform", "DER", "-purpose", "any", "-in"])
-            .arg(&profile)
-            .arg("-CAfile")
-            .arg(&api.ca)
-            .arg("-out")
-            .arg(&content)
-            .output()
-            .expect("openssl runs");
-        assert!(
-            verified.status.success(),
-            "openssl cms -verify: {}",
-            String::from_utf8_lossy(&verified.stderr)
-        );
+        verify_profile(&api.ca, &profile, &content);
         let xml = std::fs::read_to_string(&content).unwrap();
         assert!(xml.contains("<key>SignMessage</key>") && xml.contains("<true/>"));
         assert!(xml.contains(&format!("{}/t/acme/checkin", api.origin)));
         assert!(xml.contains(&format!("{}/t/acme/scep", api.origin)));
-        let installed = mdmb(
-            &mdmb_bin,
-            &mdmb_dir,
-            &api.ca,
-            &[
-                "-uuids",
-                udid,
-                "devices-profiles-install",
-                "-f",
-                content.to_str().unwrap(),
-            ],
-        );
-        assert!(
-            !installed.to_lowercase().contains("error"),
-            "mdmb install {udid}: {installed}"
-        );
+        install_profile(&mdmb_bin, &mdmb_dir, &api.ca, udid, &content);
         // The same link again: the invitation is used (R-IN-1).
         let again = Command::new("curl")
             .args(["-sS", "--cacert"])

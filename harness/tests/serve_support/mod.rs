@@ -322,48 +322,69 @@ pub fn enroll(api: &Api, push_pem: &str, mdmb_bin: &Path, dir: &Path, n: usize) 
     for (i, (message, udid)) in messages.iter().zip(&udids).enumerate() {
         let link = message["link"].as_str().unwrap();
         let profile = dir.join(format!("enroll-{i}.mobileconfig"));
-        let out = Command::new("curl")
-            .args(["-sS", "--cacert"])
-            .arg(&api.ca)
-            .args(["-A", IPHONE, "-o"])
-            .arg(&profile)
-            .args(["-w", "%{http_code}", link])
-            .output()
-            .unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "200", "{link}");
+        assert_eq!(
+            download_profile(&api.ca, link, &profile),
+            "200 application/x-apple-aspen-config",
+            "{link}"
+        );
         let content = dir.join(format!("enroll-{i}.xml"));
-        let verified = Command::new("openssl")
-            .args(["cms", "-verify", "-inform", "DER", "-purpose", "any", "-in"])
-            .arg(&profile)
-            .arg("-CAfile")
-            .arg(&api.ca)
-            .arg("-out")
-            .arg(&content)
-            .output()
-            .expect("openssl runs");
-        assert!(
-            verified.status.success(),
-            "openssl cms -verify: {}",
-            String::from_utf8_lossy(&verified.stderr)
-        );
-        let installed = mdmb(
-            mdmb_bin,
-            &mdmb_dir,
-            &api.ca,
-            &[
-                "-uuids",
-                udid,
-                "devices-profiles-install",
-                "-f",
-                content.to_str().unwrap(),
-            ],
-        );
-        assert!(
-            !installed.to_lowercase().contains("error"),
-            "mdmb install {udid}: {installed}"
-        );
+        verify_profile(&api.ca, &profile, &content);
+        install_profile(mdmb_bin, &mdmb_dir, &api.ca, udid, &content);
     }
     udids
+}
+
+/// Opens an invitation link as an iPhone would, saving the answer to
+/// `profile`; gives curl's `<status> <content type>`.
+pub fn download_profile(ca: &Path, link: &str, profile: &Path) -> String {
+    let out = Command::new("curl")
+        .args(["-sS", "--cacert"])
+        .arg(ca)
+        .args(["-A", IPHONE, "-o"])
+        .arg(profile)
+        .args(["-w", "%{http_code} %{content_type}", link])
+        .output()
+        .expect("curl runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// openssl checks the profile's CMS signature up to `ca` and writes its
+/// content to `content` (mdmb reads only unsigned profiles).
+pub fn verify_profile(ca: &Path, profile: &Path, content: &Path) {
+    let verified = Command::new("openssl")
+        .args(["cms", "-verify", "-inform", "DER", "-purpose", "any", "-in"])
+        .arg(profile)
+        .arg("-CAfile")
+        .arg(ca)
+        .arg("-out")
+        .arg(content)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        verified.status.success(),
+        "openssl cms -verify: {}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+}
+
+/// mdmb's device `udid` installs the (unsigned) profile `content`.
+pub fn install_profile(mdmb_bin: &Path, mdmb_dir: &Path, ca: &Path, udid: &str, content: &Path) {
+    let installed = mdmb(
+        mdmb_bin,
+        mdmb_dir,
+        ca,
+        &[
+            "-uuids",
+            udid,
+            "devices-profiles-install",
+            "-f",
+            content.to_str().expect("a UTF-8 temporary path"),
+        ],
+    );
+    assert!(
+        !installed.to_lowercase().contains("error"),
+        "mdmb install {udid}: {installed}"
+    );
 }
 
 /// mdmb's devices connect once (`Idle`, then every queued command fetched
