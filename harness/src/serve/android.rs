@@ -1,11 +1,13 @@
 //! The Android agent's routes (`mdm-android`'s `sync_router`: `POST
 //! /android/register`, `POST /android/sync`) over a tenant's workspace: the
 //! state shares the workspace with the Apple side (one lock, taken first)
-//! and keeps the Android endpoint (settings, command queue) beside it. The
-//! changes are committed by the same layer as the Apple routes', before
-//! the answer leaves.
+//! and keeps the Android endpoint (settings, command queue) beside it, over
+//! its tables in the tenant's store. The changes are committed by the same
+//! layer as the Apple routes', in the same transaction, before the answer
+//! leaves; after a conflict the committer opens the endpoint again over
+//! what the store holds ([`super::commit`]).
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LockResult, Mutex, MutexGuard};
 
 use mdm_android::http::{AndroidState, SyncRoute};
 use mdm_android::{AndroidEndpoint, AndroidError};
@@ -21,12 +23,18 @@ pub struct TenantAndroid {
 }
 
 impl TenantAndroid {
-    /// The Android state beside `apple`'s workspace.
-    pub fn new(apple: TenantApple) -> Self {
+    /// The Android state beside `apple`'s workspace, served by `endpoint`.
+    pub fn new(apple: TenantApple, endpoint: AndroidEndpoint) -> Self {
         Self {
             apple,
-            endpoint: Mutex::new(AndroidEndpoint::default()),
+            endpoint: Mutex::new(endpoint),
         }
+    }
+
+    /// The endpoint, for the committer (which holds the workspace's lock
+    /// first, as the routes do).
+    pub fn endpoint(&self) -> LockResult<MutexGuard<'_, AndroidEndpoint>> {
+        self.endpoint.lock()
     }
 }
 

@@ -192,7 +192,28 @@ async fn commit_after(
     } else {
         request
     };
-    let response = next.run(request).await;
+    // An Apple request holds the tenant's lock while it is verified and
+    // applied (a blocking lock, in the crate's route): on a blocking thread,
+    // so that the runtime's workers go on with TLS and other connections
+    // while it waits for the lock or the committer holds it. (A shared
+    // store's requests are off the runtime already.)
+    let response = if apple && !tenant.committer.is_shared() {
+        match off_runtime(next.run(request)).await {
+            Ok(response) => response,
+            Err(reason) => {
+                let reason = format!("the request failed: {reason}");
+                return refuse(
+                    &app,
+                    &tenant,
+                    &path,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &reason,
+                );
+            }
+        }
+    } else {
+        next.run(request).await
+    };
     let status = response.status();
     if let Err(reason) = tenant.committer.commit().await {
         let reason = format!("not stored: {reason}");

@@ -6,7 +6,9 @@
 //! a read, a write), so a request of such a tenant is run to completion on
 //! a blocking thread, by a small executor that parks the thread between
 //! polls, with the server's runtime handle entered (so a route may still
-//! spawn work on it) but not running. SQLite stores need none of this.
+//! spawn work on it) but not running. A SQLite tenant's Apple check-ins
+//! run here too ([`super::app`]): they wait for the tenant's lock, which
+//! must not stall the runtime's workers (TLS, other connections) meanwhile.
 
 use std::future::Future;
 use std::sync::Arc;

@@ -1,7 +1,8 @@
 //! Nothing acknowledged is lost: every request that may have changed a
 //! tenant's state waits, before its answer leaves, for a commit of what
-//! changed — the workspace's rows and the Apple service's (enrollments,
-//! expected identities, command queues) in **one** transaction of the
+//! changed — the workspace's rows, the Apple service's (enrollments,
+//! expected identities, command queues) and the Android endpoint's (agents,
+//! command queues and results, settings) in **one** transaction of the
 //! tenant's store ([`TenantStore::commit`], `Workspace::commit_with`).
 //!
 //! Commits are grouped: one thread per tenant takes every request waiting
@@ -14,7 +15,8 @@
 //! When another process committed first (a shared PostgreSQL store), the
 //! store refuses the commit with `StoreConflict` and writes nothing: the
 //! workspace is reloaded from the store and the Apple changes not committed
-//! are dropped, so both show the store's state again, and the requests of
+//! are dropped and the Android endpoint is opened again over the store, so
+//! all three show the store's state again, and the requests of
 //! that batch are refused with a retryable answer (503, `Retry-After`).
 //! [`Committer::reloads`] counts these reloads, so a request that ran before
 //! one can tell its changes may be gone ([`super::app`]).
@@ -34,6 +36,7 @@ use mdm_apple::{AppleService, SqlAppleStore};
 use mdm_model::ModelError;
 use tokio::sync::oneshot;
 
+use super::android::TenantAndroid;
 use super::store::TenantStore;
 
 /// The Apple side of a tenant: its workspace and its Apple service over the
@@ -70,6 +73,7 @@ impl Committer {
     pub fn start(
         tenant: &str,
         apple: TenantApple,
+        android: Arc<TenantAndroid>,
         mut store: TenantStore,
     ) -> Result<Self, std::io::Error> {
         let (tx, rx) = mpsc::channel::<Ask>();
@@ -85,14 +89,16 @@ impl Committer {
                     asks.extend(rx.try_iter());
                     let refresh = asks.iter().any(|a| matches!(a, Ask::Refresh(_)));
                     let batch = asks.len();
-                    let result = step(&name, &apple, &mut store, &counter, refresh, batch);
+                    let result = step(
+                        &name, &apple, &android, &mut store, &counter, refresh, batch,
+                    );
                     for ask in asks {
                         let (Ask::Commit(waiter) | Ask::Refresh(waiter)) = ask;
                         // A request whose client went away no longer waits.
                         let _ = waiter.send(result.clone());
                     }
                 }
-                if let Err(reason) = step(&name, &apple, &mut store, &counter, false, 0) {
+                if let Err(reason) = step(&name, &apple, &android, &mut store, &counter, false, 0) {
                     tracing::error!(tenant = %name, %reason, "last commit failed");
                 }
             })?;
@@ -149,6 +155,7 @@ impl Committer {
 fn step(
     tenant: &str,
     apple: &TenantApple,
+    android: &TenantAndroid,
     store: &mut TenantStore,
     reloads: &AtomicU64,
     refresh: bool,
@@ -158,8 +165,11 @@ fn step(
         .lock()
         .map_err(|_| "the workspace lock was poisoned".to_owned())?;
     let AppleServer { workspace, service } = &mut *guard;
+    let mut endpoint = android
+        .endpoint()
+        .map_err(|_| "the Android endpoint's lock was poisoned".to_owned())?;
     let started = Instant::now();
-    match store.commit(workspace, service.store_mut()) {
+    match store.commit(workspace, service.store_mut(), Some(&mut endpoint)) {
         Ok(wrote) => {
             let elapsed = started.elapsed();
             if wrote {
@@ -179,6 +189,7 @@ fn step(
             store
                 .reload(workspace, service.store_mut())
                 .map_err(|e| e.to_string())?;
+            *endpoint = store.android_endpoint().map_err(|e| e.to_string())?;
             tracing::info!(%tenant, "another server committed first: state reloaded");
             return Err("another server committed first; retry".to_owned());
         }
@@ -193,6 +204,7 @@ fn step(
         store
             .reload(workspace, service.store_mut())
             .map_err(|e| e.to_string())?;
+        *endpoint = store.android_endpoint().map_err(|e| e.to_string())?;
         tracing::debug!(%tenant, "caught up with another server's commits");
     }
     Ok(())
@@ -233,9 +245,12 @@ mod tests {
             store,
             workspace,
             apple,
+            android,
         } = TenantStore::open(&spec, &name, now).unwrap();
         let tenant = new_apple(workspace, apple, Vec::new());
-        let committer = Committer::start("acme", Arc::clone(&tenant), store).unwrap();
+        let android = Arc::new(TenantAndroid::new(Arc::clone(&tenant), android));
+        let committer =
+            Committer::start("acme", Arc::clone(&tenant), Arc::clone(&android), store).unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
@@ -256,7 +271,7 @@ mod tests {
         other.apple.enqueue(&device, profile_list("B-1")).unwrap();
         other
             .store
-            .commit(&mut other.workspace, &mut other.apple)
+            .commit(&mut other.workspace, &mut other.apple, None)
             .unwrap();
         {
             let mut guard = tenant.lock().unwrap();

@@ -4,6 +4,10 @@
 //! in the **same** SQLite file or PostgreSQL schema, committed together in
 //! one transaction (`Workspace::commit_with`).
 //!
+//! The Android endpoint's state (agents, command queues and results,
+//! policies' Android settings: [`SqlAndroidStore`]) is in the same database
+//! too, written in the same transaction.
+//!
 //! A PostgreSQL store may be shared by several `serve` processes. Each
 //! commit raises the store's revision; a process whose workspace is older
 //! than the store's is *stale*. A shared store therefore gets a revision
@@ -12,6 +16,7 @@
 //! committed, so the workspace is reloaded first instead of answering from
 //! old state.
 
+use mdm_android::{AGENT_PACKAGE, AndroidEndpoint, SqlAndroidStore};
 use mdm_apple::SqlAppleStore;
 use mdm_model::storage::{SqlDatabase, SqlSession as _, SqlValue, StoreCompanion as _};
 use mdm_model::{ModelError, Workspace, WorkspaceStore};
@@ -47,11 +52,19 @@ impl RevisionProbe {
     }
 }
 
+/// Where the Android endpoint's tables are, to open them again.
+#[derive(Debug, Clone)]
+enum AndroidAt {
+    Sqlite(std::path::PathBuf),
+    Postgres { connection: String, schema: String },
+}
+
 /// One tenant's store: the workspace's and, beside it, the probe of a
 /// shared one.
 pub struct TenantStore {
     workspaces: BoxedStore,
     probe: Option<RevisionProbe>,
+    android: AndroidAt,
 }
 
 impl std::fmt::Debug for TenantStore {
@@ -71,6 +84,8 @@ pub struct OpenedStore {
     pub workspace: Workspace,
     /// The Apple state in the same database.
     pub apple: SqlAppleStore,
+    /// The Android endpoint over its state in the same database.
+    pub android: AndroidEndpoint,
 }
 
 impl TenantStore {
@@ -85,7 +100,7 @@ impl TenantStore {
         name: &TenantName,
         now: OffsetDateTime,
     ) -> Result<OpenedStore, HarnessError> {
-        let (workspaces, probe, apple): (BoxedStore, _, _) = match spec {
+        let (workspaces, probe, apple, android): (BoxedStore, _, _, _) = match spec {
             StoreSpec::Sqlite(dir) => {
                 std::fs::create_dir_all(dir).map_err(io(dir))?;
                 let path = dir.join(format!("{name}.sqlite3"));
@@ -93,7 +108,7 @@ impl TenantStore {
                     mdm_model::SqliteStore::open(&path).map_err(serve_error("SQLite store"))?;
                 let apple = SqlAppleStore::open_sqlite(&path, mdm_model::SqliteOptions::default())
                     .map_err(serve_error("SQLite Apple store"))?;
-                (Box::new(store), None, apple)
+                (Box::new(store), None, apple, AndroidAt::Sqlite(path))
             }
             StoreSpec::Postgres(connection) => {
                 let schema = name.schema();
@@ -106,15 +121,51 @@ impl TenantStore {
                 };
                 let apple = SqlAppleStore::open_postgres(connection, &schema)
                     .map_err(serve_error("PostgreSQL Apple store"))?;
-                (Box::new(store), Some(probe), apple)
+                let android = AndroidAt::Postgres {
+                    connection: connection.clone(),
+                    schema,
+                };
+                (Box::new(store), Some(probe), apple, android)
             }
         };
-        let mut store = Self { workspaces, probe };
+        let mut store = Self {
+            workspaces,
+            probe,
+            android,
+        };
         let workspace = store.first_workspace(name, now)?;
+        let android = store
+            .android_endpoint()
+            .map_err(serve_error("Android store"))?;
         Ok(OpenedStore {
             store,
             workspace,
             apple,
+            android,
+        })
+    }
+
+    /// A new Android endpoint over what the store holds (its pending
+    /// commands, agents and settings), with a connection of its own: on
+    /// start, and after a reload (what the old one had not committed is
+    /// dropped with it, as mdm-android prescribes after a conflict).
+    ///
+    /// # Errors
+    /// The database's failure, or Android tables that cannot be read.
+    pub fn android_endpoint(&self) -> Result<AndroidEndpoint, ModelError> {
+        let store = match &self.android {
+            AndroidAt::Sqlite(path) => {
+                SqlAndroidStore::open_sqlite(path, mdm_model::SqliteOptions::default())?
+            }
+            AndroidAt::Postgres { connection, schema } => {
+                SqlAndroidStore::open_postgres(connection, schema)?
+            }
+        };
+        AndroidEndpoint::with_store(AGENT_PACKAGE, store).map_err(|e| ModelError::StoreBackend {
+            backend: "serve",
+            location: self.location(),
+            operation: "open the Android endpoint over",
+            message: e.to_string(),
         })
     }
 
@@ -181,8 +232,9 @@ impl TenantStore {
         Ok(loaded)
     }
 
-    /// Commits what changed in `workspace` and `apple` since the last
-    /// commit, in one transaction; whether there was anything to write.
+    /// Commits what changed in `workspace`, `apple` and (when given) the
+    /// Android endpoint since the last commit, in one transaction; whether
+    /// there was anything to write.
     ///
     /// # Errors
     /// [`ModelError::StoreConflict`] when another process committed first
@@ -192,14 +244,23 @@ impl TenantStore {
         &mut self,
         workspace: &mut Workspace,
         apple: &mut SqlAppleStore,
+        android: Option<&mut AndroidEndpoint>,
     ) -> Result<bool, ModelError> {
         let changes = workspace.take_changes();
-        let writes = !changes.is_empty() || apple.has_pending();
+        let android = android.map(AndroidEndpoint::companion);
+        let writes = !changes.is_empty()
+            || apple.has_pending()
+            || android.as_ref().is_some_and(|a| a.has_pending());
         workspace.restore_changes(changes);
         if !writes {
             return Ok(false);
         }
-        workspace.commit_with(self.workspaces.as_mut(), &mut [apple])?;
+        match android {
+            Some(android) => {
+                workspace.commit_with(self.workspaces.as_mut(), &mut [apple, android])?;
+            }
+            None => workspace.commit_with(self.workspaces.as_mut(), &mut [apple])?,
+        }
         // A commit raises the revision by one, from the one this process saw.
         if let Some(probe) = self.probe.as_mut() {
             probe.seen = probe.seen.map(|seen| seen + 1);
@@ -280,13 +341,13 @@ pub(crate) mod tests {
         two.apple.enqueue(&device, profile_list("B-1")).unwrap();
         assert!(
             two.store
-                .commit(&mut two.workspace, &mut two.apple)
+                .commit(&mut two.workspace, &mut two.apple, None)
                 .unwrap()
         );
 
         one.workspace.add_user("alice", None, now).unwrap();
         one.apple.enqueue(&device, profile_list("A-1")).unwrap();
-        let refused = one.store.commit(&mut one.workspace, &mut one.apple);
+        let refused = one.store.commit(&mut one.workspace, &mut one.apple, None);
         assert!(
             matches!(refused, Err(ModelError::StoreConflict { .. })),
             "{refused:?}"
@@ -303,7 +364,7 @@ pub(crate) mod tests {
         one.workspace.add_user("carol", None, now).unwrap();
         assert!(
             one.store
-                .commit(&mut one.workspace, &mut one.apple)
+                .commit(&mut one.workspace, &mut one.apple, None)
                 .unwrap()
         );
         let reopened = TenantStore::open(&spec, &name, now).unwrap();
@@ -312,9 +373,104 @@ pub(crate) mod tests {
         // Nothing to write: no transaction.
         assert!(
             !one.store
-                .commit(&mut one.workspace, &mut one.apple)
+                .commit(&mut one.workspace, &mut one.apple, None)
                 .unwrap()
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[cfg(test)]
+mod android_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use mdm_android::AgentCommandKind;
+    use mdm_model::{
+        DeviceId, EmailAddress, EnrollmentRequest, InstallSource, OsVersion, Platform,
+    };
+    use rand_core::SeedableRng as _;
+
+    use super::tests::temp_dir;
+    use super::*;
+
+    /// An Android device enrolled in `ws` through an invitation.
+    fn android_device(ws: &mut Workspace, account: &str, now: OffsetDateTime) -> DeviceId {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+        let email = EmailAddress::parse(&format!("{account}@acme.example")).unwrap();
+        let user = ws.add_user(account, Some(email), now).unwrap();
+        let invitation = ws.issue_invitation(user, now, &mut rng).unwrap();
+        let request = EnrollmentRequest {
+            platform: Platform::Android,
+            os_version: OsVersion::parse("14").unwrap(),
+            model: "Pixel 8".into(),
+            identification_number: None,
+            install_source: InstallSource::StandalonePackage,
+        };
+        ws.enroll(&invitation.token, request, now).unwrap()
+    }
+
+    #[test]
+    fn android_queues_survive_a_reopen_and_a_conflict_drops_the_uncommitted_ones() {
+        let dir = temp_dir("android");
+        let spec = StoreSpec::Sqlite(dir.clone());
+        let name = TenantName::parse("acme").unwrap();
+        let now = OffsetDateTime::now_utc();
+        let mut one = TenantStore::open(&spec, &name, now).unwrap();
+        let device = android_device(&mut one.workspace, "alice", now);
+        let id = one
+            .android
+            .commands
+            .enqueue(&one.workspace, device, AgentCommandKind::Lock, now)
+            .unwrap();
+        assert!(
+            one.store
+                .commit(&mut one.workspace, &mut one.apple, Some(&mut one.android))
+                .unwrap()
+        );
+
+        // Reopened (a restart): the command is still queued for the device.
+        let mut two = TenantStore::open(&spec, &name, now).unwrap();
+        let pending: Vec<u64> = two
+            .android
+            .commands
+            .pending(device)
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(pending, vec![id]);
+
+        // `two` commits first; `one`'s next Android command loses the race
+        // and, once reloaded, is gone while the committed one stays.
+        two.workspace.add_user("bob", None, now).unwrap();
+        assert!(
+            two.store
+                .commit(&mut two.workspace, &mut two.apple, Some(&mut two.android))
+                .unwrap()
+        );
+        one.android
+            .commands
+            .enqueue(&one.workspace, device, AgentCommandKind::Locate, now)
+            .unwrap();
+        let refused = one
+            .store
+            .commit(&mut one.workspace, &mut one.apple, Some(&mut one.android));
+        assert!(
+            matches!(refused, Err(ModelError::StoreConflict { .. })),
+            "{refused:?}"
+        );
+        one.store
+            .reload(&mut one.workspace, &mut one.apple)
+            .unwrap();
+        one.android = one.store.android_endpoint().unwrap();
+        let kinds: Vec<AgentCommandKind> = one
+            .android
+            .commands
+            .pending(device)
+            .iter()
+            .map(|c| c.kind)
+            .collect();
+        assert_eq!(kinds, vec![AgentCommandKind::Lock]);
+        assert!(!one.android.companion().has_pending());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

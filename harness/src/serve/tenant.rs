@@ -140,10 +140,17 @@ impl Tenant {
             store,
             workspace,
             apple,
+            android,
         } = TenantStore::open(setup.store, name, setup.now)?;
         let apple = new_apple(workspace, apple, vec![ca.certificate().clone()]);
-        let committer = Committer::start(name.as_str(), Arc::clone(&apple), store)
-            .map_err(serve_error("committer thread"))?;
+        let android = Arc::new(TenantAndroid::new(Arc::clone(&apple), android));
+        let committer = Committer::start(
+            name.as_str(),
+            Arc::clone(&apple),
+            Arc::clone(&android),
+            store,
+        )
+        .map_err(serve_error("committer thread"))?;
         let signer = ProfileSigner::new(
             &[server.certificate.der(), ca.certificate().der()],
             server.key.pkcs8_der_secret(),
@@ -169,7 +176,7 @@ impl Tenant {
             token_hash,
             dir,
             pusher,
-            android: Arc::new(TenantAndroid::new(Arc::clone(&apple))),
+            android,
             facts: Arc::clone(&setup.facts),
         });
         tenant.pusher.load(&tenant.dir, setup.now);
