@@ -85,6 +85,7 @@ struct TokenState {
     unregistered_at: Option<OffsetDateTime>,
     forced: Option<ApnsReason>,
     pushes: u32,
+    delivered: u32,
     records: Vec<PushRecord>,
 }
 
@@ -103,6 +104,9 @@ pub struct ApnsBook {
     served: u64,
     /// The topic last recorded, shared by the records that name it.
     last_topic: Option<Arc<str>>,
+    /// Whether every push is kept ([`PushRecord`]s, tests and `serve`) or
+    /// only counted per token (the simulator's long runs).
+    recording: bool,
 }
 
 impl ApnsBook {
@@ -117,7 +121,24 @@ impl ApnsBook {
             provider_tokens: false,
             served: 0,
             last_topic: None,
+            recording: true,
         }
+    }
+
+    /// A book that counts pushes per token instead of recording each one:
+    /// [`ApnsBook::pushes_for`] stays empty, [`ApnsBook::delivered`] and
+    /// [`ApnsBook::served`] still count. For the simulator, where a
+    /// 1,000,000-device, 30-day run must not keep every push.
+    pub fn counting(environment: ApnsEnvironment, faults: FaultPlan) -> Self {
+        Self {
+            recording: false,
+            ..Self::new(environment, faults)
+        }
+    }
+
+    /// Whether each push is recorded (else only counted).
+    pub fn is_recording(&self) -> bool {
+        self.recording
     }
 
     /// The environment this stand-in plays.
@@ -185,11 +206,7 @@ impl ApnsBook {
     /// The tokens with at least one push answered 200, and how many.
     pub fn delivered(&self) -> impl Iterator<Item = (&[u8], usize)> {
         self.tokens.iter().filter_map(|(token, state)| {
-            let n = state
-                .records
-                .iter()
-                .filter(|r| r.answer.status == 200)
-                .count();
+            let n = state.delivered as usize;
             (n > 0).then_some((token.as_slice(), n))
         })
     }
@@ -216,7 +233,11 @@ impl ApnsBook {
                 .unwrap_or_else(|| ApnsAnswer::error(ApnsReason::BadDeviceToken));
             return Decision { answer, apns_id };
         };
-        let topic = self.shared_topic(header(attempt, "apns-topic").or(attempt.certificate_topic));
+        let topic = if self.recording {
+            self.shared_topic(header(attempt, "apns-topic").or(attempt.certificate_topic))
+        } else {
+            None
+        };
         let state = match self.tokens.get_mut(token.as_slice()) {
             Some(state) => state,
             None => self.tokens.entry(token.clone()).or_default(),
@@ -225,6 +246,12 @@ impl ApnsBook {
             Err(refusal) => refusal,
             Ok(push_topic) => state.answer(push_topic, &self.faults, &token, now),
         };
+        if answer.status == 200 {
+            state.delivered = state.delivered.saturating_add(1);
+        }
+        if !self.recording {
+            return Decision { answer, apns_id };
+        }
         state.records.push(PushRecord {
             apns_id: apns_id.clone(),
             topic,

@@ -38,7 +38,7 @@ fn udid(i: u32) -> String {
     format!("00008110-{:016X}", 0x001C_0000_0000_0000_u64 | u64::from(i))
 }
 
-fn push_identity(seed: u64, i: u32) -> Result<(PushToken, PushMagic), HarnessError> {
+pub(crate) fn push_identity(seed: u64, i: u32) -> Result<(PushToken, PushMagic), HarnessError> {
     let mut rng = draw::stream(seed, i, Purpose::Keys);
     let mut token = vec![0u8; 32];
     rng.fill_bytes(&mut token);

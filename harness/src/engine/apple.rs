@@ -5,7 +5,9 @@
 //! answers bytes; the network's faults (lost pushes, duplicated reports)
 //! are drawn here.
 
-use mdm_apple::{AppleError, Endpoint, Handled, PushRequest, ServiceEvent};
+use mdm_apple::{
+    ApnsReason, AppleError, Endpoint, Handled, PushOutcome, PushRequest, ServiceEvent,
+};
 use time::OffsetDateTime;
 
 use super::{Event, World};
@@ -13,6 +15,7 @@ use crate::devices::{self, Stage, apple::device_id};
 use crate::draw::{self, CoinPurpose, CommandCoin, Purpose};
 use crate::error::apple;
 use crate::mdm_server;
+use crate::mdm_server::apple::PushSent;
 use crate::scenario::FleetCommand;
 use crate::tally::{Inv, Tally};
 use crate::{HarnessError, SimTime};
@@ -105,10 +108,15 @@ impl World {
         Ok(())
     }
 
-    /// Sends the push through (simulated) APNs: it reaches the device only when
-    /// the workspace's APNs certificate is valid and covers the push's topic
-    /// (the one the device enrolled under). A device whose topic changed is
-    /// stranded.
+    /// Sends the push through (in-process) APNs the way the provider client
+    /// does ([`mdm_server::apple::send_push`]): the push certificate is
+    /// checked before connecting (an expired one refuses every push; the
+    /// device tries again a day later), then the stand-in decides. Delivered
+    /// wakes the device (unless the network loses the notification); 410
+    /// makes it unreachable in the model and it is never pushed again; 429
+    /// and 5xx are retried with the client's backoff and, once spent, the
+    /// push is tried again later; a topic the certificate no longer covers
+    /// strands the device; other 400/403 reasons are counted.
     fn push(
         &mut self,
         i: u32,
@@ -116,25 +124,70 @@ impl World {
         request: Option<PushRequest>,
     ) -> Result<bool, HarnessError> {
         let at = self.now(now);
-        let (Some(record), Some(request)) = (self.server.ws.apns_certificate(), request) else {
+        let Some(request) = request else {
             return Ok(false);
         };
-        let valid = record.is_valid_at(at);
-        let covered = request
-            .headers
-            .iter()
-            .any(|(k, v)| *k == "apns-topic" && v.as_str() == record.topic().as_str());
-        if !valid {
-            Tally::count(
-                &mut self.tally.message_faults,
-                "push refused: APNs certificate expired",
-            );
-            self.queue.push(now.after(86_400), i, Event::Contact);
+        let model = self.device(i).and_then(|d| d.model);
+        if model.is_some_and(|d| !mdm_server::apple::may_push(&self.server, d)) {
             return Ok(false);
         }
-        if !covered {
-            self.mark_lost(i, now, "stranded: APNs topic changed")?;
-            return Ok(false);
+        let mut rng = draw::stream(self.opts.seed ^ u64::from(now.0), i, Purpose::Events);
+        let sent = mdm_server::apple::send_push(&mut self.server, &request, model, at, &mut rng)?;
+        let (outcome, retries) = match sent {
+            PushSent::Refused(AppleError::PushCertificateNotValid { .. }) => {
+                Tally::count(
+                    &mut self.tally.message_faults,
+                    "push refused: APNs certificate expired",
+                );
+                self.queue.push(now.after(86_400), i, Event::Contact);
+                return Ok(false);
+            }
+            PushSent::Refused(e) => {
+                Tally::count(
+                    &mut self.tally.message_faults,
+                    &format!("push refused before connecting: {e}"),
+                );
+                self.queue.push(now.after(86_400), i, Event::Contact);
+                return Ok(false);
+            }
+            PushSent::Answered {
+                outcome, retries, ..
+            } => (outcome, retries),
+        };
+        if retries > 0 {
+            Tally::count(&mut self.tally.message_faults, "push retried (429/5xx)");
+        }
+        match outcome {
+            PushOutcome::Delivered => {}
+            PushOutcome::Unregistered { .. } => {
+                Tally::count(
+                    &mut self.tally.message_faults,
+                    "push unregistered (410): device unreachable",
+                );
+                return Ok(false);
+            }
+            PushOutcome::Rejected {
+                reason: ApnsReason::TopicDisallowed | ApnsReason::DeviceTokenNotForTopic,
+                ..
+            } => {
+                self.mark_lost(i, now, "stranded: APNs topic changed")?;
+                return Ok(false);
+            }
+            PushOutcome::Rejected { status, reason } => {
+                Tally::count(
+                    &mut self.tally.message_faults,
+                    &format!("push rejected: {status} {reason}"),
+                );
+                return Ok(false);
+            }
+            PushOutcome::GaveUp { .. } => {
+                Tally::count(
+                    &mut self.tally.message_faults,
+                    "push gave up after retries (429/5xx)",
+                );
+                self.queue.push(now.after(900), i, Event::CommandPush);
+                return Ok(false);
+            }
         }
         if self.coin(
             i,
@@ -317,5 +370,114 @@ impl World {
                 Tally::count(&mut self.tally.commands, &name);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mdm_apple::ApnsEnvironment;
+
+    use super::*;
+    use crate::Options;
+    use crate::apns_standin::{ApnsBook, Fault, FaultPlan};
+
+    /// A small baseline run, then an enrolled Apple device and its token.
+    fn world_with_enrolled_apple() -> (World, u32, Vec<u8>) {
+        let options = Options::new("baseline", 40, 2, 7).expect("options");
+        let mut world = World::new(options).expect("world");
+        world.run(&mut |_, _| {}).expect("run");
+        let i = world
+            .indexes()
+            .find(|&i| {
+                world.device(i).is_some_and(|d| {
+                    d.plan.platform.is_apple() && d.stage == Stage::Enrolled && d.model.is_some()
+                })
+            })
+            .expect("an enrolled Apple device");
+        let (token, _) = devices::apple::push_identity(world.opts.seed, i).expect("token");
+        (world, i, token.as_bytes().to_vec())
+    }
+
+    fn at_end(world: &World) -> SimTime {
+        world.horizon
+    }
+
+    #[test]
+    fn an_unregistered_token_makes_the_device_unreachable_and_it_is_not_pushed_again() {
+        let (mut world, i, token) = world_with_enrolled_apple();
+        let now = at_end(&world);
+        let model = world.device(i).and_then(|d| d.model).expect("model id");
+        assert!(mdm_server::apple::may_push(&world.server, model));
+        world.server.apns.unregister(&token, world.now(now));
+        let served = world.server.apns.served();
+        world.serve_commands(i, now).expect("push");
+        assert_eq!(
+            world.server.apns.served(),
+            served + 1,
+            "one push, answered 410"
+        );
+        assert!(!mdm_server::apple::may_push(&world.server, model));
+        assert!(
+            world
+                .tally
+                .message_faults
+                .contains_key("push unregistered (410): device unreachable")
+        );
+        world.serve_commands(i, now.after(3600)).expect("no push");
+        assert_eq!(world.server.apns.served(), served + 1, "never pushed again");
+    }
+
+    #[test]
+    fn a_429_burst_is_retried_and_then_delivered() {
+        let (mut world, i, token) = world_with_enrolled_apple();
+        let now = at_end(&world);
+        // A plan under which this token's first two pushes meet a 429 burst
+        // and the third is delivered (found from the plan itself).
+        let plan = (0..10_000u64)
+            .map(|seed| FaultPlan {
+                seed,
+                too_many_requests_ppm: 400_000,
+                burst: 2,
+                ..FaultPlan::none()
+            })
+            .find(|p| {
+                p.draw(&token, 1) == Fault::TooManyRequests
+                    && p.draw(&token, 2) == Fault::TooManyRequests
+                    && p.draw(&token, 3) == Fault::None
+            })
+            .expect("a plan with a burst of two");
+        let mut book = ApnsBook::counting(ApnsEnvironment::Production, plan);
+        let topic = world.server.pki.topic.clone();
+        book.register(&token, &topic);
+        world.server.apns = book;
+        let request = mdm_server::apple::push_for(&world.server.apple, &device_id(i))
+            .expect("push request")
+            .expect("the device has a push target");
+        let model = world.device(i).and_then(|d| d.model);
+        let mut rng = draw::stream(1, i, Purpose::Events);
+        let at = world.now(now);
+        let sent = mdm_server::apple::send_push(&mut world.server, &request, model, at, &mut rng)
+            .expect("send");
+        let PushSent::Answered {
+            outcome,
+            retries,
+            waited,
+        } = sent
+        else {
+            panic!("refused before connecting: {sent:?}");
+        };
+        assert_eq!(outcome, PushOutcome::Delivered);
+        assert_eq!(retries, 2);
+        // Two waits of the client's backoff: [50, 100] ms then [100, 200] ms.
+        assert!(
+            waited >= core::time::Duration::from_millis(150),
+            "{waited:?}"
+        );
+        assert!(
+            waited <= core::time::Duration::from_millis(300),
+            "{waited:?}"
+        );
+        assert_eq!(world.server.apns.served(), 3);
+        assert_eq!(world.server.apns.delivered().count(), 1);
     }
 }

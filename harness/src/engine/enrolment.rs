@@ -221,6 +221,10 @@ impl World {
             );
             return self.mark_lost(i, now, "check-in refused");
         }
+        // The service now holds the device's token: APNs has it too (the
+        // device registered it with APNs before its TokenUpdate).
+        let (token, _) = devices::apple::push_identity(self.opts.seed, i)?;
+        mdm_server::apple::register_token(&mut self.server, token.as_bytes(), &topic);
         self.check_unassigned(device)?;
         if let Some(d) = self.device_mut(i) {
             d.model = Some(device);

@@ -36,20 +36,7 @@ impl ProviderIdentity {
     /// certificate's.
     pub fn check(identity: &CertifiedKey, topic: &PushTopic, now: OffsetDateTime) -> Result<Self> {
         let info = identity.certificate.info();
-        if info.uid.as_deref() != Some(topic.as_str()) {
-            return Err(AppleError::PushCertificateTopic {
-                expected: topic.as_str().to_owned(),
-                found: info.uid.clone(),
-            });
-        }
-        if !info.is_valid_at(now) {
-            return Err(AppleError::PushCertificateNotValid {
-                subject: info.subject.clone(),
-                not_before: info.not_before,
-                not_after: info.not_after,
-                now,
-            });
-        }
+        Self::check_certificate(info, topic, now)?;
         if !identity.certificate.matches_key(&identity.key) {
             return Err(AppleError::KeyCertificateMismatch {
                 subject: info.subject.clone(),
@@ -65,6 +52,34 @@ impl ProviderIdentity {
                     reason: e.to_string(),
                 })?,
         })
+    }
+
+    /// The pure part of [`ProviderIdentity::check`], without the key: the
+    /// certificate's UID is `topic` and `now` is within its validity. The
+    /// harness's simulator decides its in-process pushes with it.
+    ///
+    /// # Errors
+    /// [`AppleError::PushCertificateTopic`], [`AppleError::PushCertificateNotValid`].
+    pub fn check_certificate(
+        info: &mdm_certs::CertificateInfo,
+        topic: &PushTopic,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        if info.uid.as_deref() != Some(topic.as_str()) {
+            return Err(AppleError::PushCertificateTopic {
+                expected: topic.as_str().to_owned(),
+                found: info.uid.clone(),
+            });
+        }
+        if !info.is_valid_at(now) {
+            return Err(AppleError::PushCertificateNotValid {
+                subject: info.subject.clone(),
+                not_before: info.not_before,
+                not_after: info.not_after,
+                now,
+            });
+        }
+        Ok(())
     }
 
     /// The topic every push is sent on.
