@@ -47,6 +47,15 @@ pub enum HarnessError {
         /// The error, in words.
         message: String,
     },
+    /// A durable store (`simulate --store`) failed, or does not hold what
+    /// the run holds.
+    #[error("store step {step} failed: {message}")]
+    Store {
+        /// The step.
+        step: &'static str,
+        /// What went wrong, in words.
+        message: String,
+    },
     /// A package, link, QR or message step failed.
     #[error("package step {step} failed: {message}")]
     Packages {

@@ -51,12 +51,15 @@ pub mod queue;
 pub mod report;
 pub mod scenario;
 pub mod serve;
+pub mod store_spec;
 mod tally;
 
 pub use clock::SimTime;
 pub use error::HarnessError;
 pub use report::Report;
 pub use scenario::{AdminAction, Faults, FleetCommand, Scenario};
+pub use mdm_server::store::StoreCheck;
+pub use store_spec::StoreSpec;
 
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -76,11 +79,22 @@ pub struct Options {
     pub start: OffsetDateTime,
     /// Fail the run (an invariant) when more devices than this are lost.
     pub max_lost: Option<u64>,
+    /// Where the server's state is persisted (`None`: in memory only). With
+    /// a store, every sync and command is committed, once per simulated
+    /// hour, and the store is checked against the run at the end; the
+    /// report is the same as in memory.
+    pub store: Option<StoreSpec>,
+    /// The PostgreSQL schema of a `postgres` store (it must not hold a
+    /// workspace yet); default `mdm_simulation`.
+    pub store_schema: String,
 }
 
 impl Options {
     /// The run's default start: 1 December 2026, 00:00 UTC.
     pub const DEFAULT_START: OffsetDateTime = datetime!(2026-12-01 00:00 UTC);
+
+    /// The PostgreSQL schema a run's store is written to by default.
+    pub const DEFAULT_STORE_SCHEMA: &'static str = "mdm_simulation";
 
     /// Options for a scenario by name.
     ///
@@ -109,6 +123,8 @@ impl Options {
             seed,
             start: Self::DEFAULT_START,
             max_lost: None,
+            store: None,
+            store_schema: Self::DEFAULT_STORE_SCHEMA.to_owned(),
         })
     }
 }
@@ -123,6 +139,21 @@ pub fn simulate(
     options: &Options,
     progress: &mut (dyn FnMut(SimTime, SimTime) + Send),
 ) -> Result<Report, HarnessError> {
+    simulate_stored(options, progress).map(|(report, _)| report)
+}
+
+/// As [`simulate`], and with [`Options::store`] what the store held at the
+/// end, read back and found equal to the run's state. The report is the
+/// one [`simulate`] gives in memory, byte for byte.
+///
+/// # Errors
+/// As [`simulate`]; [`HarnessError::Store`] when the store cannot be
+/// opened (or already holds a workspace), a commit fails, or the reopened
+/// store does not hold what the run holds.
+pub fn simulate_stored(
+    options: &Options,
+    progress: &mut (dyn FnMut(SimTime, SimTime) + Send),
+) -> Result<(Report, Option<StoreCheck>), HarnessError> {
     // The run itself is one of the worker threads, so the cores are shared by
     // exactly as many threads as there are workers: parallel steps split
     // between this thread and the others instead of waking one more.
@@ -130,10 +161,11 @@ pub fn simulate(
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut world = engine::World::new(options.clone())?;
             world.run(progress)?;
-            Ok(world.into_report())
+            let check = world.store_check.take();
+            Ok((world.into_report(), check))
         }))
     });
-    let mut report: Report = match run {
+    let (mut report, check): (Report, _) = match run {
         Ok(result) => result?,
         Err(panic) => {
             let message = panic
@@ -154,5 +186,5 @@ pub fn simulate(
                 .then(|| format!("{lost} devices lost, at most {max} allowed")),
         });
     }
-    Ok(report)
+    Ok((report, check))
 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use harness::{Options, simulate};
+use harness::{Options, simulate_stored};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 #[global_allocator]
@@ -111,6 +111,18 @@ struct SimulateArgs {
     /// Fail when more devices than this are lost.
     #[arg(long)]
     max_lost: Option<u64>,
+    /// Where the server's state is persisted: `memory` (nothing written),
+    /// `sqlite:PATH` (a new file) or PostgreSQL (`postgres://user@host/db`
+    /// or `postgres:host=… dbname=…`, the same syntax as `serve --store`).
+    /// Every sync and command is committed, once per simulated hour; the
+    /// report is the same as in memory, and the store is reopened and
+    /// checked at the end.
+    #[arg(long, default_value = "memory")]
+    store: String,
+    /// The PostgreSQL schema a `postgres` store is written to (it must
+    /// not hold a workspace yet).
+    #[arg(long, default_value = Options::DEFAULT_STORE_SCHEMA)]
+    store_schema: String,
 }
 
 fn main() -> ExitCode {
@@ -211,6 +223,8 @@ fn simulate_command(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     };
     let mut options = Options::new(&args.scenario, args.devices, days, args.seed)?;
     options.max_lost = args.max_lost;
+    options.store = harness::StoreSpec::parse_or_memory(&args.store)?;
+    options.store_schema.clone_from(&args.store_schema);
     let bar = ProgressBar::new(u64::from(days) * 24);
     if std::io::stderr().is_terminal() {
         bar.set_style(
@@ -223,7 +237,7 @@ fn simulate_command(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
     let wall = Instant::now();
-    let report = simulate(&options, &mut |now, _| {
+    let (report, stored) = simulate_stored(&options, &mut |now, _| {
         bar.set_position(u64::from(now.hour()));
     })?;
     bar.finish_and_clear();
@@ -237,6 +251,17 @@ fn simulate_command(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         enrolled / secs.max(1e-9),
         peak_memory()
     );
+    if let Some(check) = &stored {
+        println!(
+            "store: {} · {} commits · reopened and checked: {} devices, {} Apple enrollments, {} pending and {} finished commands",
+            check.location,
+            check.commits,
+            check.devices,
+            check.apple_enrollments,
+            check.pending_commands,
+            check.finished_commands
+        );
+    }
     if let Some(path) = &args.report {
         std::fs::write(path, report.to_json()?)
             .with_context(|| format!("writing {}", path.display()))?;

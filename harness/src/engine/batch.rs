@@ -29,6 +29,9 @@ impl World {
         &mut self,
         progress: &mut dyn FnMut(SimTime, SimTime),
     ) -> Result<(), HarnessError> {
+        // With a durable store, what the run changed is committed once per
+        // simulated hour (one transaction for the hour's batches).
+        let mut committed_hour = 0;
         while let Some(batch) = self.queue.pop_batch() {
             for segment in batch.split_inclusive(|s| s.device == ADMIN) {
                 let invites: Vec<u32> = segment
@@ -107,9 +110,15 @@ impl World {
                     self.tally.events += 1;
                 }
             }
+            let hour = self.queue.now().0 / 3600;
+            if hour != committed_hour {
+                self.server.commit()?;
+                committed_hour = hour;
+            }
             progress(self.queue.now(), self.horizon);
         }
         self.finish();
+        self.store_check = self.server.finish_store()?;
         Ok(())
     }
 

@@ -70,6 +70,8 @@ pub(crate) struct World {
     pub(crate) android_commands: HashMap<u64, u32>,
     pub(crate) queue: EventQueue<Event>,
     pub(crate) tally: Tally,
+    /// What the durable store held at the end, checked (`None`: in memory).
+    pub(crate) store_check: Option<crate::mdm_server::store::StoreCheck>,
 }
 
 impl World {
@@ -136,6 +138,7 @@ impl World {
             android_commands: HashMap::new(),
             queue,
             tally,
+            store_check: None,
         })
     }
 

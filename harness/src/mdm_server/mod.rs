@@ -10,6 +10,7 @@ pub(crate) mod android;
 pub(crate) mod apple;
 pub(crate) mod distribution;
 pub(crate) mod invitations;
+pub(crate) mod store;
 
 use std::sync::Arc;
 
@@ -37,6 +38,9 @@ pub(crate) const SERVER_HOST: &str = "mdm.fleet.example";
 pub(crate) const COMPANY: &str = "Fleet Simulation K.K.";
 pub(crate) const COUNTRY: &str = "JP";
 
+/// The Apple service of a run (its store: [`store::SimAppleStore`]).
+pub(crate) type SimApple = AppleService<store::SimAppleStore>;
+
 /// The server side of a run.
 pub(crate) struct MdmServer {
     /// Virtual time zero.
@@ -54,16 +58,16 @@ pub(crate) struct MdmServer {
     pub(crate) users: Vec<(UserId, bool)>,
     /// The Apple server side: enrollments, identity bindings, push targets
     /// and command queues, trusting identities from the workspace CA.
-    pub(crate) apple: AppleService,
+    pub(crate) apple: SimApple,
+    /// The durable store of a run with `--store sqlite:`/`postgres:`
+    /// (`None`: in memory).
+    pub(crate) durable: Option<store::Durable>,
     pub(crate) admin_rng: ChaCha20Rng,
     /// The server's own secrets (agent credentials): a stream of its own, so
     /// they change no other draw of the run.
     pub(crate) server_rng: ChaCha20Rng,
     /// The files of the first APNs flow (for `mdm-harness artifacts`).
     pub(crate) apns_flow: ApnsFlowFiles,
-    /// APNs as the stand-in decides it, in-process: the tokens devices
-    /// registered at TokenUpdate, counted (not recorded) per token.
-    pub(crate) apns: crate::apns_standin::ApnsBook,
 }
 
 impl MdmServer {
@@ -130,12 +134,14 @@ impl MdmServer {
             })
             .collect::<Result<Vec<_>, HarnessError>>()?;
         let (dist, link_base) = Distribution::set_up(&pki)?;
-        let apple = AppleService::in_memory(vec![pki.ca.certificate().clone()]);
+        let stores = store::Durable::open(opts.store.as_ref(), &opts.store_schema, &mut ws)?;
+        let apple = AppleService::new(stores.apple, vec![pki.ca.certificate().clone()]);
         let server = Self {
             start,
             ws,
             pki: Arc::new(pki),
-            android: AndroidEndpoint::default(),
+            android: stores.android,
+            durable: stores.durable,
             dist,
             link_base,
             users,
@@ -143,15 +149,31 @@ impl MdmServer {
             admin_rng,
             server_rng,
             apns_flow: uploaded.flow,
-            apns: crate::apns_standin::ApnsBook::counting(
-                mdm_apple::ApnsEnvironment::Production,
-                crate::apns_standin::FaultPlan {
-                    seed: opts.seed,
-                    ..crate::apns_standin::FaultPlan::none()
-                },
-            ),
         };
         Ok((server, uploaded.accepted.details))
+    }
+
+    /// With a durable store, writes what changed since the last commit
+    /// (the workspace, the Apple and the Android state) in one transaction.
+    pub(crate) fn commit(&mut self) -> Result<(), HarnessError> {
+        match self.durable.as_mut() {
+            Some(durable) => {
+                durable.commit(&mut self.ws, self.apple.store_mut(), &mut self.android)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// With a durable store, a last commit, then the store opened again and
+    /// checked against the run's state.
+    pub(crate) fn finish_store(&mut self) -> Result<Option<store::StoreCheck>, HarnessError> {
+        self.commit()?;
+        match self.durable.as_ref() {
+            Some(durable) => durable
+                .verify(&self.ws, self.apple.store(), &self.android)
+                .map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Wall-clock time of a virtual instant.

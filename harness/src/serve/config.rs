@@ -3,7 +3,7 @@
 //! token hashes live.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rand_chacha::ChaCha20Rng;
@@ -11,53 +11,7 @@ use time::OffsetDateTime;
 
 use crate::HarnessError;
 
-/// Where the tenants' workspaces are kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreSpec {
-    /// `sqlite:DIR`: one SQLite file per tenant, `DIR/<tenant>.sqlite3`
-    /// (created on first start).
-    Sqlite(PathBuf),
-    /// `postgres://…` (or `postgresql://…`, or `postgres:` followed by
-    /// libpq's `key=value` words, e.g. `postgres:host=/run/pg dbname=mdm`):
-    /// one database, one schema per tenant (`mdm_<tenant>`), shared by
-    /// every `serve` process given it.
-    Postgres(String),
-}
-
-impl StoreSpec {
-    /// Reads `sqlite:DIR` or a PostgreSQL connection URL.
-    ///
-    /// # Errors
-    /// [`HarnessError::InvalidOption`] for anything else.
-    pub fn parse(text: &str) -> Result<Self, HarnessError> {
-        if let Some(path) = text.strip_prefix("sqlite:") {
-            if path.is_empty() {
-                return Err(invalid(
-                    "store",
-                    "sqlite: needs a folder, e.g. sqlite:state/db",
-                ));
-            }
-            return Ok(Self::Sqlite(PathBuf::from(path)));
-        }
-        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            return Ok(Self::Postgres(text.to_owned()));
-        }
-        if let Some(words) = text.strip_prefix("postgres:")
-            && words.contains('=')
-        {
-            return Ok(Self::Postgres(words.trim().to_owned()));
-        }
-        Err(invalid(
-            "store",
-            "sqlite:DIR, postgres://user@host/db (a connection URL) or postgres:host=… dbname=…",
-        ))
-    }
-
-    /// The default: SQLite files in `state_dir/db`.
-    pub fn default_in(state_dir: &Path) -> Self {
-        Self::Sqlite(state_dir.join("db"))
-    }
-}
+pub use crate::store_spec::StoreSpec;
 
 /// A tenant's name: it is a URL path segment (`/t/<name>/…`), a file name
 /// and a PostgreSQL schema suffix, so it is 1–32 of `a-z`, `0-9`, `-`,
@@ -177,29 +131,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn store_specs_and_tenant_names_are_checked() {
-        assert_eq!(
-            StoreSpec::parse("sqlite:/tmp/x").unwrap(),
-            StoreSpec::Sqlite("/tmp/x".into())
-        );
-        assert!(matches!(
-            StoreSpec::parse("postgresql://u@h/db").unwrap(),
-            StoreSpec::Postgres(_)
-        ));
-        assert_eq!(
-            StoreSpec::parse("postgres:host=/run/pg dbname=mdm").unwrap(),
-            StoreSpec::Postgres("host=/run/pg dbname=mdm".into())
-        );
-        for bad in [
-            "sqlite:",
-            "mysql://x",
-            "",
-            "/tmp/x",
-            "postgres:",
-            "postgres:db",
-        ] {
-            assert!(StoreSpec::parse(bad).is_err(), "{bad}");
-        }
+    fn tenant_names_are_checked() {
         assert_eq!(TenantName::parse("acme-2").unwrap().schema(), "mdm_acme_2");
         for bad in ["", "Acme", "2acme", "a/b", "a..b", &"a".repeat(33)] {
             assert!(TenantName::parse(bad).is_err(), "{bad}");
