@@ -9,14 +9,16 @@
 use mdm_apple::AppleStore as _;
 use mdm_apple::{
     AppleDeviceId, AppleError, CommandRequest, CommandUuid, DeviceRequest, Endpoint, Handled,
-    PresentedIdentity, PushOptions, PushRequest,
+    PresentedIdentity, ProviderIdentity, PushOptions, PushOutcome, PushRequest, RetryPolicy,
 };
 use mdm_model::{DeviceId, PushTopic};
 use rand_chacha::ChaCha20Rng;
+use rand_core::Rng as _;
 use time::OffsetDateTime;
 
 use super::MdmServer;
 use crate::HarnessError;
+use crate::apns_standin::PushAttempt;
 use crate::error::apple;
 use crate::scenario::FleetCommand;
 
@@ -69,6 +71,97 @@ pub(crate) fn push_for(
     service
         .push_request(id, &PushOptions::default())
         .map_err(apple("push request"))
+}
+
+/// What became of one push the server sent through (in-process) APNs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PushSent {
+    /// The provider client refused to connect: the push certificate's topic
+    /// is not the workspace's, or it is outside its validity.
+    Refused(AppleError),
+    /// APNs answered; `retries` 429/5xx answers were retried first, waiting
+    /// `waited` (simulated) in all.
+    Answered {
+        outcome: PushOutcome,
+        retries: u32,
+        waited: core::time::Duration,
+    },
+}
+
+/// Sends `request` the way the provider client does, in-process: the
+/// pre-connection check of the push certificate
+/// ([`ProviderIdentity::check_certificate`], the pure part of
+/// [`ProviderIdentity::check`]), then the APNs stand-in's decision
+/// ([`ApnsBook::decide`]) for each try; 429 and 5xx are retried with the
+/// client's capped backoff ([`RetryPolicy::delay`]) in simulated time, the
+/// jitter words drawn from `rng`. A 410 is recorded in the model
+/// (`record_push_unregistered`) when the device is known.
+pub(crate) fn send_push(
+    w: &mut MdmServer,
+    request: &PushRequest,
+    device: Option<DeviceId>,
+    at: OffsetDateTime,
+    rng: &mut ChaCha20Rng,
+) -> Result<PushSent, HarnessError> {
+    let Some(record) = w.ws.apns_certificate() else {
+        return Ok(PushSent::Refused(AppleError::PushCertificateTopic {
+            expected: String::new(),
+            found: None,
+        }));
+    };
+    let (topic, fingerprint) = (record.topic().clone(), record.fingerprint());
+    let info = w.pki.apns.info();
+    if let Err(e) = ProviderIdentity::check_certificate(info, &topic, at) {
+        return Ok(PushSent::Refused(e));
+    }
+    let headers: Vec<(&str, &str)> = request
+        .headers
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    let attempt = PushAttempt {
+        method: request.method,
+        path: &request.path,
+        authority: request.authority,
+        headers: &headers,
+        body: &request.body,
+        certificate_topic: info.uid.as_deref(),
+        certificate_fingerprint: Some(fingerprint),
+    };
+    let policy = RetryPolicy::default();
+    let mut waited = core::time::Duration::ZERO;
+    let mut tries = 0;
+    let answer = loop {
+        tries += 1;
+        let now = at + waited;
+        let answer = w.apns.decide(&attempt, now).answer;
+        if !answer.is_retryable() || tries >= policy.max_attempts {
+            break answer;
+        }
+        waited += policy.delay(tries, rng.next_u64());
+    };
+    let outcome = answer.outcome();
+    if let (PushOutcome::Unregistered { since }, Some(device)) = (&outcome, device) {
+        w.ws.record_push_unregistered(device, *since, at + waited)
+            .map_err(crate::error::model("push unregistered"))?;
+    }
+    Ok(PushSent::Answered {
+        outcome,
+        retries: tries - 1,
+        waited,
+    })
+}
+
+/// A device's TokenUpdate reached the service: APNs knows its `token` for
+/// `topic` from now on (pushes on another topic are refused).
+pub(crate) fn register_token(w: &mut MdmServer, token: &[u8], topic: &PushTopic) {
+    w.apns.register(token, topic);
+}
+
+/// Whether the service may still push to `device` (not unregistered, not
+/// gone).
+pub(crate) fn may_push(w: &MdmServer, device: DeviceId) -> bool {
+    w.ws.may_push(device).unwrap_or(false)
 }
 
 /// The administrator queues `command` for a device, its UUID drawn from `rng`.

@@ -68,6 +68,9 @@ pub(crate) struct MdmServer {
     pub(crate) server_rng: ChaCha20Rng,
     /// The files of the first APNs flow (for `mdm-harness artifacts`).
     pub(crate) apns_flow: ApnsFlowFiles,
+    /// APNs as the stand-in decides it, in-process: the tokens devices
+    /// registered at TokenUpdate, counted (not recorded) per token.
+    pub(crate) apns: crate::apns_standin::ApnsBook,
 }
 
 impl MdmServer {
@@ -149,6 +152,13 @@ impl MdmServer {
             admin_rng,
             server_rng,
             apns_flow: uploaded.flow,
+            apns: crate::apns_standin::ApnsBook::counting(
+                mdm_apple::ApnsEnvironment::Production,
+                crate::apns_standin::FaultPlan {
+                    seed: opts.seed,
+                    ..crate::apns_standin::FaultPlan::none()
+                },
+            ),
         };
         Ok((server, uploaded.accepted.details))
     }
