@@ -41,6 +41,11 @@ pub struct Tenant {
     pub base_url: HttpsUrl,
     /// The workspace and the Apple service (its state in the same store).
     pub apple: TenantApple,
+    /// The Android endpoint beside the workspace. Declared (so dropped)
+    /// before the committer, like `apple`: the committer's thread then
+    /// drops the last handle, so a PostgreSQL store's client is never
+    /// dropped on a runtime worker (its own runtime may not run there).
+    pub android: Arc<TenantAndroid>,
     /// Commits the workspace and the Apple state to the store.
     pub committer: Committer,
     /// The workspace CA.
@@ -62,8 +67,6 @@ pub struct Tenant {
     pub dir: PathBuf,
     /// The APNs client, once a push certificate is uploaded.
     pub pusher: Pusher,
-    /// The Android endpoint beside the workspace.
-    pub android: Arc<TenantAndroid>,
     /// Refusals the model has no audit event for.
     pub facts: Arc<Facts>,
 }
