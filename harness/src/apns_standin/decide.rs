@@ -456,3 +456,44 @@ fn provider_token_issued_at(authorization: &str) -> Option<i64> {
         .get("iat")?
         .as_i64()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_counting_book_counts_deliveries_without_keeping_records() {
+        let topic = PushTopic::parse("com.apple.mgmt.External.count").expect("topic");
+        let token = [7u8; 32];
+        let path = format!("{DEVICE_PATH}{}", hex::encode(token));
+        let headers = [("apns-topic", topic.as_str()), ("apns-push-type", "mdm")];
+        let attempt = PushAttempt {
+            method: "POST",
+            path: &path,
+            authority: ApnsEnvironment::Production.host(),
+            headers: &headers,
+            body: br#"{"mdm":"magic"}"#,
+            certificate_topic: Some(topic.as_str()),
+            certificate_fingerprint: Some(mdm_model::Sha256Digest::of(b"push certificate")),
+        };
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let mut counting = ApnsBook::counting(ApnsEnvironment::Production, FaultPlan::none());
+        let mut recording = ApnsBook::new(ApnsEnvironment::Production, FaultPlan::none());
+        assert!(!counting.is_recording() && recording.is_recording());
+        for book in [&mut counting, &mut recording] {
+            book.register(&token, &topic);
+            for _ in 0..3 {
+                assert_eq!(book.decide(&attempt, now).answer.status, 200);
+            }
+        }
+        assert!(counting.pushes_for(&token).is_empty());
+        assert_eq!(recording.pushes_for(&token).len(), 3);
+        for book in [&counting, &recording] {
+            assert_eq!(book.served(), 3);
+            assert_eq!(
+                book.delivered().collect::<Vec<_>>(),
+                vec![(token.as_slice(), 3)]
+            );
+        }
+    }
+}
