@@ -56,9 +56,9 @@ mod tally;
 
 pub use clock::SimTime;
 pub use error::HarnessError;
+pub use mdm_server::store::StoreCheck;
 pub use report::Report;
 pub use scenario::{AdminAction, Faults, FleetCommand, Scenario};
-pub use mdm_server::store::StoreCheck;
 pub use store_spec::StoreSpec;
 
 use time::OffsetDateTime;

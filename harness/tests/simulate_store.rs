@@ -104,7 +104,7 @@ fn a_run_on_postgres_reports_as_in_memory_and_leaves_its_fleet_in_the_schema() {
     let schema = format!("sim_{}", unique("store"));
     let memory = memory_report();
     let (report, check) = stored(StoreSpec::Postgres(connection.clone()), &schema);
-    let reloaded = (|| {
+    let reloaded = {
         let mut store = mdm_model::PostgresStore::open(&connection, &schema).unwrap();
         let ws = store.load().unwrap().expect("a workspace");
         let mut admin = postgres::Client::connect(&connection, postgres::NoTls).unwrap();
@@ -113,7 +113,7 @@ fn a_run_on_postgres_reports_as_in_memory_and_leaves_its_fleet_in_the_schema() {
             .unwrap();
         let counted: i64 = row.get(0);
         (ws.devices().len(), android_devices(&ws), counted)
-    })();
+    };
     drop_postgres_schema(&connection, &schema);
     assert_eq!(report.to_json().unwrap(), memory.to_json().unwrap());
     assert!(check.finished_commands > 0, "{check:?}");
