@@ -128,22 +128,17 @@ async fn consistent(
         );
     }
     let reloads = tenant.committer.reloads();
-    let response = if tenant.committer.is_shared() {
-        match off_runtime(next.run(request)).await {
-            Ok(response) => response,
-            Err(reason) => {
-                let reason = format!("the request failed: {reason}");
-                return refuse(
-                    &app,
-                    &tenant,
-                    &path,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    &reason,
-                );
-            }
+    let response = match run_rest(tenant.committer.is_shared(), next, request).await {
+        Ok(response) => response,
+        Err(reason) => {
+            return refuse(
+                &app,
+                &tenant,
+                &path,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &reason,
+            );
         }
-    } else {
-        next.run(request).await
     };
     if tenant.committer.reloads() != reloads && response.status() != StatusCode::SERVICE_UNAVAILABLE
     {
@@ -197,22 +192,17 @@ async fn commit_after(
     // so that the runtime's workers go on with TLS and other connections
     // while it waits for the lock or the committer holds it. (A shared
     // store's requests are off the runtime already.)
-    let response = if apple && !tenant.committer.is_shared() {
-        match off_runtime(next.run(request)).await {
-            Ok(response) => response,
-            Err(reason) => {
-                let reason = format!("the request failed: {reason}");
-                return refuse(
-                    &app,
-                    &tenant,
-                    &path,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    &reason,
-                );
-            }
+    let response = match run_rest(apple && !tenant.committer.is_shared(), next, request).await {
+        Ok(response) => response,
+        Err(reason) => {
+            return refuse(
+                &app,
+                &tenant,
+                &path,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &reason,
+            );
         }
-    } else {
-        next.run(request).await
     };
     let status = response.status();
     if let Err(reason) = tenant.committer.commit().await {
@@ -239,6 +229,19 @@ async fn commit_after(
         });
     }
     response
+}
+
+/// Runs the rest of the route: on a blocking thread when `off_the_runtime`
+/// (see the callers for why), else on this task. A blocking thread that
+/// fails gives the reason for a 503.
+async fn run_rest(off_the_runtime: bool, next: Next, request: Request) -> Result<Response, String> {
+    if off_the_runtime {
+        off_runtime(next.run(request))
+            .await
+            .map_err(|reason| format!("the request failed: {reason}"))
+    } else {
+        Ok(next.run(request).await)
+    }
 }
 
 fn refuse(app: &App, tenant: &Tenant, path: &str, status: StatusCode, reason: &str) -> Response {
