@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::{
-    AgentRefusal, AgentRequestRefusal, AppleRefusal, DeviceId, DeviceState, GroupId, InvitationId,
-    LicenseId, PolicyId, PushTopic, Refusal, UserId,
+    AgentRefusal, AgentRequestRefusal, AppleRefusal, ClientCertificateRefusal, DeviceId,
+    DeviceState, GroupId, InvitationId, LicenseId, PolicyId, PushTopic, Refusal, UserId,
 };
 
 /// One state change of the workspace.
@@ -112,6 +112,13 @@ pub enum AuditEvent {
     ClientCertificateChanged {
         /// The device.
         device: DeviceId,
+    },
+    /// A request for a client certificate was refused (R-CL-1).
+    ClientCertificateRefused {
+        /// The device, when the request could be tied to one.
+        device: Option<DeviceId>,
+        /// Why.
+        reason: ClientCertificateRefusal,
     },
     /// A policy was created.
     PolicyCreated {

@@ -122,7 +122,7 @@ pub use storage::{SqliteOptions, SqliteStore, Synchronous};
 pub use user::{EmailAddress, User};
 pub use workspace::ChangeSet;
 pub use workspace::{
-    AgentProof, AgentRefusal, AgentRequestRefusal, AppleRefusal, InstructionOutcome, Invariant,
-    InvariantViolation, LicenseProblem, PolicyDelivery, SyncOutcome, SyncReport, UserSummary,
-    Workspace, WorkspaceSettings,
+    AgentProof, AgentRefusal, AgentRequestRefusal, AppleRefusal, ClientCertificateRefusal,
+    InstructionOutcome, Invariant, InvariantViolation, LicenseProblem, PolicyDelivery, SyncOutcome,
+    SyncReport, UserSummary, Workspace, WorkspaceSettings,
 };

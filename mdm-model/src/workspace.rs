@@ -3,6 +3,7 @@
 mod agents;
 mod apple;
 mod changes;
+mod client_certificate;
 mod devices;
 mod enrollment;
 mod groups;
@@ -27,6 +28,7 @@ use crate::{
 pub use agents::{AgentProof, AgentRefusal, AgentRequestRefusal};
 pub use apple::AppleRefusal;
 pub use changes::ChangeSet;
+pub use client_certificate::ClientCertificateRefusal;
 pub use invariants::{Invariant, InvariantViolation};
 pub use sync::{LicenseProblem, PolicyDelivery, SyncOutcome, SyncReport};
 pub use users::{InstructionOutcome, UserSummary};
