@@ -22,6 +22,9 @@ pub enum Purpose {
     Device = 5,
     /// The server's secrets (the agents' credentials).
     Server = 6,
+    /// The SCEP endpoint's secrets (challenges, labels) and, per device
+    /// and enrollment, the randomness of its answer to a `PKCSReq`.
+    Scep = 7,
 }
 
 /// A generator for one (device, purpose) of a run seeded with `seed`.

@@ -3,9 +3,9 @@
 //! vendor signing → the portal stand-in → intake), and device certificates.
 
 use mdm_certs::{
-    ApnsCsrForm, ApnsIntake, ApnsKeyRequest, CertError, Certificate, CertificateAuthority,
-    ClientIdentity, Csr, DEFAULT_REQUEST_MAX_AGE, KeyAlgorithm, PrivateKey, PushPortalStandIn,
-    ReserveCertificate, ServerCertificateRotation, SubjectName, Validity, VendorSigner,
+    ApnsCsrForm, ApnsIntake, ApnsKeyRequest, CertError, Certificate, CertificateAuthority, Csr,
+    DEFAULT_REQUEST_MAX_AGE, KeyAlgorithm, PrivateKey, PushPortalStandIn, ReserveCertificate,
+    ServerCertificateRotation, SubjectName, Validity, VendorSigner,
 };
 use rand_chacha::ChaCha20Rng;
 use time::{Duration, OffsetDateTime};
@@ -254,29 +254,6 @@ impl AdminPki {
             .schedule(reserve)
             .map_err(cert("rotation schedule"))?;
         Ok(times)
-    }
-
-    /// Issues a device's certificate (client or identity) for the DER of
-    /// its CSR, checking the request's signature first (R-CL-1).
-    ///
-    /// # Errors
-    /// Any certificate error.
-    pub fn issue_device_certificate(
-        &self,
-        csr_der: &[u8],
-        user: &str,
-        device: &str,
-        now: OffsetDateTime,
-        rng: &mut ChaCha20Rng,
-    ) -> Result<Certificate, HarnessError> {
-        // What arrives is the request's DER: its self-signature is checked here.
-        let csr = Csr::from_der(csr_der).map_err(cert("device CSR"))?;
-        let identity = ClientIdentity::new(user, Some(device)).map_err(cert("client identity"))?;
-        let validity =
-            Validity::days(now - Duration::minutes(5), 365).map_err(cert("client validity"))?;
-        self.ca
-            .issue_client_certificate(&csr, &identity, validity, rng)
-            .map_err(cert("client certificate"))
     }
 
     /// Intake's trust anchor: the portal stand-in's "Apple" push CA (in

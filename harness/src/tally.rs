@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crate::report::{CertificateEvent, HourSample, InvariantResult, PerPlatform, RotationReport};
 
 /// The invariants a run checks, in report order.
-pub const INVARIANTS: [&str; 8] = [
+pub const INVARIANTS: [&str; 9] = [
     "an invitation enrolls at most one device",
     "no device is managed without passing through a group",
     "licensed devices never exceed seats",
@@ -14,6 +14,7 @@ pub const INVARIANTS: [&str; 8] = [
     "devices lost in a certificate rotation are exactly those that did not sync in time",
     "the model's own invariants hold (checked daily)",
     "no panic anywhere",
+    "every device certificate is the one SCEP issued for its own enrollment's one-time password",
 ];
 
 /// Index of an invariant in [`INVARIANTS`].
@@ -36,6 +37,8 @@ pub enum Inv {
     Model = 6,
     /// See [`INVARIANTS`].
     NoPanic = 7,
+    /// See [`INVARIANTS`].
+    OwnCertificate = 8,
 }
 
 /// The running counts of a simulation.

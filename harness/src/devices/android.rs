@@ -1,16 +1,17 @@
 //! Simulated Android devices: they open the invitation link, install the
 //! agent from the standalone package (reading the settings it embeds) or
-//! from a plain APK (typing the address), redeem a client certificate by
-//! one-time password, and sync through `mdm-android`'s real JSON protocol.
+//! from a plain APK (typing the address), fetch a client certificate
+//! through SCEP with the one-time password their user was e-mailed
+//! (R-CL-1; real `PKCSReq`/`CertRep` bytes, `super::scep`), and sync through `mdm-android`'s real JSON protocol.
 //! The device writes its request's bytes and reads the server's answer from
 //! bytes; what it knows between syncs is its own [`SimDevice`].
 
 use mdm_android::InstallReport;
-use mdm_certs::{ClientCertificateDelivery, DeliveryPayload, OtpPolicy};
-use mdm_model::{DeviceId, InstallSource, Sha256Digest};
+use mdm_certs::{OneTimePassword, SubjectName};
+use mdm_model::{ClientCertificateRefusal, DeviceId, InstallSource};
 use mdm_packages::{LinkAnswer, StandalonePackage};
-use time::Duration;
 
+use super::scep::{ScepResult, device_key};
 use super::{DeviceView, SimDevice};
 use crate::draw::Purpose;
 use crate::error::{android, packages};
@@ -60,20 +61,24 @@ pub(crate) struct Routed {
     now: SimTime,
     device: DeviceId,
     package: Option<Box<StandalonePackage>>,
+    /// The one-time password the user was e-mailed for the client certificate.
+    otp: Option<OneTimePassword>,
     /// The device's plan and how many links it has opened (its key stream).
     plan: crate::fleet::DevicePlan,
     attempts: u8,
 }
 
 impl Routed {
-    /// What device `i` got for its link: the package or the store listing;
-    /// any other answer (a refusal, also when the same link was consumed by
-    /// another opening in the meantime) is given back.
+    /// What device `i` got for its link: the package or the store listing,
+    /// and the one-time password `otp` its user was e-mailed; any other
+    /// answer (a refusal, also when the same link was consumed by another
+    /// opening in the meantime) is given back.
     pub(crate) fn from_answer(
         i: u32,
         now: SimTime,
         d: &SimDevice,
         answer: LinkAnswer,
+        otp: Option<OneTimePassword>,
     ) -> Result<Self, LinkAnswer> {
         let (device, package) = match answer {
             LinkAnswer::AndroidPackage { device, package } => (device, Some(package)),
@@ -85,32 +90,45 @@ impl Routed {
             now,
             device,
             package,
+            otp,
             plan: d.plan,
             attempts: d.attempts,
         })
     }
 }
 
-/// What the device and the CA did with it, off the workspace: the package
-/// opened, the server address found, the client certificate fetched by OTP.
+/// What the device did with it, off the workspace: the package opened, the
+/// server address found, the client certificate fetched through SCEP.
 pub(crate) struct Prepared {
     pub(crate) i: u32,
     pub(crate) now: SimTime,
     pub(crate) device: DeviceId,
-    pub(crate) client_cert: Option<Sha256Digest>,
+    pub(crate) client_cert: ClientCertificate,
+}
+
+/// The agent's client certificate (R-CL-1).
+pub(crate) enum ClientCertificate {
+    /// None asked for (a plain APK gets none automatically, R-AN-1 b).
+    None,
+    /// Issued: the certificate, for the server to bind and record applied.
+    Issued(Box<mdm_certs::Certificate>),
+    /// A CertRep FAILURE; the server's reason.
+    Refused(ClientCertificateRefusal),
 }
 
 /// The agent finds the server — embedded in the package, or typed by the
-/// user — and a standalone install fetches its client certificate by
-/// one-time password (R-CL-1); a plain APK gets none automatically (R-AN-1 b).
-/// Sees the server only through a `DeviceView`, so it runs on the other
-/// cores while the minute's contacts are handled.
+/// user — and a standalone install fetches its client certificate through
+/// SCEP with the one-time password its user was e-mailed (R-CL-1); a plain
+/// APK gets none automatically (R-AN-1 b). Sees the server only through a
+/// `DeviceView`, so it runs on the other cores while the minute's contacts
+/// are handled.
 pub(crate) fn prepare(w: &DeviceView, r: Routed) -> Result<Prepared, HarnessError> {
     let Routed {
         i,
         now,
         device,
         package,
+        otp,
         plan,
         attempts,
     } = r;
@@ -127,33 +145,19 @@ pub(crate) fn prepare(w: &DeviceView, r: Routed) -> Result<Prepared, HarnessErro
     let typed = embedded.is_none().then_some(w.server_host);
     mdm_android::first_connection_address(source, embedded.as_ref(), typed)
         .map_err(android("first connection address"))?;
-    let mut client_cert = None;
-    if plan.install == InstallSource::StandalonePackage {
-        let mut rng = w.stream(i, attempts, Purpose::Device);
-        let (_key, csr) = mdm_certs::Csr::for_device(&format!("android-{i}"), &mut rng)
-            .map_err(crate::pki::cert("device CSR"))?;
-        let certificate = w.pki.issue_device_certificate(
-            csr.der(),
-            &format!("user{}", plan.user),
-            &format!("android-{i}"),
-            at,
-            &mut rng,
-        )?;
-        let (mut delivery, otp) = ClientCertificateDelivery::new(
-            DeliveryPayload::Certificate(Box::new(certificate)),
-            OtpPolicy::default(),
-            at,
-            &mut rng,
-        );
-        let fetched = match delivery
-            .redeem(otp.expose(), at + Duration::minutes(2))
-            .map_err(crate::pki::cert("redeem OTP"))?
-        {
-            DeliveryPayload::Certificate(c) => c.der().to_vec(),
-            DeliveryPayload::Pkcs12(_) => Vec::new(),
-        };
-        client_cert = Some(Sha256Digest::of(&fetched));
-    }
+    let client_cert = match otp.filter(|_| plan.install == InstallSource::StandalonePackage) {
+        Some(otp) => {
+            let mut rng = w.stream(i, attempts, Purpose::Device);
+            let subject = SubjectName::common_name(format!("android-{i}"))
+                .map_err(crate::pki::cert("agent subject"))?;
+            let key = device_key(mdm_apple::ScepKeySize::Rsa2048, i)?;
+            match w.scep(i, attempts, otp.expose(), &subject, key, at, &mut rng)? {
+                ScepResult::Issued(certificate) => ClientCertificate::Issued(certificate),
+                ScepResult::Refused(reason) => ClientCertificate::Refused(reason),
+            }
+        }
+        None => ClientCertificate::None,
+    };
     Ok(Prepared {
         i,
         now,

@@ -1,6 +1,7 @@
 //! Simulated iPhones and iPads: they open the invitation link with a real
-//! User-Agent, verify the signed enrollment profile, get an identity
-//! certificate from a CSR, write real `Authenticate` and `TokenUpdate`
+//! User-Agent, verify the signed enrollment profile, get their identity
+//! certificate through SCEP with the profile's one-time challenge (real
+//! `PKCSReq`/`CertRep` bytes, `super::scep`), write real `Authenticate` and `TokenUpdate`
 //! plists, and answer the commands the server hands them with real command
 //! reports — all through `mdm-packages`, `mdm-apple` and `mdm-certs`. The
 //! device reads only the bytes the server sent (the profile, each command).
@@ -9,10 +10,12 @@ use mdm_apple::{
     AppleDeviceId, CommandReport, CommandStatus, PushMagic, PushToken, TokenUpdate,
     verify_signed_profile,
 };
+use mdm_certs::Certificate;
 use mdm_model::{DeviceId, Platform, PushTopic};
 use mdm_packages::LinkAnswer;
 use rand_core::Rng;
 
+use super::scep::{EnrollmentPayloads, ScepResult, device_key, subject_name};
 use super::{DeviceView, SimDevice};
 use crate::draw::{self, CoinPurpose, CommandCoin, Purpose};
 use crate::error::apple;
@@ -68,8 +71,7 @@ pub(crate) struct Routed {
     device: DeviceId,
     platform: Platform,
     profile: Vec<u8>,
-    /// The device's user and how many links it has opened (its key stream).
-    user: u32,
+    /// How many links the device has opened (its key stream).
     attempts: u8,
 }
 
@@ -100,7 +102,6 @@ impl Routed {
             device,
             platform,
             profile,
-            user: d.plan.user,
             attempts: d.attempts,
         };
         Ok((routed, routed_platform != platform))
@@ -108,27 +109,36 @@ impl Routed {
 }
 
 /// What the device did with the profile, off the workspace: the topic it
-/// carries, the identity certificate it got, and the check-in messages it
-/// sends with it.
+/// carries, what SCEP gave it, and the check-in messages it sends with its
+/// identity.
 pub(crate) struct Prepared {
     pub(crate) i: u32,
     pub(crate) now: SimTime,
     pub(crate) device: DeviceId,
     pub(crate) platform: Platform,
     pub(crate) topic: PushTopic,
-    /// The identity certificate (DER) the workspace CA issued from its CSR.
-    pub(crate) identity: Vec<u8>,
+    /// The identity certificate the SCEP endpoint issued, or its refusal.
+    pub(crate) identity: Identity,
     /// A truncated `Authenticate`, sent first when that fault strikes.
     pub(crate) malformed: Option<Vec<u8>>,
     /// `Authenticate`, then `TokenUpdate`.
     pub(crate) checkins: [Vec<u8>; 2],
 }
 
-/// The device verifies the signed profile and reads its topic; SCEP,
-/// simulated: it makes a key and CSR and the workspace CA signs it; then it
-/// writes its `Authenticate` and `TokenUpdate`, which the engine delivers.
-/// Sees the server only through a `DeviceView`, so it runs on the other
-/// cores while the minute's contacts are handled.
+/// What SCEP gave the device.
+pub(crate) enum Identity {
+    /// Its identity certificate.
+    Issued(Box<Certificate>),
+    /// A CertRep FAILURE: the enrollment stops; the server's reason.
+    Refused(mdm_model::ClientCertificateRefusal),
+}
+
+/// The device verifies the signed profile and reads its payloads; SCEP
+/// with the profile's challenge and subject, for an RSA key of the
+/// profile's `Keysize`; then it writes its `Authenticate` and
+/// `TokenUpdate`, which the engine delivers. Sees the server only through
+/// a `DeviceView`, so it runs on the other cores while the minute's
+/// contacts are handled.
 pub(crate) fn prepare(w: &DeviceView, r: Routed) -> Result<Prepared, HarnessError> {
     let Routed {
         i,
@@ -136,30 +146,33 @@ pub(crate) fn prepare(w: &DeviceView, r: Routed) -> Result<Prepared, HarnessErro
         device,
         platform,
         profile,
-        user,
         attempts,
     } = r;
     let at = w.now(now);
     let verified =
         verify_signed_profile(&profile, std::slice::from_ref(w.pki.ca.certificate()), at)
             .map_err(apple("verify profile"))?;
-    let topic =
-        profile_topic(&verified.plist().map_err(apple("profile plist"))?).ok_or_else(|| {
-            HarnessError::Apple {
-                step: "profile topic",
-                message: "no com.apple.mdm payload".into(),
-            }
-        })?;
+    let unreadable = |f: super::scep::EnrollmentFault| HarnessError::Apple {
+        step: "read profile",
+        message: format!("{}: {}", f.kind, f.detail),
+    };
+    let payloads = EnrollmentPayloads::read(verified.content()).map_err(unreadable)?;
+    let topic = payloads.mdm.topic.clone();
+    let subject = subject_name(&payloads.scep.subject).map_err(unreadable)?;
+    let key = device_key(payloads.scep.key_size, i)?;
     let mut rng = w.stream(i, attempts, Purpose::Device);
-    let (_key, csr) =
-        mdm_certs::Csr::for_device(&udid(i), &mut rng).map_err(crate::pki::cert("device CSR"))?;
-    let identity = w.pki.issue_device_certificate(
-        csr.der(),
-        &format!("user{user}"),
-        &udid(i),
+    let identity = match w.scep(
+        i,
+        attempts,
+        payloads.challenge(),
+        &subject,
+        key,
         at,
         &mut rng,
-    )?;
+    )? {
+        ScepResult::Issued(certificate) => Identity::Issued(certificate),
+        ScepResult::Refused(reason) => Identity::Refused(reason),
+    };
     let authenticate = mdm_apple::Authenticate::new(topic.clone(), device_id(i))
         .to_xml()
         .map_err(apple("Authenticate"))?;
@@ -186,21 +199,9 @@ pub(crate) fn prepare(w: &DeviceView, r: Routed) -> Result<Prepared, HarnessErro
         device,
         platform,
         topic,
-        identity: identity.der().to_vec(),
+        identity,
         malformed,
         checkins: [authenticate, update],
-    })
-}
-
-/// The `Topic` of the profile's `com.apple.mdm` payload.
-fn profile_topic(plist: &mdm_apple::PlistValue) -> Option<PushTopic> {
-    let payloads = plist.as_dictionary()?.get("PayloadContent")?.as_array()?;
-    payloads.iter().find_map(|p| {
-        let p = p.as_dictionary()?;
-        (p.get("PayloadType")?.as_string()? == "com.apple.mdm")
-            .then(|| p.get("Topic")?.as_string())
-            .flatten()
-            .and_then(|t| PushTopic::parse(t).ok())
     })
 }
 

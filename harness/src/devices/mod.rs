@@ -6,6 +6,7 @@
 pub(crate) mod android;
 pub(crate) mod android_sync;
 pub(crate) mod apple;
+pub(crate) mod scep;
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use time::OffsetDateTime;
 use crate::SimTime;
 use crate::draw::{self, Purpose, Salt};
 use crate::fleet::DevicePlan;
+use crate::mdm_server::scep::ScepEndpoint;
 use crate::pki::AdminPki;
 
 /// Where a simulated device stands, beyond what the model records.
@@ -116,6 +118,8 @@ pub(crate) fn enrollment_stream(seed: u64, i: u32, attempts: u8, purpose: Purpos
 /// work can run on the other cores while the server goes on.
 pub(crate) struct DeviceView {
     pub(crate) pki: Arc<AdminPki>,
+    /// The workspace's SCEP endpoint (the device sends it its bytes).
+    scep: Arc<ScepEndpoint>,
     /// The server's host as the invitation told the user (typed into an
     /// agent installed without settings).
     pub(crate) server_host: &'static str,
@@ -127,6 +131,7 @@ pub(crate) struct DeviceView {
 impl DeviceView {
     pub(crate) fn new(
         pki: Arc<AdminPki>,
+        scep: Arc<ScepEndpoint>,
         server_host: &'static str,
         start: OffsetDateTime,
         seed: u64,
@@ -134,6 +139,7 @@ impl DeviceView {
     ) -> Self {
         Self {
             pki,
+            scep,
             server_host,
             start,
             seed,

@@ -105,7 +105,7 @@ impl World {
                         Event::Admin(action) => self.admin(action, now)?,
                         Event::RotationActivates => self.rotation_activates(now)?,
                         Event::Hour => self.hour(now)?,
-                        Event::Daily => self.daily(),
+                        Event::Daily => self.daily(now),
                     }
                     self.tally.events += 1;
                 }
@@ -167,7 +167,7 @@ impl World {
             match invitations::begin_opening(&mut self.server, &token, user_agent, store, at)? {
                 Ok(p) => pending.push((i, now, store, p)),
                 Err(answer) => {
-                    self.link_answered(i, now, answer);
+                    self.link_answered(i, now, answer, None);
                 }
             }
         }
@@ -187,8 +187,10 @@ impl World {
         for b in built {
             let (i, now, built) = b?;
             let at = self.now(now);
-            let answer = invitations::finish_opening(&mut self.server, built, at)?;
-            enrolling.extend(self.link_answered(i, now, answer));
+            let (built, challenge) = built;
+            let (answer, otp) =
+                invitations::finish_opening(&mut self.server, built, challenge, at)?;
+            enrolling.extend(self.link_answered(i, now, answer, otp));
         }
         Ok(enrolling)
     }

@@ -3,9 +3,10 @@
 //! and what the server records once the device has done it.
 
 use mdm_apple::{Endpoint, ServiceEvent};
-use mdm_model::{DeviceId, InstallSource, Platform, Workspace};
+use mdm_model::{DeviceId, InstallSource, Platform, Sha256Digest, Workspace};
 
 use super::{Event, World};
+use crate::devices::android::ClientCertificate;
 use crate::devices::{self, DeviceView, Stage};
 use crate::error::model;
 use crate::mdm_server::{self, invitations};
@@ -34,17 +35,20 @@ impl Enrolling {
 }
 
 impl World {
-    /// What device `i` got for its link: something to enroll with, or an
-    /// answer that enrolls nothing (handled here).
+    /// What device `i` got for its link (and, for a standalone Android
+    /// package, the one-time password its user was e-mailed): something to
+    /// enroll with, or an answer that enrolls nothing (handled here).
     pub(super) fn link_answered(
         &mut self,
         i: u32,
         now: SimTime,
         answer: mdm_packages::LinkAnswer,
+        emailed_otp: Option<mdm_certs::OneTimePassword>,
     ) -> Option<Enrolling> {
         let d = self.device(i)?;
         let routed = if d.plan.platform == Platform::Android {
-            devices::android::Routed::from_answer(i, now, d, answer).map(Enrolling::Android)
+            devices::android::Routed::from_answer(i, now, d, answer, emailed_otp)
+                .map(Enrolling::Android)
         } else {
             devices::apple::Routed::from_answer(i, now, d, answer).map(|(routed, misdetected)| {
                 if misdetected {
@@ -108,6 +112,31 @@ impl World {
         );
     }
 
+    /// The certificate `device` presents is the one SCEP issued for its
+    /// own enrollment's one-time password.
+    fn check_own_certificate(&mut self, certificate: &mdm_certs::Certificate, device: DeviceId) {
+        let own = mdm_server::scep::issued_for(&mut self.server, certificate, device);
+        self.tally.check(
+            Inv::OwnCertificate,
+            (!own).then(|| {
+                format!(
+                    "{device} presents `{}`, not issued for its enrollment",
+                    certificate.info().subject
+                )
+            }),
+        );
+    }
+
+    /// The SCEP endpoint refused a device's request: audited and counted.
+    fn scep_refused(
+        &mut self,
+        reason: mdm_model::ClientCertificateRefusal,
+        at: time::OffsetDateTime,
+    ) {
+        mdm_server::scep::record_refusal(&mut self.server, reason, at);
+        Tally::count(&mut self.tally.refusals, &format!("SCEP refused: {reason}"));
+    }
+
     /// The device landed in Unassigned devices (R-GR-1).
     fn check_unassigned(&mut self, device: DeviceId) -> Result<(), HarnessError> {
         let group = self
@@ -146,6 +175,19 @@ impl World {
             return Ok(());
         };
         self.check_consumed(i, device);
+        let client_cert = match client_cert {
+            ClientCertificate::None => None,
+            ClientCertificate::Issued(certificate) => {
+                self.check_own_certificate(&certificate, device);
+                Some(Sha256Digest::of(certificate.der()))
+            }
+            ClientCertificate::Refused(reason) => {
+                // The agent runs without a client certificate; the
+                // administrator sees the refusal in the audit log.
+                self.scep_refused(reason, at);
+                None
+            }
+        };
         self.check_unassigned(device)?;
         let source_name = match plan.install {
             InstallSource::PlainApk => "plain APK",
@@ -192,6 +234,15 @@ impl World {
                 format!("{device} got a profile without a valid APNs certificate for its topic")
             }),
         );
+        let identity = match identity {
+            devices::apple::Identity::Issued(certificate) => certificate,
+            devices::apple::Identity::Refused(reason) => {
+                self.scep_refused(reason, at);
+                return self.mark_lost(i, now, "SCEP refused");
+            }
+        };
+        self.check_own_certificate(&identity, device);
+        let identity = identity.der().to_vec();
         mdm_server::apple::expect_identity(&mut self.server, &identity, device)?;
         if let Some(d) = self.device_mut(i) {
             d.apple_identity = Some(identity.into_boxed_slice());

@@ -163,6 +163,7 @@ impl World {
     pub(crate) fn device_view(&self) -> DeviceView {
         DeviceView::new(
             Arc::clone(&self.server.pki),
+            Arc::clone(&self.server.scep),
             SERVER_HOST,
             self.start,
             self.opts.seed,

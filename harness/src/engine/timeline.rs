@@ -177,7 +177,7 @@ impl World {
     }
 
     /// Daily: the model's invariants, checked in full on the server's workspace.
-    pub(super) fn daily(&mut self) {
+    pub(super) fn daily(&mut self, now: SimTime) {
         let ws = &self.server.ws;
         let violations = ws.check_invariants();
         let first = violations
@@ -202,6 +202,8 @@ impl World {
                 .then(|| format!("{}: {} of {} seats", l.id(), l.seats_in_use(), l.seats()));
             self.tally.check(Inv::Seats, over);
         }
+        // The SCEP endpoint forgets one-time passwords used or expired.
+        self.server.scep.purge(self.server.now(now));
     }
 
     pub(super) fn command_push(&mut self, i: u32, now: SimTime) -> Result<(), HarnessError> {

@@ -8,23 +8,18 @@
 //! verified and decrypted, and the certificate issued becomes the identity
 //! its check-ins are signed with (`Mdm-Signature`).
 //!
-//! RSA-2048 keys as iOS makes them, but from a small pool made once per
-//! run ([`rsa_pool`]): key generation would otherwise dominate a run of a
-//! thousand devices, and the server sees a distinct certificate (and CN)
-//! per device either way.
+//! The device's side of SCEP (the payloads read from the profile, the
+//! `PKCSReq`, the `CertRep`) is the simulator's own
+//! (`crate::devices::scep`); here it goes over the wire. RSA-2048 keys as
+//! iOS makes them, but from a small pool made once per run ([`rsa_pool`]).
 
 use std::time::Instant;
 
 use bytes::Bytes;
 use http::{Method, Request, StatusCode, header};
-use mdm_apple::{PayloadContent, ProfileSigner, read_profile, verify_signed_profile};
-use mdm_certs::{
-    Certificate, ContentCipher, KeyAlgorithm, NameAttribute, PrivateKey, ScepDigest, ScepReply,
-    ScepRequest, ScepSigner, SubjectName, ca_certificates, csr_with_challenge,
-};
+use mdm_apple::{ProfileSigner, verify_signed_profile};
+use mdm_certs::{Certificate, KeyAlgorithm, PrivateKey};
 use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng as _;
-use rayon::prelude::*;
 use time::OffsetDateTime;
 
 use super::admin::path_of;
@@ -33,6 +28,9 @@ use super::device::{Failure, Paths, WireDevice};
 use super::exchange::{fail, refused, send};
 use super::report::{Recorder, Step};
 use crate::HarnessError;
+use crate::devices::scep::{
+    EnrollmentFault, EnrollmentPayloads, EnrollmentStep, ScepEnrollment, subject_name,
+};
 
 /// Safari on an iPhone (iOS 17.4).
 pub const IPHONE_USER_AGENT: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
@@ -46,18 +44,18 @@ pub const PROFILE_CONTENT_TYPE: &str = "application/x-apple-aspen-config";
 /// # Errors
 /// [`HarnessError::Certificates`] when a key cannot be made.
 pub fn rsa_pool(keys: usize, seed: u64) -> Result<Vec<PrivateKey>, HarnessError> {
-    (0..keys.max(1))
-        .into_par_iter()
-        .map(|i| {
-            let mut rng = ChaCha20Rng::seed_from_u64(seed ^ (i as u64).rotate_left(32));
-            PrivateKey::generate(KeyAlgorithm::Rsa2048, &mut rng).map_err(|source| {
-                HarnessError::Certificates {
-                    step: "RSA key pool",
-                    source,
-                }
-            })
-        })
-        .collect()
+    crate::devices::scep::rsa_keys(KeyAlgorithm::Rsa2048, keys, seed)
+}
+
+impl From<EnrollmentFault> for Failure {
+    fn from(f: EnrollmentFault) -> Self {
+        let step = match f.step {
+            EnrollmentStep::Profile => Step::Profile,
+            EnrollmentStep::ScepCaCert => Step::ScepCaCert,
+            EnrollmentStep::Scep => Step::Scep,
+        };
+        Failure::new(step, f.kind, f.detail)
+    }
 }
 
 /// What the profile told the device.
@@ -65,10 +63,8 @@ pub fn rsa_pool(keys: usize, seed: u64) -> Result<Vec<PrivateKey>, HarnessError>
 pub struct ProfileFacts {
     /// The SCEP endpoint's path.
     pub scep_path: String,
-    /// The one-time challenge.
-    pub challenge: String,
-    /// The subject to ask for.
-    pub subject: Vec<(String, String)>,
+    /// The SCEP payload (its one-time challenge, the subject to ask for).
+    pub scep: mdm_apple::ScepIdentity,
     /// Where check-ins and commands go, and the topic.
     pub paths: Paths,
 }
@@ -123,18 +119,7 @@ pub fn read_enrollment(
     let step = Step::Profile;
     let verified =
         verify_signed_profile(profile, trust, now).map_err(|e| fail(step, "signature", e))?;
-    let read = read_profile(verified.content()).map_err(|e| fail(step, "unreadable", e))?;
-    let mut scep = None;
-    let mut mdm = None;
-    for payload in &read.params().payloads {
-        match &payload.content {
-            PayloadContent::Scep(s) => scep = Some(s),
-            PayloadContent::Mdm(m) => mdm = Some(m),
-            _ => {}
-        }
-    }
-    let scep = scep.ok_or_else(|| fail(step, "no SCEP payload", "com.apple.security.scep"))?;
-    let mdm = mdm.ok_or_else(|| fail(step, "no MDM payload", "com.apple.mdm"))?;
+    let EnrollmentPayloads { scep, mdm } = EnrollmentPayloads::read(verified.content())?;
     if !mdm.sign_message {
         return Err(fail(step, "unsigned check-ins", "SignMessage is false"));
     }
@@ -150,41 +135,13 @@ pub fn read_enrollment(
     };
     Ok(ProfileFacts {
         scep_path: path("SCEP URL", &scep.url)?,
-        challenge: scep
-            .challenge
-            .clone()
-            .ok_or_else(|| fail(step, "no challenge", "the SCEP payload has no Challenge"))?,
-        subject: scep.subject.clone(),
+        scep,
         paths: Paths {
             check_in,
             server,
             topic: mdm.topic.clone(),
         },
     })
-}
-
-fn subject_name(pairs: &[(String, String)]) -> Result<SubjectName, Failure> {
-    let step = Step::Scep;
-    let cn = pairs
-        .iter()
-        .find(|(k, _)| k == "CN")
-        .map(|(_, v)| v.as_str())
-        .ok_or_else(|| fail(step, "no CN", "the SCEP subject names no CN"))?;
-    let mut name = SubjectName::common_name(cn).map_err(|e| fail(step, "subject", e))?;
-    for (k, v) in pairs {
-        let attribute = match k.as_str() {
-            "O" => NameAttribute::Organization,
-            "OU" => NameAttribute::OrganizationalUnit,
-            "L" => NameAttribute::Locality,
-            "ST" => NameAttribute::StateOrProvince,
-            "C" => NameAttribute::Country,
-            _ => continue,
-        };
-        name = name
-            .with(attribute, v)
-            .map_err(|e| fail(step, "subject", e))?;
-    }
-    Ok(name)
 }
 
 /// SCEP as iOS runs it: `GetCACert`, then a `PKCSReq` for `key` with the
@@ -215,52 +172,28 @@ pub async fn scep_identity(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let certificates = ca_certificates(content_type, answer.body())
-        .map_err(|e| fail(Step::ScepCaCert, "bad CA", e))?;
-    let ca = certificates
-        .iter()
-        .find(|c| c.info().is_ca)
-        .ok_or_else(|| fail(Step::ScepCaCert, "bad CA", "no CA certificate"))?;
-    let recipient = certificates.iter().find(|c| !c.info().is_ca).unwrap_or(ca);
-
-    let step = Step::Scep;
-    let subject = subject_name(&facts.subject)?;
-    let csr =
-        csr_with_challenge(&subject, key, &facts.challenge).map_err(|e| fail(step, "csr", e))?;
-    let cn = subject.get(NameAttribute::CommonName).unwrap_or("device");
-    let owned = key.try_clone().map_err(|e| fail(step, "key", e))?;
-    let signer =
-        ScepSigner::self_signed(owned, cn, now, rng).map_err(|e| fail(step, "signer", e))?;
-    let message = ScepRequest::pkcs_req(
-        &csr,
-        &signer,
-        recipient,
-        ContentCipher::Aes128Cbc,
-        ScepDigest::Sha256,
+    let subject = subject_name(&facts.scep.subject)?;
+    let challenge = facts.scep.challenge.as_deref().unwrap_or_default();
+    let enrollment = ScepEnrollment::request(
+        content_type,
+        answer.body(),
+        challenge,
+        &subject,
+        key,
         now,
         rng,
-    )
-    .map_err(|e| fail(step, "pkcsreq", e))?;
+    )?;
+    let step = Step::Scep;
     let request = Request::builder()
         .method(Method::POST)
         .uri(format!("{}?operation=PKIOperation", facts.scep_path))
         .header(header::CONTENT_TYPE, "application/x-pki-message")
-        .body(Bytes::copy_from_slice(message.der()));
+        .body(Bytes::copy_from_slice(enrollment.message()));
     let answer = send(conn, recorder, step, request).await?;
     if answer.status() != StatusCode::OK {
         return Err(refused(step, &answer));
     }
-    match ScepReply::parse(answer.body(), &message, recipient, &signer) {
-        Ok(ScepReply::Issued(certificate)) if certificate.is_signed_by(ca) => Ok(*certificate),
-        Ok(ScepReply::Issued(_)) => Err(fail(
-            step,
-            "foreign certificate",
-            "not issued by the SCEP CA",
-        )),
-        Ok(ScepReply::Failed(info)) => Err(fail(step, "refused", format!("{info:?}"))),
-        Ok(other) => Err(fail(step, "not issued", format!("{other:?}"))),
-        Err(e) => Err(fail(step, "bad CertRep", e)),
-    }
+    Ok(enrollment.finish(answer.body())?)
 }
 
 /// The whole enrollment up to the identity: link, profile, SCEP. Returns
@@ -293,19 +226,6 @@ pub async fn enroll_over_the_wire(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn subjects_keep_the_profiles_attributes() {
-        let name = subject_name(&[
-            ("O".into(), "acme".into()),
-            ("CN".into(), "0a1b".into()),
-            ("X".into(), "ignored".into()),
-        ])
-        .unwrap();
-        assert_eq!(name.get(NameAttribute::CommonName), Some("0a1b"));
-        assert_eq!(name.get(NameAttribute::Organization), Some("acme"));
-        assert!(subject_name(&[("O".into(), "acme".into())]).is_err());
-    }
 
     #[test]
     fn an_unsigned_or_foreign_profile_is_refused() {

@@ -99,7 +99,9 @@ fn enrollment_setup(pki: &AdminPki) -> Result<(EnrollmentParams, ProfileSigner),
                 ("O".into(), COMPANY.into()),
                 ("CN".into(), "%SerialNumber%".into()),
             ],
-            challenge: Some("simulated-challenge".into()),
+            // Each opening's profile gets its own one-time challenge and
+            // CN (the SCEP endpoint's label): `invitations::build_artifact`.
+            challenge: None,
             ..ScepIdentity::new(format!("https://{host}/scep"))
         }),
         server_root_ca_der: Some(pki.ca.certificate().der().to_vec()),

@@ -3,7 +3,9 @@
 //! the workspace (detection, the model's decision, the artifact built, the
 //! invitation consumed).
 
-use mdm_model::{DeviceId, InvitationState, InvitationToken, UserId};
+use mdm_apple::EnrollmentIdentity;
+use mdm_certs::OneTimePassword;
+use mdm_model::{DeviceId, InvitationState, InvitationToken, Platform, UserId};
 use mdm_packages::{
     AndroidDelivery, BuiltLink, ClientHints, InstructionSettings, Language, LinkAnswer,
     LinkRequest, LinkRoutes, LinkStep, PendingInstruction, PendingLink, issue_instructions,
@@ -13,6 +15,7 @@ use time::OffsetDateTime;
 
 use super::MdmServer;
 use super::distribution::{Distribution, STORE_URL, routes};
+use super::scep::new_label;
 use crate::error::{model, packages};
 use crate::{HarnessError, SimTime};
 
@@ -86,18 +89,34 @@ pub(crate) fn send_instructions_to(
     Ok((tokens, messages))
 }
 
+/// A link opening the model accepted, its artifact still to build, with
+/// the one-time SCEP challenge the server issued for it (R-CL-1): an Apple
+/// device's profile carries it; the user of a standalone Android package
+/// gets it by e-mail, for the agent's client certificate.
+pub(crate) struct Opening {
+    pending: PendingLink,
+    pub(crate) challenge: Option<IssuedChallenge>,
+}
+
+/// A challenge and the enrollment label its certificate will carry.
+pub(crate) struct IssuedChallenge {
+    pub(crate) label: String,
+    pub(crate) otp: OneTimePassword,
+}
+
 /// A device opens its invitation link (its `token`) with a real
 /// User-Agent: `mdm-packages` detects it and the model decides. An iPadOS
 /// 13+ iPad that looks like a Mac gets the touch probe, which reloads the
 /// link with the touch points it saw. Either the opening waits for its
-/// artifact, or the answer is known already (a refusal, nothing consumed).
+/// artifact (with its SCEP challenge, issued here), or the answer is known
+/// already (a refusal, nothing consumed).
 pub(crate) fn begin_opening(
     w: &mut MdmServer,
     token: &str,
     user_agent: &str,
     store: bool,
     at: OffsetDateTime,
-) -> Result<Result<PendingLink, LinkAnswer>, HarnessError> {
+) -> Result<Result<Opening, LinkAnswer>, HarnessError> {
     let files = [("agent.apk", w.dist.agent_apk.as_slice())];
     let routes = routes(&w.dist, &files, store);
     let mut request = LinkRequest {
@@ -105,7 +124,7 @@ pub(crate) fn begin_opening(
         user_agent,
         hints: ClientHints::default(),
     };
-    loop {
+    let pending = loop {
         let step = mdm_packages::begin_link(&mut w.ws, &request, &routes, at)
             .map_err(packages("open link"))?;
         match step {
@@ -115,40 +134,105 @@ pub(crate) fn begin_opening(
                 request.hints = ClientHints::from_query("touch=5");
             }
             LinkStep::Answered(answer) => return Ok(Err(answer)),
-            LinkStep::Pending(pending) => return Ok(Ok(pending)),
+            LinkStep::Pending(pending) => break pending,
         }
-    }
+    };
+    let certified = pending.platform() != Platform::Android || !store;
+    let challenge = if certified {
+        Some(issue_challenge(w, token, at)?)
+    } else {
+        None
+    };
+    Ok(Ok(Opening { pending, challenge }))
+}
+
+/// The SCEP challenge for the user invited with `token`, for a fresh label.
+fn issue_challenge(
+    w: &mut MdmServer,
+    token: &str,
+    at: OffsetDateTime,
+) -> Result<IssuedChallenge, HarnessError> {
+    let token = InvitationToken::parse(token).map_err(model("token"))?;
+    let user =
+        w.ws.invitation_for(&token)
+            .map(mdm_model::Invitation::user)
+            .ok_or(HarnessError::Internal(
+                "an accepted opening has no invitation",
+            ))?;
+    let account = w.ws.user(user).map_err(model("user"))?.account().to_owned();
+    let label = new_label(&mut w.scep_rng);
+    let otp = w
+        .scep
+        .issue_challenge(&account, &label, at, &mut w.scep_rng)?;
+    Ok(IssuedChallenge { label, otp })
 }
 
 /// The package or signed profile a pending opening waits for, built from
-/// the device's key stream `rng` (touches nothing shared: runs on all cores).
+/// the device's key stream `rng` (touches nothing shared: runs on all
+/// cores). A profile's SCEP payload carries the opening's challenge and
+/// asks for its label as CN. The challenge is given back for the server to
+/// bind its label to the device the opening creates.
 pub(crate) fn build_artifact(
     dist: &Distribution,
-    pending: PendingLink,
+    opening: Opening,
     store: bool,
     at: OffsetDateTime,
     rng: &mut ChaCha20Rng,
-) -> Result<BuiltLink, HarnessError> {
+) -> Result<(BuiltLink, Option<IssuedChallenge>), HarnessError> {
+    let Opening { pending, challenge } = opening;
+    let mut params;
     let files = [("agent.apk", dist.agent_apk.as_slice())];
-    let routes = routes(dist, &files, store);
-    pending
+    let mut routes = routes(dist, &files, store);
+    if let Some(issued) = challenge
+        .as_ref()
+        .filter(|_| pending.platform() != Platform::Android)
+    {
+        params = dist.apple_params.clone();
+        if let EnrollmentIdentity::Scep(scep) = &mut params.identity {
+            scep.challenge = Some(issued.otp.expose().to_owned());
+            scep.subject.retain(|(k, _)| k != "CN");
+            scep.subject.push(("CN".into(), issued.label.clone()));
+        }
+        routes.apple.params = &params;
+    }
+    let built = pending
         .build(&routes, at, rng)
         .map_err(|e| HarnessError::Packages {
             step: "build artifact",
             message: e.to_string(),
-        })
+        })?;
+    Ok((built, challenge))
 }
 
-/// The model consumes the invitation of a built opening and answers.
+/// The model consumes the invitation of a built opening and answers; the
+/// opening's SCEP label is bound to the device it created, and the
+/// challenge given back to be e-mailed (for an Android package; an Apple
+/// profile carries its own).
 pub(crate) fn finish_opening(
     w: &mut MdmServer,
     built: BuiltLink,
+    challenge: Option<IssuedChallenge>,
     at: OffsetDateTime,
-) -> Result<LinkAnswer, HarnessError> {
-    mdm_packages::finish_link(&mut w.ws, built, at).map_err(|e| HarnessError::Packages {
-        step: "finish link",
-        message: e.to_string(),
-    })
+) -> Result<(LinkAnswer, Option<OneTimePassword>), HarnessError> {
+    let answer =
+        mdm_packages::finish_link(&mut w.ws, built, at).map_err(|e| HarnessError::Packages {
+            step: "finish link",
+            message: e.to_string(),
+        })?;
+    let device = match &answer {
+        LinkAnswer::AppleProfile { device, .. }
+        | LinkAnswer::AndroidPackage { device, .. }
+        | LinkAnswer::AndroidStore { device, .. } => Some(*device),
+        _ => None,
+    };
+    let otp = match (challenge, device) {
+        (Some(IssuedChallenge { label, otp }), Some(device)) => {
+            w.pending_identities.bind(label, device);
+            Some(otp)
+        }
+        _ => None,
+    };
+    Ok((answer, otp))
 }
 
 /// A second device opens a link (`token`) that may already have enrolled

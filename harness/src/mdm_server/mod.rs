@@ -10,6 +10,7 @@ pub(crate) mod android;
 pub(crate) mod apple;
 pub(crate) mod distribution;
 pub(crate) mod invitations;
+pub(crate) mod scep;
 pub(crate) mod store;
 
 use std::sync::Arc;
@@ -66,6 +67,14 @@ pub(crate) struct MdmServer {
     /// The server's own secrets (agent credentials): a stream of its own, so
     /// they change no other draw of the run.
     pub(crate) server_rng: ChaCha20Rng,
+    /// The SCEP endpoint's secrets (one-time challenges, enrollment
+    /// labels): a stream of its own too.
+    pub(crate) scep_rng: ChaCha20Rng,
+    /// The workspace's SCEP endpoint (R-CL-1), shared with the devices'
+    /// own work, which sends it its `PKCSReq`.
+    pub(crate) scep: Arc<scep::ScepEndpoint>,
+    /// Enrollments whose SCEP identity is still to come.
+    pub(crate) pending_identities: scep::PendingIdentities,
     /// The files of the first APNs flow (for `mdm-harness artifacts`).
     pub(crate) apns_flow: ApnsFlowFiles,
     /// APNs as the stand-in decides it, in-process: the tokens devices
@@ -82,6 +91,7 @@ impl MdmServer {
         let start = opts.start;
         let mut admin_rng = draw::stream(opts.seed, ADMIN, Purpose::Admin);
         let server_rng = draw::stream(opts.seed, ADMIN, Purpose::Server);
+        let mut scep_rng = draw::stream(opts.seed, ADMIN, Purpose::Scep);
         let apns_issued_at = start
             + Duration::days(i64::from(opts.scenario.apns_expires_after_days))
             - mdm_certs::PUSH_CERTIFICATE_VALIDITY;
@@ -137,6 +147,8 @@ impl MdmServer {
             })
             .collect::<Result<Vec<_>, HarnessError>>()?;
         let (dist, link_base) = Distribution::set_up(&pki)?;
+        let scep =
+            scep::ScepEndpoint::set_up(&pki.ca, scep::responder_key()?, start, &mut scep_rng)?;
         let stores = store::Durable::open(opts.store.as_ref(), &opts.store_schema, &mut ws)?;
         let apple = AppleService::new(stores.apple, vec![pki.ca.certificate().clone()]);
         let server = Self {
@@ -151,6 +163,9 @@ impl MdmServer {
             apple,
             admin_rng,
             server_rng,
+            scep_rng,
+            scep: Arc::new(scep),
+            pending_identities: scep::PendingIdentities::default(),
             apns_flow: uploaded.flow,
             apns: crate::apns_standin::ApnsBook::counting(
                 mdm_apple::ApnsEnvironment::Production,
