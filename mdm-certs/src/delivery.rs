@@ -191,6 +191,22 @@ impl OtpGate {
         }
     }
 
+    /// A gate as stored earlier (a SCEP challenge record): the same rule
+    /// applies to it as to a fresh one, since the rule is only the fields.
+    pub(crate) fn from_parts(
+        otp_hash: [u8; 32],
+        expires_at: OffsetDateTime,
+        attempts_left: u32,
+        applied_at: Option<OffsetDateTime>,
+    ) -> Self {
+        Self {
+            otp_hash,
+            expires_at,
+            attempts_left,
+            applied_at,
+        }
+    }
+
     /// The hash an OTP is kept and looked up by (case, spaces and dashes
     /// ignored).
     pub(crate) fn hash_of(otp: &str) -> [u8; 32] {
@@ -252,6 +268,10 @@ impl OtpGate {
 
     pub(crate) fn applied_at(&self) -> Option<OffsetDateTime> {
         self.applied_at
+    }
+
+    pub(crate) fn attempts_left(&self) -> u32 {
+        self.attempts_left
     }
 }
 

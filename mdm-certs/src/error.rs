@@ -425,6 +425,16 @@ pub enum CertError {
     /// `badRequest`).
     #[error("the SCEP challenge password matches no one-time password issued")]
     ScepChallengeUnknown,
+    /// A stored SCEP challenge record ([`crate::ScepChallengeRecord`]) that
+    /// cannot be restored: a subject that is not a client identity's, times
+    /// out of order (bad input from the integrator's database).
+    #[error("cannot restore the SCEP challenge record {otp_sha256}: {reason}")]
+    ScepChallengeRecordInvalid {
+        /// The record's password hash (hex).
+        otp_sha256: String,
+        /// What was wrong.
+        reason: String,
+    },
     /// The SCEP server cannot be set up as asked (caller misuse): the
     /// certificate that decrypts requests needs an RSA key; an RA must be
     /// issued by the CA.

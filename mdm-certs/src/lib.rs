@@ -204,9 +204,10 @@ pub use rotation::{
 };
 pub use scep::{
     ContentCipher, FailInfo, MAX_PKI_MESSAGE_LEN, MessageType, Nonce, PkiMessage, PkiStatus,
-    ScepCapabilities, ScepCapability, ScepChallengeStore, ScepChallenges, ScepConfig, ScepDigest,
-    ScepGrant, ScepOperation, ScepOutcome, ScepReply, ScepRequest, ScepRequestKind, ScepResponse,
-    ScepServer, ScepSigner, TransactionId, ca_certificates, csr_with_challenge,
+    ScepCapabilities, ScepCapability, ScepChallengeRecord, ScepChallengeStore, ScepChallenges,
+    ScepConfig, ScepDigest, ScepGrant, ScepOperation, ScepOutcome, ScepReply, ScepRequest,
+    ScepRequestKind, ScepResponse, ScepServer, ScepSigner, TransactionId, ca_certificates,
+    csr_with_challenge,
 };
 #[cfg(feature = "http")]
 pub use scep::{MAX_SCEP_BODY_LEN, ScepRoute, scep_router};

@@ -9,7 +9,8 @@
 //! certificate, its `EnvelopedData` opened with the CA's (or RA's) RSA key,
 //! the CSR's own signature checked, and its `challengePassword` redeemed
 //! through a [`ScepChallengeStore`] ([`ScepChallenges`] keeps one-time
-//! passwords hashed, used once, expiring). The certificate is issued by the
+//! passwords hashed, used once, expiring, and hands out
+//! [`ScepChallengeRecord`]s to keep them across a restart). The certificate is issued by the
 //! workspace CA with the subject and key usages the policy gives
 //! ([`crate::ClientIdentity`], `clientAuth`), whatever the CSR asked for; the
 //! answer is a `CertRep` signed by the CA (or RA) whose content is
@@ -38,7 +39,7 @@ mod server;
 mod signed;
 
 pub use caps::{ScepCapabilities, ScepCapability};
-pub use challenge::{ScepChallengeStore, ScepChallenges, ScepGrant};
+pub use challenge::{ScepChallengeRecord, ScepChallengeStore, ScepChallenges, ScepGrant};
 pub use client::{ScepReply, ScepRequest, ScepRequestKind, ca_certificates, csr_with_challenge};
 pub use envelope::ContentCipher;
 #[cfg(feature = "http")]
