@@ -1,8 +1,9 @@
 //! Nothing acknowledged is lost: every request that may have changed a
 //! tenant's state waits, before its answer leaves, for a commit of what
 //! changed — the workspace's rows, the Apple service's (enrollments,
-//! expected identities, command queues) and the Android endpoint's (agents,
-//! command queues and results, settings) in **one** transaction of the
+//! expected identities, command queues), the Android endpoint's (agents,
+//! command queues and results, settings) and the one-time SCEP passwords
+//! issued or redeemed ([`super::otp`]) in **one** transaction of the
 //! tenant's store ([`TenantStore::commit`], `Workspace::commit_with`).
 //!
 //! Commits are grouped: one thread per tenant takes every request waiting
@@ -246,6 +247,7 @@ mod tests {
             workspace,
             apple,
             android,
+            ..
         } = TenantStore::open(&spec, &name, now).unwrap();
         let tenant = new_apple(workspace, apple, Vec::new());
         let android = Arc::new(TenantAndroid::new(Arc::clone(&tenant), android));

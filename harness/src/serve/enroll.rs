@@ -12,6 +12,10 @@
 //!    names the model device;
 //! 3. the issued certificate is declared to the Apple service
 //!    (`expect_identity`), so the device's `Authenticate` binds it.
+//!
+//! The password and the label's device are committed to the tenant's
+//! store before the profile leaves, and the password's use before the
+//! `CertRep` leaves ([`super::otp`]): a restart in between loses neither.
 
 use std::sync::Arc;
 
@@ -29,6 +33,7 @@ use rand_core::Rng as _;
 
 use super::App;
 use super::facts::Fact;
+use super::otp::TenantOtp;
 use super::tenant::Tenant;
 
 /// The store listing Android devices are sent to (the agent's).
@@ -38,13 +43,16 @@ pub const AGENT_STORE_URL: &str =
 /// The SCEP route of `tenant`: `mdm-certs`' router over the tenant's
 /// responder and one-time passwords, each issued certificate declared to
 /// the Apple service.
-pub fn scep_route(app: &App, tenant: &Arc<Tenant>) -> ScepRoute<mdm_certs::ScepChallenges> {
+pub fn scep_route(app: &App, tenant: &Arc<Tenant>) -> ScepRoute<TenantOtp> {
     let clock = app.options.clock;
     let rng = Arc::clone(&app.options.rng);
     let t = Arc::clone(tenant);
     ScepRoute {
         server: Arc::clone(&tenant.scep),
-        store: Arc::clone(&tenant.challenges),
+        store: Arc::new(TenantOtp {
+            apple: Arc::clone(&tenant.apple),
+            challenges: Arc::clone(&tenant.challenges),
+        }),
         now: Arc::new(clock),
         rng: Arc::new(move || Box::new(rng())),
         audit: Arc::new(move |outcome| scep_outcome(&t, outcome, clock())),
@@ -55,13 +63,7 @@ fn scep_outcome(tenant: &Tenant, outcome: &ScepOutcome, now: time::OffsetDateTim
     match outcome {
         ScepOutcome::Issued { certificate, .. } => {
             let label = certificate.info().subject_common_name.clone();
-            let device = label.as_ref().and_then(|l| {
-                tenant
-                    .labels
-                    .lock()
-                    .ok()
-                    .and_then(|labels| labels.get(l).copied())
-            });
+            let device = label.as_ref().and_then(|l| tenant.labels.device(l));
             let Some(device) = device else {
                 tracing::warn!(tenant = %tenant.name, cn = ?label, "SCEP certificate for no enrollment");
                 return;
@@ -131,9 +133,8 @@ pub async fn open_link(
             Ok(identity) => identity,
             Err(e) => return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
         };
-        let otp = tenant
-            .challenges
-            .issue(identity, OtpPolicy::default(), now, &mut rng);
+        let policy = OtpPolicy::default();
+        let otp = tenant.challenges.issue(identity, policy, now, &mut rng);
         let mut scep = ScepIdentity::new(tenant.base_url.join("scep").as_str());
         scep.challenge = Some(otp.expose().to_owned());
         scep.name = Some(format!("{} MDM CA", tenant.name));
@@ -178,10 +179,13 @@ pub async fn open_link(
                 .and_then(|built| finish_link(ws, built, now)),
             Err(e) => Err(e),
         };
-        if let Ok(LinkAnswer::AppleProfile { device, .. }) = &answer
-            && let Ok(mut labels) = tenant.labels.lock()
-        {
-            labels.insert(label, *device);
+        // The password goes out with the profile (committed, with the
+        // label's device, before the answer leaves), or not at all.
+        if let Ok(LinkAnswer::AppleProfile { device, .. }) = &answer {
+            let expires_at = now.saturating_add(policy.lifetime());
+            tenant.labels.bind(label, *device, expires_at);
+        } else {
+            tenant.challenges.withdraw(otp.expose());
         }
         answer
     };

@@ -18,10 +18,10 @@
 //! before the answer leaves ([`commit`]); shutdown finishes the requests in
 //! flight ([`net`]). Where the pieces live: [`config`] (the options),
 //! [`tenant`] (one tenant's certificates, store and workspace), [`store`]
-//! (the tenant's database), [`blocking`] (PostgreSQL requests off the
-//! runtime), [`tls`], [`app`] (the router), [`enroll`] (link
-//! → profile → SCEP → `Authenticate`), [`push`] (APNs), [`token`],
-//! [`facts`].
+//! (the tenant's database), [`otp`] (the one-time SCEP passwords in it),
+//! [`blocking`] (PostgreSQL requests off the runtime), [`tls`], [`app`]
+//! (the router), [`enroll`] (link → profile → SCEP → `Authenticate`),
+//! [`push`] (APNs), [`token`], [`facts`].
 //!
 //! # Where the state lives
 //! - **The store** (`--store`: `sqlite:DIR`, one file per tenant, or
@@ -29,16 +29,19 @@
 //!   devices, audit log) and the Apple service's state — enrollments with
 //!   their push targets and bound identities, expected SCEP identities,
 //!   command queues and results (`mdm_apple::SqlAppleStore`, tables
-//!   `apple_*`) — written together in one transaction per group commit. A
-//!   restart keeps enrolled Apple devices and their queued and finished
-//!   commands.
+//!   `apple_*`), the Android endpoint's agents, queues, results and
+//!   settings (`mdm_android::SqlAndroidStore`, tables `android_*`), and the
+//!   one-time SCEP passwords (their hashes) with the profile labels they
+//!   were issued for ([`otp`], table `serve_scep_challenges`) — written
+//!   together in one transaction per group commit, before the answers
+//!   leave. A restart keeps enrolled devices, their queued and finished
+//!   commands, and the passwords of profiles downloaded but not yet used
+//!   (a used one stays refused).
 //! - **The state folder** (`--state-dir`): each tenant's CA, server
 //!   certificate, SCEP responder, APNs certificate and token hash; the
 //!   operator token's hash; `tls-ca.pem`; `facts.jsonl`.
-//! - **Memory only**: one-time SCEP passwords and the profile labels they
-//!   were issued for (a device that downloaded its profile before a
-//!   restart, or from another process, downloads it again), the Android
-//!   endpoint's settings and command queue.
+//! - **Memory only**: SCEP requests held PENDING for approval (serve
+//!   issues no password that holds them) and the APNs client's connections.
 //!
 //! # Several processes over one PostgreSQL database
 //! Processes given the same `--store postgres://…`, the same `--state-dir`
@@ -79,6 +82,7 @@ pub mod config;
 pub mod enroll;
 pub mod facts;
 pub mod net;
+pub mod otp;
 pub mod push;
 pub mod store;
 pub mod tenant;

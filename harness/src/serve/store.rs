@@ -6,7 +6,8 @@
 //!
 //! The Android endpoint's state (agents, command queues and results,
 //! policies' Android settings: [`SqlAndroidStore`]) is in the same database
-//! too, written in the same transaction.
+//! too, written in the same transaction, and so are the one-time SCEP
+//! passwords and the profile labels they were issued for ([`ScepState`]).
 //!
 //! A PostgreSQL store may be shared by several `serve` processes. Each
 //! commit raises the store's revision; a process whose workspace is older
@@ -23,6 +24,7 @@ use mdm_model::{ModelError, Workspace, WorkspaceStore};
 use time::OffsetDateTime;
 
 use super::config::{StoreSpec, TenantName, serve_error};
+use super::otp::{ScepHandles, ScepState};
 use super::tenant::io;
 use crate::HarnessError;
 
@@ -65,6 +67,7 @@ pub struct TenantStore {
     workspaces: BoxedStore,
     probe: Option<RevisionProbe>,
     android: AndroidAt,
+    scep: ScepState,
 }
 
 impl std::fmt::Debug for TenantStore {
@@ -86,6 +89,9 @@ pub struct OpenedStore {
     pub apple: SqlAppleStore,
     /// The Android endpoint over its state in the same database.
     pub android: AndroidEndpoint,
+    /// The one-time SCEP passwords and profile labels, as the store holds
+    /// them (kept durable by the store's commits).
+    pub scep: ScepHandles,
 }
 
 impl TenantStore {
@@ -100,7 +106,7 @@ impl TenantStore {
         name: &TenantName,
         now: OffsetDateTime,
     ) -> Result<OpenedStore, HarnessError> {
-        let (workspaces, probe, apple, android): (BoxedStore, _, _, _) = match spec {
+        let (workspaces, probe, apple, android, scep_db): (BoxedStore, _, _, _, _) = match spec {
             StoreSpec::Sqlite(dir) => {
                 std::fs::create_dir_all(dir).map_err(io(dir))?;
                 let path = dir.join(format!("{name}.sqlite3"));
@@ -108,7 +114,9 @@ impl TenantStore {
                     mdm_model::SqliteStore::open(&path).map_err(serve_error("SQLite store"))?;
                 let apple = SqlAppleStore::open_sqlite(&path, mdm_model::SqliteOptions::default())
                     .map_err(serve_error("SQLite Apple store"))?;
-                (Box::new(store), None, apple, AndroidAt::Sqlite(path))
+                let scep = SqlDatabase::sqlite(&path, mdm_model::SqliteOptions::default())
+                    .map_err(serve_error("SQLite SCEP password store"))?;
+                (Box::new(store), None, apple, AndroidAt::Sqlite(path), scep)
             }
             StoreSpec::Postgres(connection) => {
                 let schema = name.schema();
@@ -121,27 +129,33 @@ impl TenantStore {
                 };
                 let apple = SqlAppleStore::open_postgres(connection, &schema)
                     .map_err(serve_error("PostgreSQL Apple store"))?;
+                let scep = SqlDatabase::postgres(connection, &schema)
+                    .map_err(serve_error("PostgreSQL SCEP password store"))?;
                 let android = AndroidAt::Postgres {
                     connection: connection.clone(),
                     schema,
                 };
-                (Box::new(store), Some(probe), apple, android)
+                (Box::new(store), Some(probe), apple, android, scep)
             }
         };
+        let scep = ScepState::open(scep_db, now).map_err(serve_error("SCEP password store"))?;
         let mut store = Self {
             workspaces,
             probe,
             android,
+            scep,
         };
         let workspace = store.first_workspace(name, now)?;
         let android = store
             .android_endpoint()
             .map_err(serve_error("Android store"))?;
+        let scep = store.scep.handles().clone();
         Ok(OpenedStore {
             store,
             workspace,
             apple,
             android,
+            scep,
         })
     }
 
@@ -232,9 +246,9 @@ impl TenantStore {
         Ok(loaded)
     }
 
-    /// Commits what changed in `workspace`, `apple` and (when given) the
-    /// Android endpoint since the last commit, in one transaction; whether
-    /// there was anything to write.
+    /// Commits what changed in `workspace`, `apple`, (when given) the
+    /// Android endpoint and the SCEP passwords and labels since the last
+    /// commit, in one transaction; whether there was anything to write.
     ///
     /// # Errors
     /// [`ModelError::StoreConflict`] when another process committed first
@@ -250,16 +264,18 @@ impl TenantStore {
         let android = android.map(AndroidEndpoint::companion);
         let writes = !changes.is_empty()
             || apple.has_pending()
-            || android.as_ref().is_some_and(|a| a.has_pending());
+            || android.as_ref().is_some_and(|a| a.has_pending())
+            || self.scep.has_pending();
         workspace.restore_changes(changes);
         if !writes {
             return Ok(false);
         }
+        let scep = &mut self.scep;
         match android {
             Some(android) => {
-                workspace.commit_with(self.workspaces.as_mut(), &mut [apple, android])?;
+                workspace.commit_with(self.workspaces.as_mut(), &mut [apple, android, scep])?;
             }
-            None => workspace.commit_with(self.workspaces.as_mut(), &mut [apple])?,
+            None => workspace.commit_with(self.workspaces.as_mut(), &mut [apple, scep])?,
         }
         // A commit raises the revision by one, from the one this process saw.
         if let Some(probe) = self.probe.as_mut() {
@@ -284,7 +300,8 @@ impl TenantStore {
     }
 
     /// Replaces `workspace` with the store's and drops the Apple changes
-    /// not committed, so both show the store's state again.
+    /// and the SCEP passwords not committed, reading the store's passwords
+    /// again, so all show the store's state again.
     ///
     /// # Errors
     /// The database's failure, or a store that no longer holds a workspace.
@@ -294,6 +311,7 @@ impl TenantStore {
         apple: &mut SqlAppleStore,
     ) -> Result<(), ModelError> {
         apple.discard_pending();
+        self.scep.reload()?;
         let fresh = self.load()?.ok_or_else(|| ModelError::StoreBackend {
             backend: "serve",
             location: self.location(),

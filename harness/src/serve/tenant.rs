@@ -11,16 +11,15 @@
 //! certificate, once uploaded) and `token.sha256` (the hash of the
 //! administrator token; the token itself is printed once and never stored).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use mdm_apple::{HttpsUrl, ProfileSigner};
 use mdm_certs::{
     Certificate, CertificateAuthority, CertifiedKey, KeyAlgorithm, NameAttribute, PrivateKey,
     ScepChallenges, ScepConfig, ScepServer, SubjectName, Validity,
 };
-use mdm_model::{DeviceId, ServerHost, Sha256Digest};
+use mdm_model::{ServerHost, Sha256Digest};
 use rand_chacha::ChaCha20Rng;
 use time::{Duration, OffsetDateTime};
 
@@ -28,6 +27,7 @@ use super::android::TenantAndroid;
 use super::commit::{Committer, TenantApple, new_apple};
 use super::config::{StoreSpec, TenantName, serve_error};
 use super::facts::Facts;
+use super::otp::{ScepHandles, ScepLabels};
 use super::push::Pusher;
 use super::store::{OpenedStore, TenantStore};
 use super::token;
@@ -54,11 +54,13 @@ pub struct Tenant {
     pub server: CertifiedKey,
     /// The SCEP responder.
     pub scep: Arc<ScepServer>,
-    /// One-time SCEP challenge passwords (R-CL-1).
+    /// One-time SCEP challenge passwords (R-CL-1), durable in the store
+    /// ([`super::otp`]).
     pub challenges: Arc<ScepChallenges>,
     /// The label each enrollment profile's SCEP certificate carries as its
-    /// CN, to the model device the profile was downloaded for.
-    pub labels: Mutex<HashMap<String, DeviceId>>,
+    /// CN, to the model device the profile was downloaded for (durable
+    /// beside the passwords).
+    pub labels: Arc<ScepLabels>,
     /// Signs enrollment profiles (the server certificate and its CA).
     pub signer: ProfileSigner,
     /// The hash of the tenant's administrator token.
@@ -144,6 +146,7 @@ impl Tenant {
             workspace,
             apple,
             android,
+            scep: ScepHandles { challenges, labels },
         } = TenantStore::open(setup.store, name, setup.now)?;
         let apple = new_apple(workspace, apple, vec![ca.certificate().clone()]);
         let android = Arc::new(TenantAndroid::new(Arc::clone(&apple), android));
@@ -173,8 +176,8 @@ impl Tenant {
             ca,
             server,
             scep,
-            challenges: Arc::new(ScepChallenges::new()),
-            labels: Mutex::new(HashMap::new()),
+            challenges,
+            labels,
             signer,
             token_hash,
             dir,
