@@ -154,7 +154,11 @@ fn a_profile_downloaded_before_a_restart_enrolls_after_it(
     let profile = profile.unwrap_or_else(|f| panic!("the link: {f:?}"));
     let trust = Certificate::all_from_pem(&std::fs::read_to_string(&first.ca).unwrap()).unwrap();
     let facts = read_enrollment(&profile, &trust, time::OffsetDateTime::now_utc()).unwrap();
-    assert_eq!(facts.challenge.len(), 26, "{facts:?}");
+    assert_eq!(
+        facts.scep.challenge.as_deref().unwrap_or_default().len(),
+        26,
+        "{facts:?}"
+    );
     first.stop();
 
     // After a restart the password still works: a certificate, then
@@ -217,6 +221,17 @@ fn a_profile_downloaded_before_a_restart_enrolls_after_it(
             .iter()
             .any(|r| r.starts_with("CertRep FAILURE") && r.contains("already used")),
         "refused as used, not as unknown: {reasons:?}"
+    );
+    // The workspace's own audit log has it too, with the model's reason.
+    let refusals: Vec<&Value> = audit["workspace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["event"] == "client_certificate_refused")
+        .collect();
+    assert!(
+        refusals.iter().any(|e| e["reason"] == "password_used"),
+        "the workspace audits the refusal: {refusals:?}"
     );
     let endpoint_three = endpoint(&third);
     runtime().block_on(async {

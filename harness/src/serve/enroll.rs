@@ -85,13 +85,22 @@ fn scep_outcome(tenant: &Tenant, outcome: &ScepOutcome, now: time::OffsetDateTim
         }
         ScepOutcome::Refused {
             fail_info, error, ..
-        } => tenant.facts.record(Fact {
-            at: now,
-            tenant: Some(tenant.name.to_string()),
-            route: "scep".into(),
-            status: 200,
-            reason: format!("CertRep FAILURE {fail_info:?}: {error}"),
-        }),
+        } => {
+            tenant.facts.record(Fact {
+                at: now,
+                tenant: Some(tenant.name.to_string()),
+                route: "scep".into(),
+                status: 200,
+                reason: format!("CertRep FAILURE {fail_info:?}: {error}"),
+            });
+            // The workspace's own audit log too (written with its next commit).
+            if let Ok(mut guard) = tenant.apple.lock() {
+                let reason = crate::mdm_server::scep::refusal_of(error);
+                guard
+                    .workspace
+                    .record_client_certificate_refusal(None, reason, now);
+            }
+        }
         _ => {}
     }
 }
