@@ -68,6 +68,9 @@ pub enum CoinPurpose {
     SyncRequestLost = 4,
     /// An Android agent's sync request arrives twice.
     SyncRequestDuplicated = 5,
+    /// The SCEP endpoint's CertRep to a device is lost; the device sends
+    /// its `PKCSReq` again.
+    CertRepLost = 6,
     /// The administrator's wipe of a share of the fleet picks this device.
     Wipe = 900,
 }

@@ -35,6 +35,20 @@ fn baseline_enrolls_everyone_invited_and_keeps_every_invariant() {
     let standalone = r.installs.get("standalone package").copied().unwrap_or(0);
     assert_eq!(r.client_certificates_applied, standalone);
     assert!(r.installs.get("plain APK").copied().unwrap_or(0) > 0);
+    // Every Apple identity and every standalone agent's client certificate
+    // came through SCEP, each checked to be its own enrollment's (R-CL-1).
+    let own = r
+        .invariants
+        .iter()
+        .find(|i| i.invariant.contains("SCEP issued for its own enrollment"))
+        .expect("the SCEP invariant");
+    assert_eq!(
+        own.checks,
+        r.enrolled.ios + r.enrolled.ipados + standalone,
+        "{}",
+        r.summary()
+    );
+    assert!(!r.refusals.keys().any(|k| k.starts_with("SCEP refused")));
     // Android devices sync about every 6 hours: at least 3 a day each.
     assert!(r.syncs > r.enrolled.total() * 3 * 10, "{} syncs", r.syncs);
     // Apple commands were answered.
@@ -134,6 +148,19 @@ fn chaos_refuses_what_must_be_refused_and_keeps_every_invariant() {
     );
     assert!(r.message_faults.contains_key("sync request lost"));
     assert!(r.message_faults.contains_key("sync request duplicated"));
+    // A lost CertRep: the device resends its PKCSReq, whose one-time
+    // password is used by then (R-CL-1).
+    assert!(
+        r.message_faults.contains_key("SCEP answer lost"),
+        "{:?}",
+        r.message_faults
+    );
+    assert!(
+        r.refusals
+            .contains_key("SCEP refused: the one-time password was used already"),
+        "{:?}",
+        r.refusals
+    );
     assert!(
         r.commands.keys().any(|k| k.contains("Error")),
         "{:?}",

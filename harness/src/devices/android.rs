@@ -112,8 +112,12 @@ pub(crate) enum ClientCertificate {
     None,
     /// Issued: the certificate, for the server to bind and record applied.
     Issued(Box<mdm_certs::Certificate>),
-    /// A CertRep FAILURE; the server's reason.
-    Refused(ClientCertificateRefusal),
+    /// A CertRep FAILURE; the server's reason, and whether it answered a
+    /// resend after a lost CertRep.
+    Refused {
+        reason: ClientCertificateRefusal,
+        after_lost_reply: bool,
+    },
 }
 
 /// The agent finds the server — embedded in the package, or typed by the
@@ -132,7 +136,6 @@ pub(crate) fn prepare(w: &DeviceView, r: Routed) -> Result<Prepared, HarnessErro
         plan,
         attempts,
     } = r;
-    let at = w.now(now);
     let (source, embedded) = match package {
         Some(package) => {
             let opened =
@@ -151,9 +154,15 @@ pub(crate) fn prepare(w: &DeviceView, r: Routed) -> Result<Prepared, HarnessErro
             let subject = SubjectName::common_name(format!("android-{i}"))
                 .map_err(crate::pki::cert("agent subject"))?;
             let key = device_key(mdm_apple::ScepKeySize::Rsa2048, i)?;
-            match w.scep(i, attempts, otp.expose(), &subject, key, at, &mut rng)? {
+            match w.scep(i, attempts, now, otp.expose(), &subject, key, &mut rng)? {
                 ScepResult::Issued(certificate) => ClientCertificate::Issued(certificate),
-                ScepResult::Refused(reason) => ClientCertificate::Refused(reason),
+                ScepResult::Refused {
+                    reason,
+                    after_lost_reply,
+                } => ClientCertificate::Refused {
+                    reason,
+                    after_lost_reply,
+                },
             }
         }
         None => ClientCertificate::None,

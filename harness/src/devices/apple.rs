@@ -129,8 +129,12 @@ pub(crate) struct Prepared {
 pub(crate) enum Identity {
     /// Its identity certificate.
     Issued(Box<Certificate>),
-    /// A CertRep FAILURE: the enrollment stops; the server's reason.
-    Refused(mdm_model::ClientCertificateRefusal),
+    /// A CertRep FAILURE: the enrollment stops; the server's reason, and
+    /// whether it answered a resend after a lost CertRep.
+    Refused {
+        reason: mdm_model::ClientCertificateRefusal,
+        after_lost_reply: bool,
+    },
 }
 
 /// The device verifies the signed profile and reads its payloads; SCEP
@@ -161,17 +165,16 @@ pub(crate) fn prepare(w: &DeviceView, r: Routed) -> Result<Prepared, HarnessErro
     let subject = subject_name(&payloads.scep.subject).map_err(unreadable)?;
     let key = device_key(payloads.scep.key_size, i)?;
     let mut rng = w.stream(i, attempts, Purpose::Device);
-    let identity = match w.scep(
-        i,
-        attempts,
-        payloads.challenge(),
-        &subject,
-        key,
-        at,
-        &mut rng,
-    )? {
+    let challenge = payloads.challenge();
+    let identity = match w.scep(i, attempts, now, challenge, &subject, key, &mut rng)? {
         ScepResult::Issued(certificate) => Identity::Issued(certificate),
-        ScepResult::Refused(reason) => Identity::Refused(reason),
+        ScepResult::Refused {
+            reason,
+            after_lost_reply,
+        } => Identity::Refused {
+            reason,
+            after_lost_reply,
+        },
     };
     let authenticate = mdm_apple::Authenticate::new(topic.clone(), device_id(i))
         .to_xml()

@@ -26,7 +26,8 @@ use time::OffsetDateTime;
 
 use super::DeviceView;
 use crate::HarnessError;
-use crate::draw::Purpose;
+use crate::SimTime;
+use crate::draw::{CoinPurpose, Purpose};
 use crate::mdm_server::scep::refusal_of;
 
 /// The step of a device's enrollment a fault happened in.
@@ -233,15 +234,22 @@ pub(crate) enum ScepResult {
     /// The certificate issued, read from the CertRep.
     Issued(Box<Certificate>),
     /// A CertRep FAILURE; the server's reason (for its audit log).
-    Refused(ClientCertificateRefusal),
+    Refused {
+        reason: ClientCertificateRefusal,
+        /// The first CertRep was lost and this answers the device's resend
+        /// of the same request.
+        after_lost_reply: bool,
+    },
 }
 
 impl DeviceView {
     /// SCEP with the workspace's endpoint, in-process but on bytes: the
     /// device reads `GetCACert`, sends a `PKCSReq` for `key`, `subject` and
-    /// `challenge`, and reads the `CertRep`; the endpoint answers with the
-    /// code its HTTP route runs. `rng` is the device's; the endpoint draws
-    /// from device `i`'s own stream for its answer.
+    /// `challenge` at `t`, and reads the `CertRep`; the endpoint answers
+    /// with the code its HTTP route runs. When the message-loss fault
+    /// strikes, the CertRep is lost and the device sends the same request
+    /// again (its one-time password is then used). `rng` is the device's;
+    /// the endpoint draws from device `i`'s own stream for its answer.
     ///
     /// # Errors
     /// [`HarnessError::Apple`] when the exchange breaks in a way no real
@@ -252,30 +260,40 @@ impl DeviceView {
         &self,
         i: u32,
         attempts: u8,
+        t: SimTime,
         challenge: &str,
         subject: &SubjectName,
         key: &PrivateKey,
-        now: OffsetDateTime,
         rng: &mut ChaCha20Rng,
     ) -> Result<ScepResult, HarnessError> {
         let broken = |f: EnrollmentFault| HarnessError::Apple {
             step: "SCEP",
             message: format!("{}: {}", f.kind, f.detail),
         };
+        let now = self.now(t);
         let ca = self.scep.ca_cert()?;
         let enrollment =
             ScepEnrollment::request(ca.content_type, &ca.body, challenge, subject, key, now, rng)
                 .map_err(broken)?;
         let mut server_rng = self.stream(i, attempts, Purpose::Scep);
-        let answer = self
+        let mut answer = self
             .scep
             .pki_operation(enrollment.message(), now, &mut server_rng)?;
+        let lost = self.coin(i, t, CoinPurpose::CertRepLost, self.faults.drop_chance);
+        if lost {
+            answer = self
+                .scep
+                .pki_operation(enrollment.message(), now, &mut server_rng)?;
+        }
         match (answer.outcome, enrollment.finish(&answer.response.body)) {
             (ScepOutcome::Issued { .. }, Ok(certificate)) => {
                 Ok(ScepResult::Issued(Box::new(certificate)))
             }
             (ScepOutcome::Refused { error, .. }, Err(f)) if f.kind == "refused" => {
-                Ok(ScepResult::Refused(refusal_of(&error)))
+                Ok(ScepResult::Refused {
+                    reason: refusal_of(&error),
+                    after_lost_reply: lost,
+                })
             }
             (_, Err(f)) => Err(broken(f)),
             (outcome, Ok(_)) => Err(HarnessError::Apple {

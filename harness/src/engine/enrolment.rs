@@ -127,14 +127,19 @@ impl World {
         );
     }
 
-    /// The SCEP endpoint refused a device's request: audited and counted.
+    /// The SCEP endpoint refused a device's request (perhaps its resend
+    /// after a lost CertRep): audited and counted.
     fn scep_refused(
         &mut self,
         reason: mdm_model::ClientCertificateRefusal,
+        after_lost_reply: bool,
         at: time::OffsetDateTime,
     ) {
         mdm_server::scep::record_refusal(&mut self.server, reason, at);
         Tally::count(&mut self.tally.refusals, &format!("SCEP refused: {reason}"));
+        if after_lost_reply {
+            Tally::count(&mut self.tally.message_faults, "SCEP answer lost");
+        }
     }
 
     /// The device landed in Unassigned devices (R-GR-1).
@@ -181,10 +186,13 @@ impl World {
                 self.check_own_certificate(&certificate, device);
                 Some(Sha256Digest::of(certificate.der()))
             }
-            ClientCertificate::Refused(reason) => {
+            ClientCertificate::Refused {
+                reason,
+                after_lost_reply,
+            } => {
                 // The agent runs without a client certificate; the
                 // administrator sees the refusal in the audit log.
-                self.scep_refused(reason, at);
+                self.scep_refused(reason, after_lost_reply, at);
                 None
             }
         };
@@ -236,8 +244,11 @@ impl World {
         );
         let identity = match identity {
             devices::apple::Identity::Issued(certificate) => certificate,
-            devices::apple::Identity::Refused(reason) => {
-                self.scep_refused(reason, at);
+            devices::apple::Identity::Refused {
+                reason,
+                after_lost_reply,
+            } => {
+                self.scep_refused(reason, after_lost_reply, at);
                 return self.mark_lost(i, now, "SCEP refused");
             }
         };
