@@ -18,41 +18,11 @@ mod serve_support;
 
 use serde_json::Value;
 use serve_support::{
-    Proxy, Server, args, connect_all, enroll, push_certificate, serve_args, test_dir, tool,
+    Proxy, Schema, Server, args, connect_all, enroll, postgres, push_certificate, serve_args,
+    test_dir, tool,
 };
 
 const DEVICES: usize = 2;
-
-/// The PostgreSQL connection string, or `None` (with the reason printed)
-/// outside CI; in CI a missing database is a failure.
-fn postgres() -> Option<String> {
-    match std::env::var("MDM_TEST_POSTGRES") {
-        Ok(c) if !c.trim().is_empty() => Some(c),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true but MDM_TEST_POSTGRES is not set: serve over PostgreSQL must be tested")
-        }
-        _ => {
-            eprintln!("SKIP serve over PostgreSQL: MDM_TEST_POSTGRES is not set");
-            None
-        }
-    }
-}
-
-/// Drops the tenant's schema when the test ends, passed or not.
-struct Schema {
-    connection: String,
-    name: String,
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        use mdm_model::storage::SqlSession as _;
-        if let Ok(mut db) = mdm_model::storage::SqlDatabase::postgres(&self.connection, &self.name)
-        {
-            let _ = db.execute_batch(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name));
-        }
-    }
-}
 
 #[test]
 fn two_processes_over_one_postgres_database_serve_one_fleet() {

@@ -40,7 +40,7 @@ use mdm_certs::{Certificate, PrivateKey};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
 use serde_json::{Value, json};
-use serve_support::{Api, Server, args, push_certificate, serve_args, test_dir};
+use serve_support::{Api, Schema, Server, args, postgres, push_certificate, serve_args, test_dir};
 
 const UDID: &str = "5C3A1E2B-4D6F-4A8B-9C0D-1E2F3A4B5C6D";
 
@@ -93,37 +93,6 @@ fn scep(
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         scep_identity(&mut conn, &recorder, facts, key, now, &mut rng).await
     })
-}
-
-/// The PostgreSQL connection string, or `None` (with the reason printed)
-/// outside CI; in CI a missing database is a failure.
-fn postgres() -> Option<String> {
-    match std::env::var("MDM_TEST_POSTGRES") {
-        Ok(c) if !c.trim().is_empty() => Some(c),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true but MDM_TEST_POSTGRES is not set: serve over PostgreSQL must be tested")
-        }
-        _ => {
-            eprintln!("SKIP serve over PostgreSQL: MDM_TEST_POSTGRES is not set");
-            None
-        }
-    }
-}
-
-/// Drops the tenant's schema when the test ends, passed or not.
-struct Schema {
-    connection: String,
-    name: String,
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        use mdm_model::storage::SqlSession as _;
-        if let Ok(mut db) = mdm_model::storage::SqlDatabase::postgres(&self.connection, &self.name)
-        {
-            let _ = db.execute_batch(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name));
-        }
-    }
 }
 
 /// The whole story for `tenant`, its state in `dir`, serve given `extra`

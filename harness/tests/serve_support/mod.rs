@@ -507,3 +507,36 @@ where
 {
     items.into_iter().map(Into::into).collect()
 }
+
+/// The PostgreSQL connection string, or `None` (with the reason printed)
+/// outside CI; in CI a missing database is a failure.
+pub fn postgres() -> Option<String> {
+    match std::env::var("MDM_TEST_POSTGRES") {
+        Ok(c) if !c.trim().is_empty() => Some(c),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but MDM_TEST_POSTGRES is not set: serve over PostgreSQL must be tested")
+        }
+        _ => {
+            eprintln!("SKIP serve over PostgreSQL: MDM_TEST_POSTGRES is not set");
+            None
+        }
+    }
+}
+
+/// Drops the tenant's schema when the test ends, passed or not.
+pub struct Schema {
+    /// The connection string.
+    pub connection: String,
+    /// The schema.
+    pub name: String,
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        use mdm_model::storage::SqlSession as _;
+        if let Ok(mut db) = mdm_model::storage::SqlDatabase::postgres(&self.connection, &self.name)
+        {
+            let _ = db.execute_batch(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name));
+        }
+    }
+}
