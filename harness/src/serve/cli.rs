@@ -49,6 +49,12 @@ pub struct ServeArgs {
     /// Seconds in-flight requests may take to finish after SIGTERM/Ctrl-C.
     #[arg(long, default_value_t = 30)]
     pub grace_seconds: u64,
+    /// Threads for requests that run off the async runtime (PostgreSQL
+    /// tenants, SQLite tenants' Apple check-ins), at most. They wait for
+    /// their tenant's lock in turn, so more threads add memory, not speed;
+    /// requests beyond them queue.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub blocking_threads: u16,
 }
 
 impl ServeArgs {
@@ -114,7 +120,11 @@ pub fn run(
         .with_writer(std::io::stderr)
         .try_init();
     let options = args.options(clock, rng)?;
-    let runtime = tokio::runtime::Runtime::new().map_err(serve_error("starting tokio"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(usize::from(args.blocking_threads))
+        .build()
+        .map_err(serve_error("starting tokio"))?;
     runtime.block_on(async {
         let running = super::start(options).await?;
         // Written whole, once; a reader that stopped reading (it had what it
