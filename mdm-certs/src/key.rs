@@ -181,10 +181,21 @@ impl PrivateKey {
         Self::from_p256(P256Key::from_sec1_der(der)?)
     }
 
-    /// A second handle on the same key (re-read from its PKCS#8 encoding).
-    /// Deliberately not `Clone`: copies of secrets should be visible.
+    /// A second handle on the same key. Deliberately not `Clone`: copies
+    /// of secrets should be visible. An RSA key is shared with the first
+    /// handle (it is immutable; re-reading its PKCS#8 form would check and
+    /// precompute it again, about a private-key operation's cost); a P-256
+    /// key is re-read from its PKCS#8 encoding.
     pub fn try_clone(&self) -> Result<Self> {
-        Self::from_pkcs8_der(&self.pkcs8)
+        match &self.signer {
+            Signer::Rsa(key) => Ok(Self {
+                algorithm: self.algorithm,
+                signer: Signer::Rsa(key.duplicate()),
+                pkcs8: self.pkcs8.clone(),
+                public_raw: self.public_raw.clone(),
+            }),
+            Signer::P256(_) => Self::from_pkcs8_der(&self.pkcs8),
+        }
     }
 
     /// The key's algorithm.
@@ -335,6 +346,28 @@ mod tests {
         assert_eq!(sig.len(), 256);
         assert!(verify_rsa_sha256(&key.public_key_der(), b"hello", &sig));
         assert!(!verify_rsa_sha256(&key.public_key_der(), b"hellO", &sig));
+    }
+
+    #[test]
+    fn a_cloned_key_is_the_same_key() {
+        for key in [
+            rsa2048(1),
+            PrivateKey::generate(KeyAlgorithm::EcdsaP256, &mut rng(5)).unwrap(),
+        ] {
+            let again = key.try_clone().unwrap();
+            assert_eq!(again.algorithm(), key.algorithm());
+            assert_eq!(again.public_key_raw(), key.public_key_raw());
+            assert_eq!(again.pkcs8_der_secret(), key.pkcs8_der_secret());
+            // Deterministic signatures: the same bytes from both handles.
+            assert_eq!(again.sign(b"x").unwrap(), key.sign(b"x").unwrap());
+            drop(key);
+            assert!(
+                !again
+                    .sign(b"after the first handle is gone")
+                    .unwrap()
+                    .is_empty()
+            );
+        }
     }
 
     #[test]
