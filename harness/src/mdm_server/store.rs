@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use mdm_android::{AGENT_PACKAGE, AndroidEndpoint, AndroidStore as _, SqlAndroidStore};
 use mdm_apple::{
     AppleDeviceId, AppleError, AppleStore, CommandQueue, CommandReport, CommandRequest,
-    EnrollmentRecord, FinishedCommand, MemoryStore, QueueStep, SqlAppleStore,
+    EnrollmentRecord, FinishedCommand, MemoryStore, QueueStep, ReportOutcome, SqlAppleStore,
 };
 use mdm_model::storage::StoreCompanion;
 use mdm_model::{DeviceId, ModelError, Platform, Sha256Digest, Workspace, WorkspaceStore};
@@ -124,10 +124,24 @@ impl AppleStore for SimAppleStore {
         device: &AppleDeviceId,
         report: &CommandReport,
     ) -> mdm_apple::Result<QueueStep> {
+        // Whether an `Idle` will change the queue: it clears the commands
+        // deferred (`NotNow`) in the last connection, if any.
+        let had_deferred = self
+            .memory
+            .queue(device)
+            .is_some_and(|q| q.pending().any(|p| q.is_deferred(&p.request.uuid)));
         let step = self.memory.record_report(device, report)?;
-        // A report that changed nothing in memory (an idle device without
-        // commands) changes nothing in the durable store either.
-        let changed = self.memory.queue(device).is_some();
+        // Only a report that changed the queue's stored state goes to the
+        // durable store (which would otherwise read the queue back from
+        // the database, to change nothing): a command finished, one was
+        // deferred, or an `Idle` made deferred commands eligible again.
+        // Duplicates, unknown commands and the `Idle` of a device with
+        // nothing deferred (nearly every check-in) change no row.
+        let changed = match &step.outcome {
+            ReportOutcome::Finished(..) | ReportOutcome::Deferred(_) => true,
+            ReportOutcome::Idle => had_deferred,
+            _ => false,
+        };
         if changed && let Some(sql) = self.durable()? {
             sql.record_report(device, report)?;
         }
