@@ -21,7 +21,6 @@ use mdm_certs::{
 use mdm_model::ClientCertificateRefusal;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
-use rayon::prelude::*;
 use time::OffsetDateTime;
 
 use super::DeviceView;
@@ -304,7 +303,11 @@ impl DeviceView {
     }
 }
 
-/// `keys` RSA keys of `algorithm`, made in parallel from `seed`.
+/// `keys` RSA keys of `algorithm`, made from `seed` on scoped threads of
+/// their own (one per core), not on rayon's pool: the simulator's pools are
+/// first asked for from inside a parallel batch, where a rayon worker
+/// holding the pool's `OnceLock` would steal another device's job that
+/// waits for the same lock.
 ///
 /// # Errors
 /// [`HarnessError::Certificates`] when a key cannot be made.
@@ -313,43 +316,30 @@ pub(crate) fn rsa_keys(
     keys: usize,
     seed: u64,
 ) -> Result<Vec<PrivateKey>, HarnessError> {
-    (0..keys.max(1))
-        .into_par_iter()
-        .map(|i| {
-            let mut rng = ChaCha20Rng::seed_from_u64(seed ^ (i as u64).rotate_left(32));
-            PrivateKey::generate(algorithm, &mut rng).map_err(|source| HarnessError::Certificates {
-                step: "RSA key pool",
-                source,
-            })
-        })
-        .collect()
-}
-
-/// `keys` keys made on scoped threads of their own, not on rayon's pool:
-/// they are first asked for from inside a parallel batch, where a rayon
-/// worker holding the pool's `OnceLock` would steal another device's job
-/// that waits for the same lock.
-pub(crate) fn pooled_keys(
-    algorithm: KeyAlgorithm,
-    keys: usize,
-    seed: u64,
-) -> Result<Vec<PrivateKey>, String> {
+    let keys = keys.max(1);
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let make = |i: usize| {
         let mut rng = ChaCha20Rng::seed_from_u64(seed ^ (i as u64).rotate_left(32));
-        PrivateKey::generate(algorithm, &mut rng).map_err(|e| e.to_string())
+        PrivateKey::generate(algorithm, &mut rng).map_err(|source| HarnessError::Certificates {
+            step: "RSA key pool",
+            source,
+        })
     };
+    let mut made: Vec<Option<Result<PrivateKey, HarnessError>>> = Vec::new();
+    made.resize_with(keys, || None);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..keys.max(1))
-            .map(|i| scope.spawn(move || make(i)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("key generation panicked".into()))
-            })
-            .collect()
-    })
+        for (t, slots) in made.chunks_mut(keys.div_ceil(threads)).enumerate() {
+            let first = t * keys.div_ceil(threads);
+            scope.spawn(move || {
+                for (k, slot) in slots.iter_mut().enumerate() {
+                    *slot = Some(make(first + k));
+                }
+            });
+        }
+    });
+    made.into_iter()
+        .map(|key| key.unwrap_or(Err(HarnessError::Internal("a key thread panicked"))))
+        .collect()
 }
 
 /// How many keys of each size the simulator's devices share.
@@ -379,11 +369,12 @@ pub(crate) fn device_key(size: ScepKeySize, i: u32) -> Result<&'static PrivateKe
     };
     let keys = pool
         .get_or_init(|| {
-            pooled_keys(
+            rsa_keys(
                 algorithm,
                 POOL_KEYS,
                 0x5CE9_D3F1_CE00_0000 | u64::from(size.bits()),
             )
+            .map_err(|e| e.to_string())
         })
         .as_ref()
         .map_err(|message| HarnessError::Apple {

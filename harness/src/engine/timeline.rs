@@ -202,8 +202,11 @@ impl World {
                 .then(|| format!("{}: {} of {} seats", l.id(), l.seats_in_use(), l.seats()));
             self.tally.check(Inv::Seats, over);
         }
-        // The SCEP endpoint forgets one-time passwords used or expired.
-        self.server.scep.purge(self.server.now(now));
+        // The SCEP endpoint forgets one-time passwords used or expired,
+        // and the server the labels of enrollments that never came back.
+        let at = self.server.now(now);
+        self.server.scep.purge(at);
+        self.server.pending_identities.purge(at);
     }
 
     pub(super) fn command_push(&mut self, i: u32, now: SimTime) -> Result<(), HarnessError> {

@@ -227,7 +227,7 @@ pub(crate) fn finish_opening(
     };
     let otp = match (challenge, device) {
         (Some(IssuedChallenge { label, otp }), Some(device)) => {
-            w.pending_identities.bind(label, device);
+            w.pending_identities.bind(label, device, at);
             Some(otp)
         }
         _ => None,

@@ -146,12 +146,9 @@ pub(crate) fn responder_key() -> Result<&'static mdm_certs::PrivateKey, HarnessE
     static KEY: std::sync::OnceLock<Result<mdm_certs::PrivateKey, String>> =
         std::sync::OnceLock::new();
     KEY.get_or_init(|| {
-        crate::devices::scep::pooled_keys(
-            mdm_certs::KeyAlgorithm::Rsa2048,
-            1,
-            0x5CE9_0000_0000_00AA,
-        )
-        .and_then(|mut keys| keys.pop().ok_or_else(|| "no key made".to_owned()))
+        crate::devices::scep::rsa_keys(mdm_certs::KeyAlgorithm::Rsa2048, 1, 0x5CE9_0000_0000_00AA)
+            .map_err(|e| e.to_string())
+            .and_then(|mut keys| keys.pop().ok_or_else(|| "no key made".to_owned()))
     })
     .as_ref()
     .map_err(|message| HarnessError::Apple {
@@ -170,22 +167,33 @@ pub(crate) fn label_of(certificate: &Certificate) -> Option<&str> {
     certificate.info().subject_common_name.as_deref()
 }
 
-/// The enrollments whose SCEP identity is still to come: label → device.
+/// The enrollments whose SCEP identity is still to come: label → device,
+/// each kept until its one-time password expires (a refused enrollment
+/// never presents one).
 #[derive(Debug, Default)]
 pub(crate) struct PendingIdentities {
-    by_label: HashMap<String, DeviceId>,
+    by_label: HashMap<String, (DeviceId, OffsetDateTime)>,
 }
 
 impl PendingIdentities {
-    /// The opening that issued `label` created `device`.
-    pub(crate) fn bind(&mut self, label: String, device: DeviceId) {
-        self.by_label.insert(label, device);
+    /// The opening at `at` that issued `label` created `device`.
+    pub(crate) fn bind(&mut self, label: String, device: DeviceId, at: OffsetDateTime) {
+        let expires_at = at.saturating_add(OtpPolicy::default().lifetime());
+        self.by_label.insert(label, (device, expires_at));
     }
 
     /// The device whose enrollment `certificate` was issued for (its label
     /// is then used up).
     pub(crate) fn take(&mut self, certificate: &Certificate) -> Option<DeviceId> {
-        self.by_label.remove(label_of(certificate)?)
+        self.by_label
+            .remove(label_of(certificate)?)
+            .map(|(device, _)| device)
+    }
+
+    /// Forgets the labels whose password expired before `now`.
+    pub(crate) fn purge(&mut self, now: OffsetDateTime) {
+        self.by_label
+            .retain(|_, (_, expires_at)| *expires_at >= now);
     }
 }
 
@@ -310,14 +318,21 @@ mod tests {
         let certificate = read.unwrap();
         let device = |n: &str| serde_json::from_str::<DeviceId>(n).unwrap();
         let mut pending = PendingIdentities::default();
-        pending.bind("00ab".into(), device("2"));
+        pending.bind("00ab".into(), device("2"), NOW);
         assert_eq!(
             pending.take(&certificate),
             None,
             "another enrollment's label"
         );
-        pending.bind("00aa".into(), device("1"));
+        pending.bind("00aa".into(), device("1"), NOW);
         assert_eq!(pending.take(&certificate), Some(device("1")));
         assert_eq!(pending.take(&certificate), None, "used up");
+        pending.bind("00aa".into(), device("1"), NOW);
+        pending.purge(NOW + time::Duration::days(30));
+        assert_eq!(
+            pending.take(&certificate),
+            None,
+            "expired with its password"
+        );
     }
 }
