@@ -3,7 +3,8 @@
 //! One iteration syncs `BATCH` devices of a 100,000-device workspace and
 //! commits them in one transaction; the throughput is devices per second and
 //! the time per iteration is the commit latency of a batch (criterion's
-//! report gives its spread). PostgreSQL runs when `MDM_TEST_POSTGRES` is set.
+//! report gives its spread; after it the bench prints the p50, p99 and max
+//! of the commit alone). PostgreSQL runs when `MDM_TEST_POSTGRES` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -55,6 +56,8 @@ fn bench_store(c: &mut Criterion, name: &str, mut store: Box<dyn WorkspaceStore>
     let ids: Vec<_> = ws.devices().iter().map(mdm_model::Device::id).collect();
     let mut now = T0;
     let mut next = 0;
+    // Every batch's commit (criterion's warm-up included), for p50/p99.
+    let mut commits: Vec<std::time::Duration> = Vec::new();
     let mut group = c.benchmark_group("storage");
     group.throughput(Throughput::Elements(BATCH as u64));
     group.sample_size(20);
@@ -72,10 +75,32 @@ fn bench_store(c: &mut Criterion, name: &str, mut store: Box<dyn WorkspaceStore>
                 ws.record_sync(ids[next], &report, now).unwrap();
                 next = (next + 1) % ids.len();
             }
+            let started = std::time::Instant::now();
             ws.commit_to(&mut *store).unwrap();
+            commits.push(started.elapsed());
         });
     });
     group.finish();
+    if commits.is_empty() {
+        return; // filtered out
+    }
+    commits.sort();
+    let at = |q: f64| {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
+        let i = ((commits.len() as f64 - 1.0) * q).round() as usize;
+        commits.get(i).map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
+    };
+    println!(
+        "storage/{name}: commit of {BATCH} synced devices over {} commits: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        commits.len(),
+        at(0.5),
+        at(0.99),
+        at(1.0)
+    );
 }
 
 fn storage(c: &mut Criterion) {

@@ -295,6 +295,53 @@ fn read_revision(c: &Connection, location: &str) -> Result<u64, ModelError> {
     })
 }
 
+/// Reads every row of `table` in `c`'s current transaction into `loader`.
+fn read_table(
+    c: &Connection,
+    table: &sql::Table,
+    location: &str,
+    loader: &mut Loader,
+) -> Result<(), ModelError> {
+    let mut statement = c
+        .prepare(&sql::select(table))
+        .map_err(|e| backend(location, "load", &e))?;
+    let mut rows = statement
+        .query([])
+        .map_err(|e| backend(location, "load", &e))?;
+    while let Some(row) = rows.next().map_err(|e| backend(location, "load", &e))? {
+        loader.read_row(table, location, |i, ty| match ty {
+            sql::Ty::Int => row.get::<_, Option<i64>>(i).map(Value::Int),
+            sql::Ty::Text => row.get::<_, Option<String>>(i).map(Value::Text),
+        })?;
+    }
+    Ok(())
+}
+
+/// The audit log read on a connection of its own, in a snapshot of
+/// `revision` (the one the caller's transaction reads); `None` when that
+/// snapshot is another revision (a commit came between) or the file cannot
+/// be opened a second time, so the caller reads it itself.
+fn read_audit_beside(path: &Path, revision: u64) -> Result<Option<Loader>, ModelError> {
+    let location = path.display().to_string();
+    let Ok(mut c) = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    ) else {
+        return Ok(None);
+    };
+    let Ok(tx) = c.transaction_with_behavior(TransactionBehavior::Deferred) else {
+        return Ok(None);
+    };
+    // The first read starts the snapshot.
+    match read_revision(&tx, &location) {
+        Ok(found) if found == revision => {}
+        _ => return Ok(None),
+    }
+    let mut loader = Loader::default();
+    read_table(&tx, &sql::AUDIT, &location, &mut loader)?;
+    Ok(Some(loader))
+}
+
 /// Writes every row of a change set through cached statements.
 fn write_all(
     c: &Connection,
@@ -339,25 +386,39 @@ impl WorkspaceStore for SqliteStore {
 
     fn load(&mut self) -> Result<Option<Workspace>, ModelError> {
         let location = self.location();
+        let path = self.path.clone();
         let tx = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Deferred)
             .map_err(|e| backend(&location, "load", &e))?;
         let revision = read_revision(&tx, &location)?;
         let mut loader = Loader::default();
-        for table in sql::TABLES {
-            let mut statement = tx
-                .prepare(&sql::select(table))
-                .map_err(|e| backend(&location, "load", &e))?;
-            let mut rows = statement
-                .query([])
-                .map_err(|e| backend(&location, "load", &e))?;
-            while let Some(row) = rows.next().map_err(|e| backend(&location, "load", &e))? {
-                loader.read_row(table, &location, |i, ty| match ty {
-                    sql::Ty::Int => row.get::<_, Option<i64>>(i).map(Value::Int),
-                    sql::Ty::Text => row.get::<_, Option<String>>(i).map(Value::Text),
-                })?;
+        // The audit log is the largest table (several records per device):
+        // it is read and parsed on a second connection, on a thread of its
+        // own, while this one reads the rest — when that connection's
+        // snapshot is the same revision; otherwise it is read here after the
+        // rest, as before.
+        let beside = std::thread::scope(|scope| {
+            let audit = std::thread::Builder::new()
+                .name("load-audit".into())
+                .spawn_scoped(scope, || read_audit_beside(&path, revision));
+            for table in sql::TABLES.iter().filter(|t| t.name != sql::AUDIT.name) {
+                read_table(&tx, table, &location, &mut loader)?;
             }
+            match audit {
+                Ok(handle) => handle.join().map_err(|_| ModelError::StoreBackend {
+                    backend: "sqlite",
+                    location: location.clone(),
+                    operation: "load",
+                    message: "the thread reading the audit log panicked".into(),
+                })?,
+                // No thread: read it here.
+                Err(_) => Ok(None),
+            }
+        })?;
+        match beside {
+            Some(audit) => loader.take_audit(audit),
+            None => read_table(&tx, &sql::AUDIT, &location, &mut loader)?,
         }
         drop(tx);
         self.seen = Some(revision);
@@ -570,6 +631,30 @@ mod tests {
         drop(new);
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", dir.display()));
+        }
+    }
+
+    #[test]
+    fn the_audit_log_is_read_beside_only_in_the_same_snapshot() {
+        let path =
+            std::env::temp_dir().join(format!("mdm-sqlite-audit-beside-{}", std::process::id()));
+        let t0 = time::macros::datetime!(2026-11-28 09:00 UTC);
+        let mut ws = Workspace::new("w", "W Inc", None, t0).unwrap();
+        ws.add_user("alice", None, t0).unwrap();
+        let mut store = SqliteStore::open(&path).unwrap();
+        store.import(&mut ws).unwrap();
+        let revision = read_revision(&store.connection, &store.location()).unwrap();
+        let audit = read_audit_beside(&path, revision).unwrap().unwrap();
+        assert_eq!(audit.audit_len(), ws.audit_log().len());
+        assert!(!ws.audit_log().is_empty(), "the user was audited");
+        // Another revision: the caller reads it itself.
+        assert!(read_audit_beside(&path, revision + 1).unwrap().is_none());
+        // And a load over both connections is the workspace.
+        let loaded = store.load().unwrap().unwrap();
+        assert_eq!(loaded.audit_log(), ws.audit_log());
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
     }
 }
