@@ -190,9 +190,9 @@ pub use enrollment_state::{AppleEnrollment, EnrollmentEvent, EnrollmentState, Pu
 pub use queue::{CommandQueue, FinishedCommand, PendingCommand, ReportOutcome};
 // The server side: the check-in and command service, its identity checks and its store.
 pub use service::{
-    AppleService, AppleStore, CheckedWindow, DeviceRequest, Endpoint, EnrollmentRecord, Handled,
-    MemoryStore, PresentedIdentity, QueueStep, Retention, ServiceEvent, VerifiedIdentity,
-    decode_client_cert, decode_mdm_signature, refusal_of, status_of,
+    AppleService, AppleStore, CheckedRequest, CheckedWindow, DeviceRequest, Endpoint,
+    EnrollmentRecord, Handled, MemoryStore, PresentedIdentity, QueueStep, Retention, ServiceEvent,
+    VerifiedIdentity, decode_client_cert, decode_mdm_signature, refusal_of, status_of,
 };
 // The durable Apple store, in the workspace's database (features `sqlite`, `postgres`).
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::error::{AppleError, Result};
 use crate::service::{
-    AppleService, AppleStore, DeviceRequest, Endpoint, Handled, PresentedIdentity,
+    AppleService, AppleStore, CheckedRequest, DeviceRequest, Endpoint, Handled, PresentedIdentity,
     decode_client_cert, decode_mdm_signature, refusal_of, status_of,
 };
 
@@ -63,6 +63,10 @@ pub struct TlsPeerCertificate(pub Arc<Vec<u8>>);
 
 struct Shared<S> {
     server: Arc<Mutex<AppleServer<S>>>,
+    /// The service's device CAs when the router was made: signatures are
+    /// checked against them before the lock is taken (the service checks
+    /// again if its CAs are not these any more).
+    device_cas: Arc<[mdm_certs::Certificate]>,
     options: HttpOptions,
 }
 
@@ -70,6 +74,7 @@ impl<S> Clone for Shared<S> {
     fn clone(&self) -> Self {
         Self {
             server: Arc::clone(&self.server),
+            device_cas: Arc::clone(&self.device_cas),
             options: self.options,
         }
     }
@@ -80,7 +85,15 @@ pub fn router<S>(server: Arc<Mutex<AppleServer<S>>>, options: HttpOptions) -> Ro
 where
     S: AppleStore + Send + 'static,
 {
-    let shared = Shared { server, options };
+    let device_cas = server.lock().map_or_else(
+        |_| Arc::from(Vec::new()),
+        |guard| Arc::from(guard.service.device_cas().to_vec()),
+    );
+    let shared = Shared {
+        server,
+        device_cas,
+        options,
+    };
     Router::new()
         .route("/mdm", put(mdm::<S>))
         .route("/checkin", put(checkin::<S>))
@@ -178,6 +191,23 @@ fn serve<S: AppleStore>(
     body: &[u8],
 ) -> Response {
     let now = (shared.options.clock)();
+    // The stateless part first, without the lock: the identity header
+    // decoded, the body decoded and a signature checked.
+    let evidence = evidence(headers, peer, &shared.options);
+    let checked = evidence.as_ref().map(|evidence| {
+        let identity = match evidence {
+            Evidence::Signature(s) => PresentedIdentity::MdmSignature(s),
+            Evidence::Certificate(c) => PresentedIdentity::Certificate(c),
+            Evidence::Peer(c) => PresentedIdentity::Certificate(c),
+            Evidence::None => PresentedIdentity::None,
+        };
+        let request = DeviceRequest {
+            endpoint,
+            body,
+            identity,
+        };
+        CheckedRequest::check(request, &shared.device_cas, now)
+    });
     let result = shared
         .server
         .lock()
@@ -186,28 +216,16 @@ fn serve<S: AppleStore>(
         })
         .and_then(|mut guard| {
             let AppleServer { workspace, service } = &mut *guard;
-            let evidence = match evidence(headers, peer, &shared.options) {
-                Ok(evidence) => evidence,
+            match checked {
+                Ok(checked) => service.handle_checked(workspace, checked, now),
                 Err(e) => {
                     // An undecodable identity header is audited like any refusal.
-                    if let Some(reason) = refusal_of(&e) {
+                    if let Some(reason) = refusal_of(e) {
                         workspace.record_apple_refusal(None, reason, now);
                     }
-                    return Err(e);
+                    Err(e.clone())
                 }
-            };
-            let identity = match &evidence {
-                Evidence::Signature(s) => PresentedIdentity::MdmSignature(s),
-                Evidence::Certificate(c) => PresentedIdentity::Certificate(c),
-                Evidence::Peer(c) => PresentedIdentity::Certificate(c),
-                Evidence::None => PresentedIdentity::None,
-            };
-            let request = DeviceRequest {
-                endpoint,
-                body,
-                identity,
-            };
-            service.handle(workspace, &request, now)
+            }
         });
     match result {
         Ok(handled) => answer(handled),

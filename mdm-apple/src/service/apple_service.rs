@@ -6,6 +6,7 @@ use subtle::ConstantTimeEq as _;
 use time::OffsetDateTime;
 
 use super::answer::{DeviceRequest, Endpoint, Handled};
+use super::checked::CheckedRequest;
 #[cfg(test)]
 use super::identity::CheckedWindow;
 use super::identity::{PresentedIdentity, VerifiedIdentity};
@@ -15,7 +16,7 @@ use super::store::{AppleStore, EnrollmentRecord};
 use crate::command::CommandRequest;
 use crate::enrollment_state::PushTarget;
 use crate::error::{AppleError, Result};
-use crate::message::{AppleDeviceId, DeviceMessage, decode};
+use crate::message::{AppleDeviceId, DeviceMessage};
 use crate::push::{PushOptions, PushRequest, push_request};
 
 /// The Apple check-in and command service (nanomdm's
@@ -135,8 +136,26 @@ impl<S: AppleStore> AppleService<S> {
         request: &DeviceRequest<'_>,
         now: OffsetDateTime,
     ) -> Result<Handled> {
+        let checked = CheckedRequest::check(*request, &self.device_cas, now);
+        self.handle_checked(workspace, checked, now)
+    }
+
+    /// Handles a request whose stateless part was done already
+    /// ([`CheckedRequest::check`], perhaps outside the lock this service is
+    /// kept behind), at `now`: exactly what [`Self::handle`] does, using
+    /// the signature check when it was made against this service's CAs at
+    /// this `now` (and checking again when not).
+    ///
+    /// # Errors
+    /// As [`Self::handle`].
+    pub fn handle_checked(
+        &mut self,
+        workspace: &mut Workspace,
+        checked: CheckedRequest<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Handled> {
         let mut device = None;
-        let result = self.handle_inner(workspace, request, now, &mut device);
+        let result = self.handle_inner(workspace, checked, now, &mut device);
         if let Err(e) = &result
             && let Some(reason) = refusal_of(e)
         {
@@ -148,16 +167,23 @@ impl<S: AppleStore> AppleService<S> {
     fn handle_inner(
         &mut self,
         ws: &mut Workspace,
-        request: &DeviceRequest<'_>,
+        checked: CheckedRequest<'_>,
         now: OffsetDateTime,
         device: &mut Option<DeviceId>,
     ) -> Result<Handled> {
-        let decoded = decode(request.body);
-        let identity = match self.already_checked(request, decoded.as_ref().ok(), now)? {
+        let CheckedRequest {
+            request,
+            decoded,
+            signature,
+        } = checked;
+        let identity = match self.already_checked(&request, decoded.as_ref().ok(), now)? {
             Some(identity) => identity,
-            None => request
-                .identity
-                .verify(request.body, &self.device_cas, now)?,
+            None => match signature {
+                Some(check) if check.holds_for(&self.device_cas, now) => check.verified?,
+                _ => request
+                    .identity
+                    .verify(request.body, &self.device_cas, now)?,
+            },
         };
         let message = decoded?;
         let is_report = matches!(message, DeviceMessage::Report(_));
@@ -516,5 +542,55 @@ mod tests {
         assert!(w.not_before >= f.ca.info().not_before);
         assert!(w.not_after <= f.ca.info().not_after);
         assert!(CheckedWindow::of(b"junk", &[]).is_err());
+    }
+
+    /// An Idle signed (`Mdm-Signature`) by `key`.
+    fn signed_idle(key: &CertifiedKey) -> (Vec<u8>, Vec<u8>) {
+        let body = CommandReport::idle(id()).to_xml().unwrap();
+        let signer = crate::ProfileSigner::new(
+            &[key.certificate.der()],
+            key.key.pkcs8_der_secret().as_slice(),
+        )
+        .unwrap();
+        let signature = signer.sign_detached(&body, NOW).unwrap();
+        (body, signature)
+    }
+
+    #[test]
+    fn a_request_checked_outside_is_handled_as_handle_would() {
+        let mut f = fixture();
+        let x = f.x.certificate.der().to_vec();
+        f.enroll(&x);
+        let (body, signature) = signed_idle(&f.x);
+        let request = DeviceRequest {
+            endpoint: Endpoint::Command,
+            body: &body,
+            identity: PresentedIdentity::MdmSignature(&signature),
+        };
+        let cas = vec![f.ca.clone()];
+        let checked = CheckedRequest::check(request, &cas, NOW);
+        assert_eq!(checked.request().body, body.as_slice());
+        let handled = f.service.handle_checked(&mut f.ws, checked, NOW).unwrap();
+        assert!(matches!(handled.events[0], ServiceEvent::Synced(_)));
+
+        // Checked against no CA (so refused), or at another time: the
+        // service checks again with its own CAs at its own time, and accepts.
+        for (cas, at) in [(Vec::new(), NOW), (cas.clone(), NOW - Duration::days(400))] {
+            let checked = CheckedRequest::check(request, &cas, at);
+            assert!(checked.signature.as_ref().unwrap().verified.is_err());
+            let handled = f.service.handle_checked(&mut f.ws, checked, NOW).unwrap();
+            assert!(matches!(handled.events[0], ServiceEvent::Synced(_)));
+        }
+        // And the other way: checked (and accepted) against a CA the
+        // service no longer trusts, it is refused and audited.
+        let audited = f.ws.audit_log().len();
+        let checked = CheckedRequest::check(request, &cas, NOW);
+        assert!(checked.signature.as_ref().unwrap().verified.is_ok());
+        f.service.device_cas.clear();
+        assert!(matches!(
+            f.service.handle_checked(&mut f.ws, checked, NOW),
+            Err(AppleError::UntrustedSigner { .. })
+        ));
+        assert_eq!(f.ws.audit_log().len(), audited + 1);
     }
 }

@@ -8,10 +8,13 @@
 //! * `checkin`: the check-in endpoint's messages;
 //! * `command`: reports and the next command;
 //! * [`identity`](PresentedIdentity): `Mdm-Signature`, `Client-Cert`, TLS peer;
+//! * [`checked`](CheckedRequest): the stateless part of a request (decoding,
+//!   the signature check), done before the state is touched;
 //! * [`refusal_of`] / [`status_of`]: how a refusal is audited and answered.
 
 mod answer;
 mod apple_service;
+mod checked;
 mod checkin;
 mod command;
 mod identity;
@@ -23,6 +26,7 @@ mod store;
 
 pub use answer::{DeviceRequest, Endpoint, Handled, ServiceEvent};
 pub use apple_service::AppleService;
+pub use checked::CheckedRequest;
 pub use identity::{
     CheckedWindow, PresentedIdentity, VerifiedIdentity, decode_client_cert, decode_mdm_signature,
 };
