@@ -58,7 +58,7 @@
 //! finishes a newer one.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use mdm_model::storage::session::{parse_time, time_text};
@@ -208,10 +208,22 @@ pub struct SqlAppleStore {
     location: String,
     retention: Retention,
     pending: Pending,
-    /// Enrollments read since the last commit (a request reads its
-    /// enrollment more than once).
+    /// Enrollments as the database holds them: read from it, or written by
+    /// this store's own commits. Kept across commits (a device's every
+    /// check-in needs its enrollment) up to [`KNOWN_LIMIT`] entries, and
+    /// dropped with the pending changes (after another writer's commit).
     read: RefCell<HashMap<AppleDeviceId, Option<EnrollmentRecord>>>,
+    /// Devices the database holds no command queue for, as read; a device
+    /// leaves it when a command is queued for it here. Kept like `read`.
+    no_queue: HashSet<AppleDeviceId>,
+    /// Devices whose stored queue has no pending command (only finished
+    /// ones): their `Idle` needs no read. Kept like `read`.
+    drained: HashSet<AppleDeviceId>,
 }
+
+/// The most enrollments (and queue-less devices) remembered between
+/// commits; beyond it the memory is cleared and refilled from the database.
+const KNOWN_LIMIT: usize = 200_000;
 
 impl std::fmt::Debug for SqlAppleStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -483,6 +495,8 @@ impl SqlAppleStore {
             retention: Retention::DEFAULT,
             pending: Pending::default(),
             read: RefCell::new(HashMap::new()),
+            no_queue: HashSet::new(),
+            drained: HashSet::new(),
         })
     }
 
@@ -516,7 +530,7 @@ impl SqlAppleStore {
         } = self;
         db.get_mut()
             .transaction(|s| write(pending, *retention, location, s))?;
-        self.committed();
+        StoreCompanion::committed(self);
         Ok(())
     }
 
@@ -526,6 +540,8 @@ impl SqlAppleStore {
     pub fn discard_pending(&mut self) {
         self.pending = Pending::default();
         self.read.get_mut().clear();
+        self.no_queue.clear();
+        self.drained.clear();
     }
 
     /// Every enrollment's Apple id with the model device it belongs to,
@@ -581,9 +597,16 @@ impl SqlAppleStore {
     /// when it has no command rows and none were queued in this batch).
     fn loaded_queue(&mut self, device: &AppleDeviceId) -> Result<Option<&mut LoadedQueue>> {
         if !self.pending.queues.contains_key(device) {
+            if self.no_queue.contains(device) {
+                return Ok(None);
+            }
             let Some(loaded) = self.load_queue(device)? else {
+                self.no_queue.insert(device.clone());
                 return Ok(None);
             };
+            if loaded.queue.pending_len() == 0 {
+                self.drained.insert(device.clone());
+            }
             self.pending.queues.insert(device.clone(), loaded);
         }
         Ok(self.pending.queues.get_mut(device))
@@ -732,7 +755,31 @@ impl StoreCompanion for SqlAppleStore {
     }
 
     fn committed(&mut self) {
-        self.discard_pending();
+        // What was written is what the database holds now.
+        let written = std::mem::take(&mut self.pending);
+        let read = self.read.get_mut();
+        if read.len() + written.enrollments.len() > KNOWN_LIMIT {
+            read.clear();
+        }
+        read.extend(
+            written
+                .enrollments
+                .into_iter()
+                .map(|(device, record)| (device, Some(record))),
+        );
+        if self.no_queue.len() > KNOWN_LIMIT {
+            self.no_queue.clear();
+        }
+        if self.drained.len() + written.queues.len() > KNOWN_LIMIT {
+            self.drained.clear();
+        }
+        for (device, loaded) in written.queues {
+            if loaded.queue.pending_len() == 0 {
+                self.drained.insert(device);
+            } else {
+                self.drained.remove(&device);
+            }
+        }
     }
 }
 
@@ -787,7 +834,9 @@ impl AppleStore for SqlAppleStore {
     }
 
     fn enqueue(&mut self, device: &AppleDeviceId, request: CommandRequest) -> Result<()> {
+        self.drained.remove(device);
         if self.loaded_queue(device)?.is_none() {
+            self.no_queue.remove(device);
             self.pending.queues.insert(
                 device.clone(),
                 LoadedQueue {
@@ -814,6 +863,19 @@ impl AppleStore for SqlAppleStore {
         device: &AppleDeviceId,
         report: &CommandReport,
     ) -> Result<QueueStep> {
+        // A new connection from a device with nothing pending: nothing to
+        // read, nothing changes (what its loaded queue would answer).
+        if report.status == crate::CommandStatus::Idle
+            && report.device == *device
+            && !self.pending.queues.contains_key(device)
+            && self.drained.contains(device)
+        {
+            return Ok(QueueStep {
+                outcome: crate::ReportOutcome::Idle,
+                finished: None,
+                next: None,
+            });
+        }
         let Some(loaded) = self.loaded_queue(device)? else {
             return Ok(step_without_queue(device, report));
         };

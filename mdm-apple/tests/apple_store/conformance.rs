@@ -240,6 +240,74 @@ fn a_queue_follows_the_protocol_across_restarts() {
     }
 }
 
+/// What the store remembers between its own commits (enrollments, devices
+/// without a queue, drained queues) answers as the database would: a
+/// command queued after each commit is still sent.
+#[test]
+fn what_is_remembered_across_commits_follows_the_queue() {
+    for b in backends::all("remembered") {
+        let name = b.name();
+        let mut s = Server::start(&b, Retention::DEFAULT);
+        s.enroll(0);
+        s.commit().unwrap();
+        // No queue yet, twice (the second without a read).
+        for _ in 0..2 {
+            assert_eq!(sent(&s.idle(0, NOW).unwrap().events), None, "{name}");
+            s.commit().unwrap();
+        }
+        s.service.enqueue(&udid(0), request(1)).unwrap();
+        s.commit().unwrap();
+        assert_eq!(
+            sent(&s.idle(0, NOW).unwrap().events),
+            Some(uuid(1)),
+            "{name}"
+        );
+        s.report(0, &uuid(1), CommandStatus::Acknowledged).unwrap();
+        s.commit().unwrap();
+        // Drained, twice.
+        for _ in 0..2 {
+            assert_eq!(sent(&s.idle(0, NOW).unwrap().events), None, "{name}");
+            s.commit().unwrap();
+        }
+        // A repeated report still finds the finished command.
+        let again = s.report(0, &uuid(1), CommandStatus::Acknowledged).unwrap();
+        assert_eq!(
+            again.events[0],
+            ServiceEvent::ReportIgnored(Some(uuid(1))),
+            "{name}"
+        );
+        s.commit().unwrap();
+        s.service.enqueue(&udid(0), request(2)).unwrap();
+        s.commit().unwrap();
+        assert_eq!(
+            sent(&s.idle(0, NOW).unwrap().events),
+            Some(uuid(2)),
+            "{name}"
+        );
+        s.report(0, &uuid(2), CommandStatus::NotNow).unwrap();
+        s.commit().unwrap();
+        // Deferred, not drained: the next connection gets it again.
+        assert_eq!(
+            sent(&s.idle(0, NOW).unwrap().events),
+            Some(uuid(2)),
+            "{name}"
+        );
+        s.commit().unwrap();
+        // And all of it is what a restart reads.
+        s = restart(s, &b, Retention::DEFAULT);
+        assert_eq!(
+            s.service.store().pending_commands(&udid(0)).unwrap(),
+            1,
+            "{name}"
+        );
+        assert_eq!(
+            sent(&s.idle(0, NOW).unwrap().events),
+            Some(uuid(2)),
+            "{name}"
+        );
+    }
+}
+
 #[test]
 fn a_report_for_a_device_without_a_queue_changes_nothing() {
     for b in backends::all("noqueue") {
