@@ -27,6 +27,8 @@
 # Usage: harness/scripts/serve-vs-nanomdm.sh
 #   env: BIN (default target/release/mdm-harness), NANOMDM (../shared/tools/nanomdm),
 #        DEVICES=1000 CONCURRENCY=100 DURATION=20 ROUNDS=2 REUSE=1 KEEP=0 OUT=<dir>
+#        ONLY=ours|nanomdm runs one side (to profile it; no comparison then)
+#        SERVE_ARGS="--blocking-threads 8" passes options to serve
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -39,12 +41,13 @@ DURATION=${DURATION:-20}
 ROUNDS=${ROUNDS:-2}
 REUSE=${REUSE:-1}
 KEEP=${KEEP:-0}
+ONLY=${ONLY:-}
 OUT=${OUT:-$(mktemp -d -t serve-vs-nanomdm.XXXXXX)}
 API_KEY=speed-$$
 
 [ -x "$BIN" ] || { echo "no release binary at $BIN (cargo build --release -p harness)" >&2; exit 2; }
 [ -x "$NANOMDM" ] || { echo "no nanomdm at $NANOMDM" >&2; exit 2; }
-[ "$ROUNDS" -ge 2 ] || { echo "ROUNDS must be at least 2" >&2; exit 2; }
+[ "$ROUNDS" -ge 2 ] || [ -n "$ONLY" ] || { echo "ROUNDS must be at least 2" >&2; exit 2; }
 mkdir -p "$OUT"
 
 PIDS=()
@@ -134,7 +137,7 @@ run_ours() {
   "$BIN" serve --listen 127.0.0.1:0 --tenant acme --state-dir "$dir/state" \
     --store "sqlite:$dir/db" \
     --apns-issuer "$OUT/apns/apns-issuer.pem" --apns-ca "$OUT/apns/apns-ca.pem" \
-    --apns "https://$APNS_LISTEN" >"$dir/out" 2>"$dir/serve.log" &
+    --apns "https://$APNS_LISTEN" ${SERVE_ARGS:-} >"$dir/out" 2>"$dir/serve.log" &
   pid=$!; PIDS+=("$pid")
   exec 3<"$dir/out"
   while read -r -u 3 line; do
@@ -161,8 +164,8 @@ run_ours() {
 }
 
 for round in $(seq 1 "$ROUNDS"); do
-  run_nanomdm "$round"
-  run_ours "$round"
+  [ "$ONLY" = ours ] || run_nanomdm "$round"
+  [ "$ONLY" = nanomdm ] || run_ours "$round"
 done
 
 echo "== summary (devices=$DEVICES concurrency=$CONCURRENCY duration=${DURATION}s reuse-idle-signatures=$REUSE); $(uptime)"
