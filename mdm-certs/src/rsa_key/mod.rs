@@ -160,6 +160,7 @@ impl RsaKey {
 /// with the `openssl` feature OpenSSL does the arithmetic, about ten times
 /// faster. Encryption pads as the `rsa` crate pads, drawing the same bytes
 /// from the caller's RNG, so the ciphertext is the same on both paths.
+#[derive(Clone)]
 pub(crate) struct RsaPublicKey {
     engine: PublicEngine,
 }
@@ -168,9 +169,7 @@ impl RsaPublicKey {
     /// The key of a SubjectPublicKeyInfo (DER); `None` when it is not an
     /// RSA key the `rsa` crate accepts.
     pub(crate) fn from_spki_der(spki: &[u8]) -> Option<Self> {
-        use rsa::pkcs8::DecodePublicKey as _;
-        let key = rsa::PublicKey::from_public_key_der(spki).ok()?;
-        PublicEngine::new(key, spki).map(|engine| Self { engine })
+        PublicEngine::from_spki(spki).map(|engine| Self { engine })
     }
 
     /// Whether `signature` is this key's PKCS #1 v1.5 signature of
@@ -309,7 +308,7 @@ mod tests {
             assert_eq!(private.decrypt(&ct).unwrap().as_slice(), message.as_slice());
             #[cfg(feature = "openssl")]
             {
-                let pure = pure::PublicEngine::new(public.clone(), spki.as_bytes()).unwrap();
+                let pure = pure::PublicEngine::from_spki(spki.as_bytes()).unwrap();
                 let mut c = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
                 assert_eq!(pure.encrypt(&message, &mut c).unwrap(), ct);
             }
@@ -320,7 +319,7 @@ mod tests {
             assert!(ours.verify(digest, &h, &sig));
             #[cfg(feature = "openssl")]
             {
-                let pure = pure::PublicEngine::new(public.clone(), spki.as_bytes()).unwrap();
+                let pure = pure::PublicEngine::from_spki(spki.as_bytes()).unwrap();
                 assert!(pure.verify(digest, &h, &sig));
                 assert!(!pure.verify(digest, &hashed(digest, b"signeD"), &sig));
             }
@@ -345,6 +344,48 @@ mod tests {
         )
         .unwrap();
         assert!(RsaPublicKey::from_spki_der(&ec.public_key_der()).is_none());
+    }
+
+    /// OpenSSL's engine accepts exactly the public keys the `rsa` crate
+    /// accepts, though it checks them without the `rsa` crate.
+    #[cfg(feature = "openssl")]
+    #[test]
+    fn both_engines_accept_the_same_public_keys() {
+        use ::openssl::bn::BigNum;
+        use ::openssl::pkey::PKey;
+        use ::openssl::rsa::Rsa;
+        let (reference, _) = key(1);
+        let n = BigNum::from_slice(&rsa::traits::PublicKeyParts::n_bytes(&reference)).unwrap();
+        let small = Rsa::generate(512).unwrap();
+        let spki = |n: &::openssl::bn::BigNumRef, e: u64| {
+            let e = BigNum::from_slice(&e.to_be_bytes()).unwrap();
+            let rsa = Rsa::from_public_components(n.to_owned().unwrap(), e).unwrap();
+            PKey::from_rsa(rsa).unwrap().public_key_to_der().unwrap()
+        };
+        let mut even = n.to_owned().unwrap();
+        even.add_word(1).unwrap();
+        let cases = [
+            (spki(&n, 65_537), true),
+            (spki(&n, 3), true),
+            (spki(&n, (1 << 33) - 1), true),
+            (spki(&n, 1 << 33 | 1), false),
+            (spki(&n, 4), false),
+            (spki(&n, 1), false),
+            (spki(&even, 65_537), false),
+            (spki(small.n(), 65_537), false),
+        ];
+        for (i, (der, accepted)) in cases.iter().enumerate() {
+            assert_eq!(
+                pure::PublicEngine::from_spki(der).is_some(),
+                *accepted,
+                "case {i}: rsa crate"
+            );
+            assert_eq!(
+                openssl::PublicEngine::from_spki(der).is_some(),
+                *accepted,
+                "case {i}: OpenSSL"
+            );
+        }
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //! (RSA blinding on by default, constant-time exponentiation, implicit
 //! rejection for PKCS #1 v1.5 decryption).
 
+use openssl::bn::BigNum;
 use openssl::md::Md;
-use openssl::pkey::{Id, PKey, Private, Public};
+use openssl::pkey::{PKey, Private, Public};
 use openssl::pkey_ctx::PkeyCtx;
-use openssl::rsa::Padding;
+use openssl::rsa::{Padding, Rsa};
 use rand_core::CryptoRng;
-use rsa::traits::PublicKeyParts as _;
 use zeroize::Zeroizing;
 
 use super::Pkcs1Digest;
@@ -79,20 +79,46 @@ impl Engine {
 }
 
 /// An RSA public key held by OpenSSL, with its modulus length.
+#[derive(Clone)]
 pub(super) struct PublicEngine {
     key: PKey<Public>,
     size: usize,
 }
 
 impl PublicEngine {
-    /// The engine for `key` (read and checked by the `rsa` crate), read by
-    /// OpenSSL from the same SubjectPublicKeyInfo.
-    pub(super) fn new(key: rsa::PublicKey, spki: &[u8]) -> Option<Self> {
-        let pkey = PKey::public_key_from_der(spki).ok()?;
-        (pkey.id() == Id::RSA).then(|| Self {
-            key: pkey,
-            size: key.size(),
-        })
+    /// The engine for a SubjectPublicKeyInfo (DER), read by OpenSSL. The
+    /// keys accepted are those the `rsa` crate accepts (an RSA key with an
+    /// odd modulus of 1024 to 8192 bits and an odd public exponent from 3 to
+    /// 2^33 − 1), checked on OpenSSL's integers: the `rsa` crate's own
+    /// reading builds the Montgomery form of the modulus, which costs about
+    /// what a public-key operation does, and a SCEP request reads its
+    /// requester's key twice.
+    pub(super) fn from_spki(spki: &[u8]) -> Option<Self> {
+        use rsa::pkcs1::der::Decode as _;
+        // Read here rather than by `PKey::public_key_from_der`: OpenSSL 3's
+        // decoder framework takes as long as the rest of a request's key
+        // handling together.
+        let info = rsa::pkcs8::SubjectPublicKeyInfoRef::from_der(spki).ok()?;
+        if info.algorithm.oid != rsa::pkcs1::ALGORITHM_OID {
+            return None;
+        }
+        let key = rsa::pkcs1::RsaPublicKey::<rsa::pkcs1::der::asn1::UintRef<'_>>::from_der(
+            info.subject_public_key.as_bytes()?,
+        )
+        .ok()?;
+        let n = BigNum::from_slice(key.modulus.as_bytes()).ok()?;
+        let e = BigNum::from_slice(key.public_exponent.as_bytes()).ok()?;
+        let accepted = (1024..=8192).contains(&n.num_bits())
+            && n.is_bit_set(0)
+            && (2..=33).contains(&e.num_bits())
+            && e.is_bit_set(0);
+        if !accepted {
+            return None;
+        }
+        let size = usize::try_from(n.num_bytes()).ok()?;
+        let rsa = Rsa::from_public_components(n, e).ok()?;
+        let key = PKey::from_rsa(rsa).ok()?;
+        Some(Self { key, size })
     }
 
     pub(super) fn verify(&self, digest: Pkcs1Digest, hashed: &[u8], signature: &[u8]) -> bool {

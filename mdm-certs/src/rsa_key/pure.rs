@@ -45,11 +45,15 @@ impl Engine {
 }
 
 /// An RSA public key held by `rsa`.
+#[derive(Clone)]
 pub(super) struct PublicEngine(rsa::PublicKey);
 
 impl PublicEngine {
-    pub(super) fn new(key: rsa::PublicKey, _spki: &[u8]) -> Option<Self> {
-        Some(Self(key))
+    /// The engine for a SubjectPublicKeyInfo (DER), as the `rsa` crate
+    /// reads and checks it.
+    pub(super) fn from_spki(spki: &[u8]) -> Option<Self> {
+        use rsa::pkcs8::DecodePublicKey as _;
+        rsa::PublicKey::from_public_key_der(spki).ok().map(Self)
     }
 
     pub(super) fn verify(&self, digest: Pkcs1Digest, hashed: &[u8], signature: &[u8]) -> bool {

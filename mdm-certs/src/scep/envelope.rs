@@ -160,6 +160,18 @@ pub(super) fn seal<R: CryptoRng + ?Sized>(
                     .oid
             ),
         })?;
+    seal_to(content, recipient, &public, cipher, rng)
+}
+
+/// [`seal`] to `recipient`'s key read already (`public`).
+pub(super) fn seal_to<R: CryptoRng + ?Sized>(
+    content: &[u8],
+    recipient: &X509,
+    public: &RsaPublicKey,
+    cipher: ContentCipher,
+    rng: &mut R,
+) -> Result<Vec<u8>> {
+    let err = der_error("SCEP EnvelopedData");
     let mut key = Zeroizing::new(vec![0u8; cipher.key_len()]);
     rng.fill_bytes(&mut key);
     let mut iv = vec![0u8; cipher.iv_len()];

@@ -19,6 +19,7 @@ use super::signed::{
 };
 use super::{ID_DATA, RSA_ENCRYPTION, malformed};
 use crate::error::{CertError, Result};
+use crate::rsa_key::RsaPublicKey;
 
 /// The largest pkiMessage read (64 KiB): a PKCSReq with a 4096-bit key is
 /// about 4 KB.
@@ -399,6 +400,9 @@ pub struct PkiMessage {
     signing_time: Option<OffsetDateTime>,
     content_type_is_data: bool,
     algorithm_error: Option<String>,
+    /// The signer's RSA key, read once (the signature check and the
+    /// answer's encryption both need it); `None` inside: not an RSA key.
+    signer_key: std::sync::OnceLock<Option<RsaPublicKey>>,
 }
 
 impl fmt::Debug for PkiMessage {
@@ -518,7 +522,23 @@ impl PkiMessage {
             signing_time: view.signing_time,
             content_type_is_data: view.content_type_is_data,
             algorithm_error,
+            signer_key: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The signer's RSA key, read from its certificate the first time.
+    pub(super) fn signer_key(&self) -> Result<&RsaPublicKey> {
+        let spki = &self.signer.tbs_certificate.subject_public_key_info;
+        self.signer_key
+            .get_or_init(|| {
+                spki.to_der()
+                    .ok()
+                    .and_then(|der| RsaPublicKey::from_spki_der(&der))
+            })
+            .as_ref()
+            .ok_or_else(|| CertError::ScepUnsupportedAlgorithm {
+                algorithm: format!("a signer key of type {}", spki.algorithm.oid),
+            })
     }
 
     /// Checks the message's algorithms, its signature with the enclosed
@@ -532,7 +552,7 @@ impl PkiMessage {
             });
         }
         verify_rsa(
-            &self.signer,
+            self.signer_key()?,
             self.digest,
             &self.signed_attrs_der,
             &self.signature,

@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use super::caps::ScepCapabilities;
 use super::challenge::{ScepChallengeStore, ScepGrant};
-use super::envelope::{ContentCipher, open, seal};
+use super::envelope::{ContentCipher, open, seal_to};
 use super::message::{
     FailInfo, MessageType, Nonce, PkiMessage, PkiStatus, ScepAttributes, ScepDigest, TransactionId,
 };
@@ -293,7 +293,13 @@ impl ScepServer {
                 cipher,
             }) => {
                 let degenerate = certificates_only(&[certificate.der()])?;
-                let sealed = seal(&degenerate, request.signer(), cipher, rng)?;
+                let sealed = seal_to(
+                    &degenerate,
+                    request.signer(),
+                    request.signer_key()?,
+                    cipher,
+                    rng,
+                )?;
                 let outcome = ScepOutcome::Issued {
                     transaction_id: transaction_id.clone(),
                     message_type,

@@ -297,27 +297,13 @@ pub(super) fn find_signer<'a>(signed: &'a SignedData, info: &SignerInfo) -> Opti
     })
 }
 
-/// Checks `signature` over `signed_attrs_der` with the RSA key of `cert`.
+/// Checks `signature` over `signed_attrs_der` with the signer's RSA `key`.
 pub(super) fn verify_rsa(
-    cert: &X509,
+    key: &RsaPublicKey,
     digest: ScepDigest,
     signed_attrs_der: &[u8],
     signature: &[u8],
 ) -> Result<()> {
-    let spki = cert
-        .tbs_certificate
-        .subject_public_key_info
-        .to_der()
-        .map_err(|e| CertError::ScepBadMessageCheck {
-            reason: e.to_string(),
-        })?;
-    let key =
-        RsaPublicKey::from_spki_der(&spki).ok_or_else(|| CertError::ScepUnsupportedAlgorithm {
-            algorithm: format!(
-                "a signer key of type {}",
-                cert.tbs_certificate.subject_public_key_info.algorithm.oid
-            ),
-        })?;
     if key.verify(digest.pkcs1(), &digest.hash(signed_attrs_der), signature) {
         Ok(())
     } else {
