@@ -43,8 +43,8 @@ use mdm_certs::{
     CertError, ClientIdentity, Csr, ScepChallengeRecord, ScepChallengeStore, ScepChallenges,
     ScepGrant,
 };
-use mdm_model::storage::session::{parse_time, time_text};
-use mdm_model::storage::{SqlDatabase, SqlSession, SqlValue, StoreCompanion};
+use mdm_model::storage::session::time_text;
+use mdm_model::storage::{SqlDatabase, SqlRow, SqlSession, SqlValue, StoreCompanion};
 use mdm_model::{DeviceId, ModelError, Sha256Digest};
 use time::OffsetDateTime;
 
@@ -268,80 +268,25 @@ impl ScepState {
     }
 }
 
-/// One row read column by column; a bad value is
-/// [`ModelError::StoreCorrupt`] naming the column.
-struct Row<'a> {
-    values: std::vec::IntoIter<SqlValue>,
-    column: &'static str,
-    location: &'a str,
-}
-
-impl Row<'_> {
-    fn bad(&self, what: impl std::fmt::Display) -> ModelError {
-        ModelError::StoreCorrupt {
-            location: self.location.into(),
-            reason: format!("serve_scep_challenges.{}: {what}", self.column),
-        }
-    }
-
-    fn value(&mut self, column: &'static str) -> SqlValue {
-        self.column = column;
-        self.values.next().unwrap_or(SqlValue::Null)
-    }
-
-    fn opt_text(&mut self, column: &'static str) -> Result<Option<String>, ModelError> {
-        match self.value(column) {
-            SqlValue::Null => Ok(None),
-            SqlValue::Text(t) => Ok(Some(t)),
-            other => Err(self.bad(format!("{other:?} where text belongs"))),
-        }
-    }
-
-    fn text(&mut self, column: &'static str) -> Result<String, ModelError> {
-        self.opt_text(column)?.ok_or_else(|| self.bad("null"))
-    }
-
-    fn opt_time(&mut self, column: &'static str) -> Result<Option<OffsetDateTime>, ModelError> {
-        self.opt_text(column)?
-            .map(|t| parse_time(&t).map_err(|e| self.bad(e)))
-            .transpose()
-    }
-
-    fn time(&mut self, column: &'static str) -> Result<OffsetDateTime, ModelError> {
-        self.opt_time(column)?.ok_or_else(|| self.bad("null"))
-    }
-
-    fn opt_int(&mut self, column: &'static str) -> Result<Option<i64>, ModelError> {
-        match self.value(column) {
-            SqlValue::Null => Ok(None),
-            SqlValue::Int(v) => Ok(Some(v)),
-            other => Err(self.bad(format!("{other:?} where a number belongs"))),
-        }
-    }
-}
-
 /// A row of [`SELECT`]: the record and, once the profile was answered, the
 /// label's binding.
 fn read_row(
     values: Vec<SqlValue>,
     location: &str,
 ) -> Result<(ScepChallengeRecord, Option<(String, DeviceId)>), ModelError> {
-    let mut r = Row {
-        values: values.into_iter(),
-        column: "",
-        location,
-    };
+    let mut r = SqlRow::new(values, "serve_scep_challenges", location);
     let hash = r.text("otp_sha256")?;
-    let otp_sha256 = Sha256Digest::from_hex(&hash).map_err(|e| r.bad(e))?;
+    let otp_sha256 = Sha256Digest::from_hex(&hash).map_err(|e| r.refusal(e))?;
     let subject = r.text("subject")?;
-    let subject: Vec<(String, String)> = serde_json::from_str(&subject).map_err(|e| r.bad(e))?;
+    let subject: Vec<(String, String)> =
+        serde_json::from_str(&subject).map_err(|e| r.refusal(e))?;
     let issued_at = r.time("issued_at")?;
     let expires_at = r.time("expires_at")?;
     let used_at = r.opt_time("used_at")?;
     let attempts_left = r
         .opt_int("attempts_left")?
         .and_then(|v| u32::try_from(v).ok())
-        .ok_or_else(|| r.bad("not a count"))?;
+        .ok_or_else(|| r.refusal("not a count"))?;
     let hold = r.opt_int("hold")?.is_some_and(|v| v != 0);
     let label = r.opt_text("label")?;
     let device = match r.opt_int("device_id")? {
@@ -350,7 +295,7 @@ fn read_row(
             u64::try_from(v)
                 .ok()
                 .and_then(|v| serde_json::from_value::<DeviceId>(v.into()).ok())
-                .ok_or_else(|| r.bad(format!("{v} is not a device id")))?,
+                .ok_or_else(|| r.refusal(format!("{v} is not a device id")))?,
         ),
     };
     Ok((

@@ -48,11 +48,10 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use mdm_model::storage::session::{parse_time, time_text};
-use mdm_model::storage::{Retention, SqlDatabase, SqlSession, SqlValue, StoreCompanion};
+use mdm_model::storage::session::time_text;
+use mdm_model::storage::{Retention, SqlDatabase, SqlRow, SqlSession, SqlValue, StoreCompanion};
 use mdm_model::{DeviceId, ModelError, PolicyId};
 use serde::de::DeserializeOwned;
-use time::OffsetDateTime;
 
 use super::{AgentSyncState, AndroidSnapshot, AndroidStore};
 use crate::AndroidError;
@@ -182,12 +181,12 @@ impl SqlAndroidStore {
             Ok(())
         })?;
         for row in rows {
-            let mut r = Row::new(row, "android_agents", &location);
+            let mut r = SqlRow::new(row, "android_agents", &location);
             let device = r.id("device_id")?;
             let agent_version = r.text("agent_version")?;
             let applied_configuration_version = r
                 .opt_text("applied_configuration_version")?
-                .map(|v| ContentVersion::parse(&v).map_err(|e| r.bad(&e.to_string())))
+                .map(|v| ContentVersion::parse(&v).map_err(|e| r.refusal(e)))
                 .transpose()?;
             agents.insert(
                 device,
@@ -199,7 +198,7 @@ impl SqlAndroidStore {
         }
         let mut last = 0;
         db.query(SELECT_LAST_ID, &[], &mut |row| {
-            last = Row::new(row, "android_queue", &location).count("last_command_id")?;
+            last = SqlRow::new(row, "android_queue", &location).count("last_command_id")?;
             Ok(())
         })?;
         Ok(Self {
@@ -370,88 +369,26 @@ fn wire_name<T: DeserializeOwned>(text: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
 }
 
-/// One row read column by column; a bad value is
-/// [`ModelError::StoreCorrupt`] naming the table and the column.
-struct Row<'a> {
-    values: std::vec::IntoIter<SqlValue>,
-    table: &'static str,
-    column: &'static str,
-    location: &'a str,
-}
-
-impl<'a> Row<'a> {
-    fn new(values: Vec<SqlValue>, table: &'static str, location: &'a str) -> Self {
-        Self {
-            values: values.into_iter(),
-            table,
-            column: "",
-            location,
+/// `device_id, command_id, kind, issued_at` of a command row.
+fn read_command(r: &mut SqlRow<'_>) -> Result<(DeviceId, AgentCommand), ModelError> {
+    let device = r.id("device_id")?;
+    let id = r.count("command_id")?;
+    let kind = r.text("kind")?;
+    let kind = match wire_name(&kind) {
+        Some(AgentCommandKind::Unknown) | None => {
+            return Err(r.refusal(format!("{kind:?} is not a command")));
         }
-    }
-
-    fn bad(&self, what: &str) -> ModelError {
-        ModelError::StoreCorrupt {
-            location: self.location.into(),
-            reason: format!("{}.{}: {what}", self.table, self.column),
-        }
-    }
-
-    fn value(&mut self, column: &'static str) -> SqlValue {
-        self.column = column;
-        self.values.next().unwrap_or(SqlValue::Null)
-    }
-
-    fn opt_text(&mut self, column: &'static str) -> Result<Option<String>, ModelError> {
-        match self.value(column) {
-            SqlValue::Null => Ok(None),
-            SqlValue::Text(t) => Ok(Some(t)),
-            other => Err(self.bad(&format!("{other:?} where text belongs"))),
-        }
-    }
-
-    fn text(&mut self, column: &'static str) -> Result<String, ModelError> {
-        self.opt_text(column)?.ok_or_else(|| self.bad("null"))
-    }
-
-    fn count(&mut self, column: &'static str) -> Result<u64, ModelError> {
-        match self.value(column) {
-            SqlValue::Int(v) => u64::try_from(v).map_err(|_| self.bad(&format!("{v} is negative"))),
-            other => Err(self.bad(&format!("{other:?} where a number belongs"))),
-        }
-    }
-
-    fn id<T: DeserializeOwned>(&mut self, column: &'static str) -> Result<T, ModelError> {
-        let v = self.count(column)?;
-        serde_json::from_value(serde_json::Value::from(v))
-            .map_err(|_| self.bad(&format!("{v} is not an id")))
-    }
-
-    fn time(&mut self, column: &'static str) -> Result<OffsetDateTime, ModelError> {
-        let text = self.text(column)?;
-        parse_time(&text).map_err(|e| self.bad(&e))
-    }
-
-    /// `device_id, command_id, kind, issued_at`.
-    fn command(&mut self) -> Result<(DeviceId, AgentCommand), ModelError> {
-        let device = self.id("device_id")?;
-        let id = self.count("command_id")?;
-        let kind = self.text("kind")?;
-        let kind = match wire_name(&kind) {
-            Some(AgentCommandKind::Unknown) | None => {
-                return Err(self.bad(&format!("{kind:?} is not a command")));
-            }
-            Some(k) => k,
-        };
-        let issued_at = self.time("issued_at")?;
-        Ok((
-            device,
-            AgentCommand {
-                id,
-                kind,
-                issued_at,
-            },
-        ))
-    }
+        Some(k) => k,
+    };
+    let issued_at = r.time("issued_at")?;
+    Ok((
+        device,
+        AgentCommand {
+            id,
+            kind,
+            issued_at,
+        },
+    ))
 }
 
 impl StoreCompanion for SqlAndroidStore {
@@ -488,19 +425,23 @@ impl AndroidStore for SqlAndroidStore {
             .map_err(|_| store_failed("load the Android store")(poisoned(&location)))?;
         let mut pending = Vec::new();
         db.query(SELECT_PENDING, &[], &mut |row| {
-            pending.push(Row::new(row, "android_commands", &location).command()?);
+            pending.push(read_command(&mut SqlRow::new(
+                row,
+                "android_commands",
+                &location,
+            ))?);
             Ok(())
         })
         .map_err(store_failed("load the Android command queues"))?;
         let mut settings = Vec::new();
         db.query(SELECT_SETTINGS, &[], &mut |row| {
-            let mut r = Row::new(row, "android_policy_settings", &location);
+            let mut r = SqlRow::new(row, "android_policy_settings", &location);
             let policy: PolicyId = r.id("policy_id")?;
             let revision = r.count("revision")?;
             let json = r.text("settings")?;
             let parsed: AndroidDeviceSettings =
-                serde_json::from_str(&json).map_err(|e| r.bad(&e.to_string()))?;
-            parsed.check().map_err(|e| r.bad(&e.to_string()))?;
+                serde_json::from_str(&json).map_err(|e| r.refusal(e))?;
+            parsed.check().map_err(|e| r.refusal(e))?;
             settings.push((policy, revision, parsed));
             Ok(())
         })
@@ -583,15 +524,15 @@ impl AndroidStore for SqlAndroidStore {
             .map_err(|_| poisoned(&self.location))
             .and_then(|mut db| {
                 db.query(SELECT_FINISHED, &[device_int(device)], &mut |row| {
-                    let mut r = Row::new(row, "android_commands", &self.location);
-                    let (device, command) = r.command()?;
+                    let mut r = SqlRow::new(row, "android_commands", &self.location);
+                    let (device, command) = read_command(&mut r)?;
                     let status = r.text("status")?;
                     let status = wire_name(&status)
-                        .ok_or_else(|| r.bad(&format!("{status:?} is not a final status")))?;
+                        .ok_or_else(|| r.refusal(format!("{status:?} is not a final status")))?;
                     let detail = r.opt_text("detail")?;
                     let location = r
                         .opt_text("location")?
-                        .map(|l| serde_json::from_str(&l).map_err(|e| r.bad(&e.to_string())))
+                        .map(|l| serde_json::from_str(&l).map_err(|e| r.refusal(e)))
                         .transpose()?;
                     let reported_at = r.time("reported_at")?;
                     out.push(CompletedAgentCommand {

@@ -61,8 +61,8 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
-use mdm_model::storage::session::{parse_time, time_text};
-use mdm_model::storage::{SqlDatabase, SqlSession, SqlValue, StoreCompanion};
+use mdm_model::storage::session::time_text;
+use mdm_model::storage::{SqlDatabase, SqlRow, SqlSession, SqlValue, StoreCompanion};
 use mdm_model::{DeviceId, ModelError, PushTopic, Sha256Digest};
 
 use super::identity::CheckedWindow;
@@ -274,82 +274,72 @@ fn device_int(device: DeviceId) -> SqlValue {
     SqlValue::Int(device.get().into())
 }
 
-/// Reads one row's columns in order, each refusal naming the column.
+/// Reads one row's columns in the order `names` gives them (the `SELECT`'s),
+/// through the model's [`SqlRow`], each refusal an [`AppleError::Store`]
+/// naming the table and the column.
 struct Columns<'a> {
-    values: std::vec::IntoIter<SqlValue>,
-    names: &'a [&'a str],
+    row: SqlRow<'a>,
+    names: &'a [&'static str],
     at: usize,
-    location: &'a str,
 }
 
 impl<'a> Columns<'a> {
-    fn new(values: Vec<SqlValue>, names: &'a [&'a str], location: &'a str) -> Self {
+    fn new(
+        values: Vec<SqlValue>,
+        table: &'a str,
+        names: &'a [&'static str],
+        location: &'a str,
+    ) -> Self {
         Self {
-            values: values.into_iter(),
+            row: SqlRow::new(values, table, location),
             names,
             at: 0,
-            location,
         }
     }
 
     fn bad(&self, what: &str) -> AppleError {
-        let column = self.names.get(self.at.saturating_sub(1)).unwrap_or(&"?");
-        AppleError::Store {
-            reason: format!("{}: column {column}: {what}", self.location),
-        }
+        store_error(&self.row.refusal(what))
     }
 
-    fn next(&mut self) -> SqlValue {
+    fn name(&mut self) -> &'static str {
+        let name = self.names.get(self.at).copied().unwrap_or("?");
         self.at += 1;
-        self.values.next().unwrap_or(SqlValue::Null)
+        name
     }
 
     fn opt_text(&mut self) -> Result<Option<String>> {
-        match self.next() {
-            SqlValue::Null => Ok(None),
-            SqlValue::Text(t) => Ok(Some(t)),
-            other => Err(self.bad(&format!("{other:?} where text belongs"))),
-        }
+        let name = self.name();
+        self.row.opt_text(name).map_err(|e| store_error(&e))
     }
 
     fn text(&mut self) -> Result<String> {
-        self.opt_text()?.ok_or_else(|| self.bad("null"))
+        let name = self.name();
+        self.row.text(name).map_err(|e| store_error(&e))
     }
 
     fn opt_blob(&mut self) -> Result<Option<Vec<u8>>> {
-        match self.next() {
-            SqlValue::Null => Ok(None),
-            SqlValue::Blob(b) => Ok(Some(b)),
-            SqlValue::Text(t) => Ok(Some(t.into_bytes())),
-            other => Err(self.bad(&format!("{other:?} where bytes belong"))),
-        }
+        let name = self.name();
+        self.row.opt_blob(name).map_err(|e| store_error(&e))
     }
 
     fn int(&mut self) -> Result<i64> {
-        match self.next() {
-            SqlValue::Int(v) => Ok(v),
-            other => Err(self.bad(&format!("{other:?} where an integer belongs"))),
-        }
+        let name = self.name();
+        self.row.int(name).map_err(|e| store_error(&e))
     }
 
     fn bool(&mut self) -> Result<bool> {
-        match self.int()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            v => Err(self.bad(&format!("{v} is not 0 or 1"))),
-        }
+        let name = self.name();
+        self.row.bool(name).map_err(|e| store_error(&e))
     }
 
     fn device(&mut self) -> Result<DeviceId> {
-        let v = self.int()?;
-        serde_json::from_value(serde_json::Value::from(v))
-            .map_err(|_| self.bad(&format!("{v} is not a device id")))
+        let name = self.name();
+        self.row.id(name).map_err(|e| store_error(&e))
     }
 
     fn opt_time(&mut self) -> Result<Option<time::OffsetDateTime>> {
-        self.opt_text()?
-            .map(|t| parse_time(&t).map_err(|e| self.bad(&e)))
-            .transpose()
+        let name = self.name();
+        self.row.opt_time(name).map_err(|e| store_error(&e))
     }
 }
 
@@ -398,7 +388,7 @@ fn enrollment_from(
     values: Vec<SqlValue>,
     location: &str,
 ) -> Result<EnrollmentRecord> {
-    let mut c = Columns::new(values, &ENROLLMENT_COLUMNS, location);
+    let mut c = Columns::new(values, "apple_enrollments", &ENROLLMENT_COLUMNS, location);
     let _udid = c.text()?;
     let _kind = c.text()?;
     let model_device = c.device()?;
@@ -562,7 +552,12 @@ impl SqlAppleStore {
             .map_err(|e| store_error(&e))?;
         let mut found: HashMap<AppleDeviceId, DeviceId> = HashMap::new();
         for row in rows {
-            let mut c = Columns::new(row, &["udid", "id_kind", "device_id"], &self.location);
+            let mut c = Columns::new(
+                row,
+                "apple_enrollments",
+                &["udid", "id_kind", "device_id"],
+                &self.location,
+            );
             let (id, kind) = (c.text()?, c.text()?);
             let id = match kind.as_str() {
                 "UDID" => AppleDeviceId::Udid(id),
@@ -633,7 +628,7 @@ impl SqlAppleStore {
         ];
         let (mut pending, mut deferred, mut finished) = (Vec::new(), Vec::new(), Vec::new());
         for row in rows {
-            let mut c = Columns::new(row, &NAMES, &self.location);
+            let mut c = Columns::new(row, "apple_commands", &NAMES, &self.location);
             let uuid = CommandUuid::new(c.text()?).map_err(|e| c.bad(&e.to_string()))?;
             if c.text()? != "pending" {
                 finished.push(uuid);
@@ -828,7 +823,13 @@ impl AppleStore for SqlAppleStore {
         let Some(row) = found else {
             return Ok(None);
         };
-        let device = Columns::new(row, &["device_id"], &self.location).device()?;
+        let device = Columns::new(
+            row,
+            "apple_expected_identities",
+            &["device_id"],
+            &self.location,
+        )
+        .device()?;
         self.pending.expected.insert(*identity, None);
         Ok(Some(device))
     }
@@ -911,7 +912,7 @@ impl AppleStore for SqlAppleStore {
         const NAMES: [&str; 3] = ["command_uuid", "request_type", "result"];
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let mut c = Columns::new(row, &NAMES, &self.location);
+            let mut c = Columns::new(row, "apple_commands", &NAMES, &self.location);
             let uuid = CommandUuid::new(c.text()?).map_err(|e| c.bad(&e.to_string()))?;
             let request_type = crate::command::RequestType::parse(&c.text()?);
             let result = c.text()?;

@@ -100,6 +100,8 @@ mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod retention;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod row;
 pub mod session;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
@@ -112,6 +114,8 @@ pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
 pub use retention::Retention;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use row::SqlRow;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use session::SqlDatabase;
 pub use session::{SqlDialect, SqlSession, SqlValue, StoreCompanion};
