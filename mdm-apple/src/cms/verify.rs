@@ -510,15 +510,15 @@ fn raw_signed_attributes(signer_info: &[u8]) -> Result<Option<Vec<u8>>> {
 /// Whether ring verifies an RSA PKCS #1 v1.5 `signature` by `cert`'s key
 /// over `signed_bytes`: several times faster than the `rsa` crate, which
 /// builds its Montgomery form of the modulus for every key it reads, and
-/// every device request with an RSA identity pays it. Only keys of 2048 to
-/// 4096 bits are tried (ring refuses smaller ones; the `rsa` crate larger).
+/// every device request with an RSA identity pays it. ring takes keys of
+/// 2048 to 8192 bits and refuses smaller ones, which the caller then hands
+/// to the `rsa` crate (it takes 1024 bits and up).
 fn verified_by_ring(
     cert: &Certificate,
     digest_alg: DigestAlg,
     signed_bytes: &[u8],
     signature: &[u8],
 ) -> bool {
-    use rsa::pkcs1::der::Decode as _;
     let Some(public_key) = cert
         .tbs_certificate()
         .subject_public_key_info()
@@ -527,19 +527,6 @@ fn verified_by_ring(
     else {
         return false;
     };
-    let Ok(parsed) =
-        rsa::pkcs1::RsaPublicKey::<rsa::pkcs1::der::asn1::UintRef<'_>>::from_der(public_key)
-    else {
-        return false;
-    };
-    let modulus = parsed.modulus.as_bytes();
-    let bits = modulus.len() * 8
-        - modulus
-            .first()
-            .map_or(0, |b| usize::try_from(b.leading_zeros()).unwrap_or(8));
-    if !(2048..=4096).contains(&bits) {
-        return false;
-    }
     let algorithm: &dyn ring::signature::VerificationAlgorithm = match digest_alg {
         DigestAlg::Sha1 => &ring::signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
         DigestAlg::Sha256 => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
@@ -576,7 +563,7 @@ fn verify_signature(
         if verified_by_ring(cert, digest_alg, signed_bytes, signature) {
             return Ok(());
         }
-        // Not a 2048–4096-bit key ring takes, or refused by ring: the `rsa`
+        // A key ring does not take, or refused by ring: the `rsa`
         // crate gives the answer (and its reasons), as it always did.
         use rsa::signature::Verifier;
         let key =

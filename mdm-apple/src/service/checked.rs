@@ -51,7 +51,7 @@ impl SignatureCheck {
                 .anchors
                 .iter()
                 .zip(device_cas)
-                .all(|(anchor, ca)| *anchor == Sha256Digest::of(ca.der()))
+                .all(|(anchor, ca)| *anchor == ca.info().fingerprint)
     }
 }
 
@@ -67,10 +67,7 @@ impl<'a> CheckedRequest<'a> {
     ) -> Self {
         let signature = match request.identity {
             PresentedIdentity::MdmSignature(_) => Some(SignatureCheck {
-                anchors: device_cas
-                    .iter()
-                    .map(|ca| Sha256Digest::of(ca.der()))
-                    .collect(),
+                anchors: device_cas.iter().map(|ca| ca.info().fingerprint).collect(),
                 at: now,
                 verified: request.identity.verify(request.body, device_cas, now),
             }),

@@ -910,8 +910,6 @@ impl Loader {
         Ok(())
     }
 
-    /// The workspace's data, with the derived lists filled in; `None` when
-    /// the store holds no workspace yet.
     /// Takes the audit log `other` read (a loader that read only that
     /// table, on another connection in the same snapshot).
     #[cfg(feature = "sqlite")]
@@ -924,6 +922,8 @@ impl Loader {
         self.audit.len()
     }
 
+    /// The workspace's data, with the derived lists filled in; `None` when
+    /// the store holds no workspace yet.
     pub(crate) fn finish(mut self) -> Result<Option<WorkspaceData>, String> {
         let Some((name, company, country, created_at, settings)) = self.header else {
             let empty = self.users.is_empty() && self.devices.is_empty() && self.audit.is_empty();
